@@ -1,0 +1,20 @@
+/** Exit statuses of the `archive-seal` command. */
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+/** A failure the CLI reports as one line and an exit status (2 for usage, 1 otherwise). */
+export class CliError extends Error {
+  override readonly name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode: typeof EXIT_FAILURE | typeof EXIT_USAGE = EXIT_FAILURE,
+  ) {
+    super(message);
+  }
+}
+
+/** A usage error: bad flags, missing arguments, unreadable input files. */
+export function usageError(message: string): CliError {
+  return new CliError(message, EXIT_USAGE);
+}

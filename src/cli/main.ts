@@ -1,0 +1,71 @@
+import { ConfigError } from '../config.js';
+import { serve } from '../main.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
+import { REGISTER_USAGE, registerCommand } from './register-command.js';
+import { sealCommand, statusCommand, tokensCommand } from './simple-commands.js';
+
+const USAGE = `archive-seal: electronic records registration and backup center
+
+usage:
+  archive-seal serve                      start the center (configured by environment, see README)
+  ${REGISTER_USAGE.replace(/\n/g, '\n  ')}
+  archive-seal seal                       close and seal the open period now
+  archive-seal status ID [--json]         a registration's state, proof and root
+  archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]
+
+exit status: 0 ok, 1 failure, 2 bad usage`;
+
+type Env = Readonly<Record<string, string | undefined>>;
+const COMMANDS: Record<string, (args: string[], env: Env) => Promise<number>> = {
+  register: registerCommand,
+  seal: sealCommand,
+  status: statusCommand,
+  tokens: tokensCommand,
+  serve: serveCommand,
+};
+
+/** Runs the CLI; resolves to the exit status. */
+export async function runCli(argv: string[], env: Env): Promise<number> {
+  const [command, ...args] = argv;
+  if (!command || command === 'help' || command === '--help' || command === '-h') {
+    process.stdout.write(USAGE + '\n');
+    return command ? EXIT_OK : EXIT_USAGE;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    process.stderr.write(`archive-seal: unknown command "${command}" (try archive-seal help)\n`);
+    return EXIT_USAGE;
+  }
+  try {
+    return await run(args, env);
+  } catch (err) {
+    if (err instanceof CliError) {
+      process.stderr.write(`archive-seal ${command}: ${err.message}\n`);
+      return err.exitCode;
+    }
+    if (err instanceof ConfigError) {
+      process.stderr.write(`archive-seal ${command}: configuration error: ${err.message}\n`);
+      return EXIT_USAGE;
+    }
+    if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
+      process.stderr.write(`archive-seal ${command}: ${(err as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    process.stderr.write(`archive-seal ${command}: ${(err as Error).message ?? String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+async function serveCommand(args: string[], env: Env): Promise<number> {
+  if (args.length > 0) throw new CliError('serve takes no arguments; configure it with the environment (see README)', EXIT_USAGE);
+  await serve(env);
+  return EXIT_OK;
+}
+
+runCli(process.argv.slice(2), process.env).then(
+  (code) => process.exit(code),
+  (err) => {
+    process.stderr.write(`archive-seal: ${(err as Error).message}\n`);
+    process.exit(EXIT_FAILURE);
+  },
+);

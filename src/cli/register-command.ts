@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
+import { parseArgs } from 'node:util';
+import { findCategory } from '../core/categories.js';
+import type { RegistrationView } from '../registry/registration-view.js';
+import type { ApiClient } from './api-client.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
+import { CONNECTION_OPTIONS, connect } from './connection.js';
+import { findFiles, type FoundFile } from './file-walk.js';
+import { ProgressBar } from './progress-bar.js';
+
+export const REGISTER_USAGE = `archive-seal register <file|dir>... --category CODE [--hash-only] [--title T] [--json]
+  Registers files (directories recursively) with a running center. Files are uploaded and kept
+  in the center's vault; with --hash-only only their SHA-256 and SM3 digests leave this machine.
+  --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)`;
+
+const BATCH = 1000; // hash-only entries per batch request
+const PARALLEL_UPLOADS = 3;
+
+interface Line {
+  path: string;
+  id?: number;
+  status?: string;
+  created?: boolean;
+  sha256?: string;
+  error?: string;
+}
+
+/** `archive-seal register`: exit 0 when every file registered, 1 when any failed, 2 on usage. */
+export async function registerCommand(args: string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: {
+      ...CONNECTION_OPTIONS,
+      category: { type: 'string' },
+      title: { type: 'string' },
+      'hash-only': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+    },
+  });
+  if (positionals.length === 0) throw usageError('name at least one file or directory to register');
+  if (!values.category) throw usageError('--category is required (see GET /v1/categories)');
+  if (!findCategory(values.category)) throw usageError(`--category ${values.category} is not in the taxonomy`);
+  const client = connect(values, env, { needsToken: true });
+  const files = await findFiles(positionals);
+  if (files.length === 0) throw usageError('no files found under the paths given');
+
+  const progress = new ProgressBar(files.length, files.reduce((n, f) => n + f.size, 0));
+  const common = { category: values.category, ...(values.title !== undefined && { title: values.title }) };
+  const lines = values['hash-only']
+    ? await registerHashOnly(client, files, common, progress)
+    : await registerUploads(client, files, common, progress);
+  progress.finish();
+
+  if (values.json) process.stdout.write(JSON.stringify(lines, null, 2) + '\n');
+  for (const line of lines) {
+    if (line.error) process.stderr.write(`failed\t${line.path}\t${line.error}\n`);
+    else if (!values.json) {
+      process.stdout.write(`${line.id}\t${line.status}${line.created ? '' : ' (already registered)'}\tsha256:${line.sha256}\t${line.path}\n`);
+    }
+  }
+  return lines.some((l) => l.error) ? EXIT_FAILURE : EXIT_OK;
+}
+
+async function registerUploads(
+  client: ApiClient,
+  files: FoundFile[],
+  common: Record<string, string>,
+  progress: ProgressBar,
+): Promise<Line[]> {
+  const lines: Line[] = new Array(files.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < files.length) {
+      const i = next++;
+      const file = files[i]!;
+      try {
+        const { created, body: r } = await client.upload<RegistrationView>('/v1/registrations', file.path, file.size, common);
+        lines[i] = { path: file.path, id: r.id, status: r.status, created, sha256: r.digests.sha256 };
+      } catch (err) {
+        if (!(err instanceof CliError) || err.exitCode !== EXIT_FAILURE) throw err;
+        lines[i] = { path: file.path, error: err.message };
+      }
+      progress.tick(file.size);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL_UPLOADS, files.length) }, worker));
+  return lines;
+}
+
+async function registerHashOnly(
+  client: ApiClient,
+  files: FoundFile[],
+  common: Record<string, string>,
+  progress: ProgressBar,
+): Promise<Line[]> {
+  const lines: Line[] = [];
+  for (let start = 0; start < files.length; start += BATCH) {
+    const slice = files.slice(start, start + BATCH);
+    const entries = [];
+    for (const file of slice) {
+      const digests = await digestFile(file.path);
+      entries.push({ ...common, ...digests, fileName: basename(file.path) });
+      progress.tick(file.size);
+    }
+    try {
+      const answer = await client.json<{
+        registrations: { id: number; created: boolean; status: string; digests: { sha256: string } }[];
+      }>('POST', '/v1/registrations/batch', { entries });
+      answer.registrations.forEach((r, i) =>
+        lines.push({ path: slice[i]!.path, id: r.id, status: r.status, created: r.created, sha256: r.digests.sha256 }),
+      );
+    } catch (err) {
+      if (!(err instanceof CliError) || err.exitCode !== EXIT_FAILURE) throw err;
+      for (const file of slice) lines.push({ path: file.path, error: err.message });
+    }
+  }
+  return lines;
+}
+
+/** SHA-256 and SM3 of a file, read once. */
+export async function digestFile(path: string): Promise<{ sha256: string; sm3: string; size: number }> {
+  const sha256 = createHash('sha256');
+  const sm3 = createHash('sm3');
+  let size = 0;
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
+    sha256.update(chunk);
+    sm3.update(chunk);
+    size += chunk.length;
+  }
+  return { sha256: sha256.digest('hex'), sm3: sm3.digest('hex'), size };
+}

@@ -1,0 +1,88 @@
+import { join, resolve } from 'node:path';
+import { mkdir } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { issueToken, ROLES } from '../registry/access-tokens.js';
+import { RegistryError } from '../registry/registry-error.js';
+import type { RegistrationView } from '../registry/registration-view.js';
+import type { PeriodView } from '../http/periods-routes.js';
+import type { Role } from '../store/database.js';
+import { Store } from '../store/store.js';
+import { CliError, EXIT_OK, usageError } from './cli-error.js';
+import { CONNECTION_OPTIONS, connect } from './connection.js';
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** `archive-seal seal`: closes and seals the open period on a running center. */
+export async function sealCommand(args: string[], env: Env): Promise<number> {
+  const { values } = parseArgs({ args, options: { ...CONNECTION_OPTIONS, json: { type: 'boolean', default: false } } });
+  const period = await connect(values, env, { needsToken: true }).json<PeriodView>('POST', '/v1/periods/seal');
+  if (values.json) process.stdout.write(JSON.stringify(period, null, 2) + '\n');
+  else process.stdout.write(`period ${period.id} sealed: ${period.leafCount} registrations, root sha256:${period.root}\n`);
+  return EXIT_OK;
+}
+
+/** `archive-seal status ID`: a registration's state, digests and (once sealed) proof and root. */
+export async function statusCommand(args: string[], env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, json: { type: 'boolean', default: false } },
+  });
+  const [id, ...rest] = positionals;
+  if (!id || rest.length > 0 || !/^[1-9]\d*$/.test(id)) throw usageError('give one registration id: archive-seal status ID');
+  const r = await connect(values, env, { needsToken: true }).json<RegistrationView>('GET', `/v1/registrations/${id}`);
+  if (values.json) {
+    process.stdout.write(JSON.stringify(r, null, 2) + '\n');
+    return EXIT_OK;
+  }
+  const lines = [
+    `registration ${r.id}: ${r.status}`,
+    `  period         ${r.periodId}`,
+    `  registered at  ${r.registeredAt}`,
+    `  category       ${r.record.category}`,
+    ...(r.record.fileName ? [`  file name      ${r.record.fileName}`] : []),
+    `  sha256         ${r.digests.sha256}`,
+    ...(r.digests.sm3 ? [`  sm3            ${r.digests.sm3}`] : []),
+    `  record sha256  ${r.recordDigest.sha256}`,
+    `  leaf           ${r.leafHash} (index ${r.leafIndex})`,
+    ...(r.proof && r.root
+      ? [`  proof          ${r.proof.path.length} steps in a tree of ${r.proof.treeSize}`, `  root           ${r.root}`]
+      : ['  proof          not yet: the period is not sealed']),
+  ];
+  process.stdout.write(lines.join('\n') + '\n');
+  return EXIT_OK;
+}
+
+/**
+ * `archive-seal tokens create --role R --name N`: issues a bearer token straight into the
+ * center's database (so the first one can be made before any server runs). Prints the token.
+ */
+export async function tokensCommand(args: string[], env: Env): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub !== 'create') throw usageError('usage: archive-seal tokens create --role admin|registrar|depositor --name NAME');
+  const { values } = parseArgs({
+    args: rest,
+    options: {
+      role: { type: 'string' },
+      name: { type: 'string' },
+      pseudonymous: { type: 'boolean', default: false },
+      'data-dir': { type: 'string' },
+    },
+  });
+  if (!values.role || !ROLES.includes(values.role as Role)) throw usageError(`--role must be one of ${ROLES.join(', ')}`);
+  if (!values.name) throw usageError('--name is required (the unit or person the token is for)');
+  const dataDir = resolve(values['data-dir'] ?? env.ARCHIVE_SEAL_DATA_DIR ?? './data');
+  await mkdir(dataDir, { recursive: true });
+  const store = await Store.open({ file: join(dataDir, 'archive-seal.sqlite') });
+  try {
+    const issued = issueToken(store, { name: values.name, role: values.role as Role, pseudonymous: values.pseudonymous });
+    process.stderr.write(`token for ${issued.principal.name} (${issued.principal.role}); shown once, keep it secret:\n`);
+    process.stdout.write(issued.token + '\n');
+    return EXIT_OK;
+  } catch (err) {
+    if (err instanceof RegistryError) throw new CliError(err.message);
+    throw err;
+  } finally {
+    store.close();
+  }
+}

@@ -1,0 +1,62 @@
+/**
+ * RFC 8785 JSON Canonicalization Scheme (JCS).
+ *
+ * Numbers are serialized as ECMAScript's Number.prototype.toString (RFC 8785 §3.2.2.3 adopts
+ * exactly that algorithm), strings as JSON.stringify escapes them (§3.2.2.2 matches ES2019+ for
+ * well-formed strings), object members sorted by their names' UTF-16 code units (§3.2.3).
+ * Input must be I-JSON (RFC 7493): no NaN or Infinity, no lone surrogates.
+ */
+export function canonicalize(value: unknown): string {
+  return serialize(value, 0);
+}
+
+/** UTF-8 bytes of the canonical form: what is hashed and signed. */
+export function canonicalBytes(value: unknown): Uint8Array {
+  return new TextEncoder().encode(canonicalize(value));
+}
+
+/** Thrown for values JCS cannot represent. */
+export class CanonicalJsonError extends Error {
+  override readonly name = 'CanonicalJsonError';
+}
+
+const MAX_DEPTH = 64;
+
+function serialize(value: unknown, depth: number): string {
+  if (depth > MAX_DEPTH) throw new CanonicalJsonError('nesting deeper than 64 levels');
+  if (value === null) return 'null';
+  switch (typeof value) {
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isFinite(value)) throw new CanonicalJsonError('NaN and Infinity are not JSON');
+      // -0 serializes as "0" (RFC 8785 §3.2.2.3); String(-0) already gives "0".
+      return String(value);
+    case 'string':
+      return serializeString(value);
+    case 'object': {
+      if (Array.isArray(value)) {
+        return '[' + value.map((item) => serialize(item, depth + 1)).join(',') + ']';
+      }
+      const proto = Object.getPrototypeOf(value);
+      if (proto !== Object.prototype && proto !== null) {
+        throw new CanonicalJsonError('only plain objects, arrays and primitives are JSON');
+      }
+      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+      // Default sort compares UTF-16 code units, as §3.2.3 requires.
+      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+      return (
+        '{' + entries.map(([k, v]) => serializeString(k) + ':' + serialize(v, depth + 1)).join(',') + '}'
+      );
+    }
+    default:
+      throw new CanonicalJsonError(`a ${typeof value} is not JSON`);
+  }
+}
+
+function serializeString(s: string): string {
+  if (LONE_SURROGATE.test(s)) throw new CanonicalJsonError('lone surrogates are not I-JSON');
+  return JSON.stringify(s);
+}
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

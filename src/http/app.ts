@@ -1,0 +1,35 @@
+import { Hono } from 'hono';
+import { RegistryError } from '../registry/registry-error.js';
+import { ApiError, REGISTRY_ERROR_STATUS } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+import { categoryRoutes } from './categories-routes.js';
+import { periodRoutes } from './periods-routes.js';
+import { registrationRoutes, type RegistrationRoutesDeps } from './registrations-routes.js';
+import { tokenRoutes } from './tokens-routes.js';
+import type { PeriodSealer } from '../registry/period-sealer.js';
+
+export interface AppDeps extends RegistrationRoutesDeps {
+  sealer: PeriodSealer;
+  log: (line: string) => void;
+}
+
+/** The HTTP API: one sub-app per resource, errors mapped once, in `onError`. */
+export function createApp(deps: AppDeps) {
+  const app = new Hono<AppEnv>();
+  app.get('/healthz', (c) => c.json({ status: 'ok' }));
+  app.route('/v1/categories', categoryRoutes());
+  app.route('/v1/registrations', registrationRoutes(deps));
+  app.route('/v1/periods', periodRoutes(deps));
+  app.route('/v1/tokens', tokenRoutes(deps));
+
+  app.notFound((c) => c.json({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
+  app.onError((err, c) => {
+    if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    if (err instanceof RegistryError) {
+      return c.json({ error: { code: err.code, message: err.message } }, REGISTRY_ERROR_STATUS[err.code]);
+    }
+    deps.log(`internal error on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? String(err)}`);
+    return c.json({ error: { code: 'INTERNAL', message: 'internal error; the center has logged it' } }, 500);
+  });
+  return app;
+}

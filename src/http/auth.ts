@@ -1,0 +1,40 @@
+import { createMiddleware } from 'hono/factory';
+import { authenticate } from '../registry/access-tokens.js';
+import type { Role } from '../store/database.js';
+import type { Store } from '../store/store.js';
+import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+
+/**
+ * Requires `Authorization: Bearer <token>` of an account holding one of `roles`
+ * (401 without a valid token, 403 with a token of another role).
+ */
+export function requireRole(store: Store, ...roles: Role[]) {
+  return createMiddleware<AppEnv>(async (c, next) => {
+    const header = c.req.header('authorization');
+    if (!header) {
+      c.header('WWW-Authenticate', 'Bearer realm="archive-seal"');
+      throw new ApiError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)');
+    }
+    const match = /^Bearer\s+(\S+)$/i.exec(header);
+    const principal = match ? authenticate(store, match[1]!) : undefined;
+    if (!principal) {
+      c.header('WWW-Authenticate', 'Bearer realm="archive-seal", error="invalid_token"');
+      throw new ApiError(401, 'INVALID_TOKEN', 'the bearer token is unknown or revoked');
+    }
+    if (!roles.includes(principal.role)) {
+      throw new ApiError(403, 'FORBIDDEN', `this needs the role ${roles.join(' or ')}; the token is ${principal.role}`);
+    }
+    c.set('principal', principal);
+    await next();
+  });
+}
+
+/** Parses a positive integer path parameter, or answers 400 INVALID_ID. */
+export function parseId(value: string | undefined, what: string): number {
+  const id = Number(value);
+  if (!value || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(id)) {
+    throw new ApiError(400, 'INVALID_ID', `${what} id must be a positive integer`);
+  }
+  return id;
+}

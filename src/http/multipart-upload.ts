@@ -1,0 +1,92 @@
+import busboy from 'busboy';
+import { Readable } from 'node:stream';
+import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
+import { BlobTooLargeError, type BlobStore, type IngestedBlob } from '../vault/blob-store.js';
+import { ApiError } from './api-error.js';
+
+export interface Upload {
+  fields: Record<string, string>;
+  blob: IngestedBlob;
+  fileName?: string;
+  mediaType?: string;
+}
+
+const MAX_FIELDS = 16;
+const MAX_FIELD_BYTES = 64 * 1024;
+
+/**
+ * Streams a `multipart/form-data` request (one part named `file`, plus text fields) into the
+ * blob store: hashed and written as it arrives, never held whole. A file over `maxBytes` is
+ * refused with 413 and nothing of it is kept.
+ */
+export async function receiveUpload(request: Request, blobs: BlobStore, maxBytes: number): Promise<Upload> {
+  const contentType = request.headers.get('content-type') ?? '';
+  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+  if (declared > maxBytes + MAX_FIELDS * MAX_FIELD_BYTES) throw tooLarge(maxBytes);
+  if (!request.body) throw new ApiError(400, 'INVALID_INPUT', 'the upload has no body');
+
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({
+      headers: { 'content-type': contentType },
+      limits: { files: 1, fields: MAX_FIELDS, fieldSize: MAX_FIELD_BYTES, parts: MAX_FIELDS + 1 },
+      defParamCharset: 'utf8',
+    });
+  } catch (err) {
+    throw new ApiError(400, 'INVALID_INPUT', `malformed multipart request: ${(err as Error).message}`);
+  }
+
+  const fields: Record<string, string> = {};
+  let filePart: Promise<Omit<Upload, 'fields'>> | undefined;
+  let problem: ApiError | undefined;
+
+  const done = new Promise<void>((resolve, reject) => {
+    parser.on('field', (name, value, info) => {
+      if (info.valueTruncated) problem ??= new ApiError(400, 'INVALID_INPUT', `field ${name} is longer than ${MAX_FIELD_BYTES} bytes`);
+      else if (name in fields) problem ??= new ApiError(400, 'INVALID_INPUT', `field ${name} is given twice`);
+      else fields[name] = value;
+    });
+    parser.on('file', (name, stream, info) => {
+      if (name !== 'file' || filePart) {
+        problem ??= new ApiError(400, 'INVALID_INPUT', 'send exactly one file, in the part named "file"');
+        stream.resume();
+        return;
+      }
+      filePart = blobs.ingest(stream, { maxBytes }).then((blob) => ({
+        blob,
+        ...(info.filename && { fileName: info.filename }),
+        ...(info.mimeType && info.mimeType !== 'application/octet-stream' && { mediaType: info.mimeType }),
+      }));
+      // Keep the parser flowing on failure, so the error surfaces once, from `filePart`.
+      filePart.catch(() => stream.resume());
+    });
+    parser.on('partsLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'too many parts')));
+    parser.on('fieldsLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'too many fields')));
+    parser.on('error', (err: Error) => reject(new ApiError(400, 'INVALID_INPUT', `malformed multipart request: ${err.message}`)));
+    parser.on('close', resolve);
+  });
+
+  const source = Readable.fromWeb(request.body as unknown as NodeWebReadableStream<Uint8Array>);
+  source.on('error', (err) => parser.destroy(err));
+  source.pipe(parser);
+  try {
+    await done;
+  } catch (err) {
+    await filePart?.catch(() => {});
+    throw err;
+  }
+  let file: Omit<Upload, 'fields'> | undefined;
+  try {
+    file = await filePart;
+  } catch (err) {
+    if (err instanceof BlobTooLargeError) throw tooLarge(maxBytes);
+    throw err;
+  }
+  if (problem) throw problem;
+  if (!file) throw new ApiError(400, 'INVALID_INPUT', 'the upload has no part named "file"');
+  return { fields, ...file };
+}
+
+function tooLarge(maxBytes: number): ApiError {
+  return new ApiError(413, 'PAYLOAD_TOO_LARGE', `the file is larger than the limit of ${maxBytes} bytes`);
+}

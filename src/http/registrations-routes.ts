@@ -1,0 +1,121 @@
+import { Hono } from 'hono';
+import { parseRegistrationInput } from '../registry/registration-input.js';
+import type { RegistrationReader } from '../registry/registration-reader.js';
+import { MAX_BATCH, type RegistrationService } from '../registry/registration-service.js';
+import { RegistryError } from '../registry/registry-error.js';
+import type { Store } from '../store/store.js';
+import type { BlobStore } from '../vault/blob-store.js';
+import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+import { parseId, requireRole } from './auth.js';
+import { receiveUpload } from './multipart-upload.js';
+import { readJsonBody } from './request-body.js';
+
+export interface RegistrationRoutesDeps {
+  store: Store;
+  registrations: RegistrationService;
+  reader: RegistrationReader;
+  blobs: BlobStore;
+  maxUploadBytes: number;
+}
+
+const UPLOAD_FIELDS = new Set(['sha256', 'sm3', 'size', 'category', 'fileName', 'title', 'mediaType', 'metadata']);
+const MAX_SINGLE_BODY = 1024 * 1024;
+const MAX_BATCH_BODY = 64 * 1024 * 1024;
+
+/** `/v1/registrations`: register (hash-only JSON, file upload, batch), read, list. */
+export function registrationRoutes(deps: RegistrationRoutesDeps) {
+  const { store, registrations, reader, blobs } = deps;
+  return new Hono<AppEnv>()
+    .use('*', requireRole(store, 'admin', 'registrar', 'depositor'))
+    .post('/', async (c) => {
+      const principal = c.get('principal');
+      let request;
+      if (/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
+        const upload = await receiveUpload(c.req.raw, blobs, deps.maxUploadBytes);
+        request = { ...uploadToInput(upload.fields, upload), hasFile: true };
+      } else {
+        request = { ...parseRegistrationInput(await readJsonBody(c, MAX_SINGLE_BODY)), hasFile: false };
+      }
+      const [outcome] = await registrations.register(principal, [request]);
+      return c.json(outcome!.registration, outcome!.created ? 201 : 200);
+    })
+    .post('/batch', async (c) => {
+      const body = await readJsonBody(c, MAX_BATCH_BODY);
+      const entries = Array.isArray(body) ? body : (body as { entries?: unknown } | null)?.entries;
+      if (!Array.isArray(entries)) {
+        throw new RegistryError('INVALID_INPUT', 'send { "entries": [ … ] } with up to 10,000 hash-only registrations');
+      }
+      if (entries.length > MAX_BATCH) throw new RegistryError('BATCH_TOO_LARGE', `at most ${MAX_BATCH} entries per batch; got ${entries.length}`);
+      if (entries.length === 0) throw new RegistryError('EMPTY_BATCH', 'the batch has no entries');
+      // All entries are checked before anything is written: one bad entry rejects the batch.
+      const requests = entries.map((entry, i) => ({ ...parseRegistrationInput(entry, `entries[${i}].`), hasFile: false }));
+      const outcomes = await registrations.register(c.get('principal'), requests);
+      return c.json(
+        {
+          count: outcomes.length,
+          created: outcomes.filter((o) => o.created).length,
+          registrations: outcomes.map(({ registration: r, created }) => ({
+            id: r.id,
+            created,
+            status: r.status,
+            periodId: r.periodId,
+            registeredAt: r.registeredAt,
+            digests: r.digests,
+          })),
+        },
+        201,
+      );
+    })
+    .get('/', (c) => {
+      const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);
+      const before = c.req.query('before');
+      const periodId = c.req.query('period');
+      return c.json({
+        registrations: reader.list(c.get('principal'), {
+          limit,
+          ...(before !== undefined && { before: parseId(before, 'before') }),
+          ...(periodId !== undefined && { periodId: parseId(periodId, 'period') }),
+        }),
+      });
+    })
+    .get('/:id', (c) => c.json(reader.get(c.get('principal'), parseId(c.req.param('id'), 'registration'))));
+}
+
+/** The registration fields of an upload's text parts; digests must match what was computed. */
+function uploadToInput(fields: Record<string, string>, upload: { blob: { sha256: string; sm3: string; size: number }; fileName?: string; mediaType?: string }) {
+  const { blob } = upload;
+  for (const name of Object.keys(fields)) {
+    if (!UPLOAD_FIELDS.has(name)) throw new RegistryError('INVALID_INPUT', `${name} is not a registration field`);
+  }
+  const given = (name: string) => fields[name]?.toLowerCase();
+  if (given('sha256') !== undefined && given('sha256') !== blob.sha256) {
+    throw new RegistryError('DIGEST_MISMATCH', `the file's SHA-256 is ${blob.sha256}, not the ${fields.sha256} given`);
+  }
+  if (given('sm3') !== undefined && given('sm3') !== blob.sm3) {
+    throw new RegistryError('DIGEST_MISMATCH', `the file's SM3 is ${blob.sm3}, not the ${fields.sm3} given`);
+  }
+  if (fields.size !== undefined && fields.size !== String(blob.size)) {
+    throw new RegistryError('DIGEST_MISMATCH', `the file has ${blob.size} bytes, not the ${fields.size} given`);
+  }
+  let metadata: unknown;
+  if (fields.metadata !== undefined) {
+    try {
+      metadata = JSON.parse(fields.metadata);
+    } catch {
+      throw new ApiError(400, 'INVALID_JSON', 'the metadata field is not valid JSON');
+    }
+  }
+  const fileName = fields.fileName ?? upload.fileName;
+  const mediaType = fields.mediaType ?? upload.mediaType;
+  return parseRegistrationInput({
+    sha256: blob.sha256,
+    sm3: blob.sm3,
+    size: blob.size,
+    category: fields.category,
+    ...(fileName !== undefined && { fileName }),
+    ...(fields.title !== undefined && { title: fields.title }),
+    ...(mediaType !== undefined && { mediaType }),
+    ...(metadata !== undefined && { metadata }),
+  });
+}

@@ -1,0 +1,45 @@
+import type { InclusionProof } from '../core/merkle.js';
+import type { RegistrationRecord } from '../core/record.js';
+import type { PeriodRow, RegistrationRow } from '../store/database.js';
+
+/** A registration as the API shows it to its owner and to staff. */
+export interface RegistrationView {
+  id: number;
+  /** `pending` until its period is sealed and rooted. */
+  status: 'pending' | 'sealed';
+  periodId: number;
+  registeredAt: string;
+  digests: { sha256: string; sm3?: string };
+  /** The exact object whose RFC 8785 canonical bytes were hashed. */
+  record: RegistrationRecord;
+  recordDigest: { sha256: string };
+  salt: string;
+  leafHash: string;
+  leafIndex: number;
+  /** RFC 9162 inclusion proof to `root`, once sealed. */
+  proof?: InclusionProof;
+  root?: string;
+}
+
+/** The view of a stored registration; `proof` is given when its period is sealed. */
+export function toRegistrationView(
+  row: RegistrationRow,
+  period: Pick<PeriodRow, 'status' | 'root'> | undefined,
+  proof?: InclusionProof,
+): RegistrationView {
+  const record = JSON.parse(row.record) as RegistrationRecord;
+  const sealed = period?.status === 'sealed' && period.root !== null && proof !== undefined;
+  return {
+    id: row.id,
+    status: sealed ? 'sealed' : 'pending',
+    periodId: row.period_id,
+    registeredAt: row.registered_at,
+    digests: record.digests,
+    record,
+    recordDigest: { sha256: row.record_digest.toString('hex') },
+    salt: row.salt.toString('hex'),
+    leafHash: row.leaf_hash.toString('hex'),
+    leafIndex: row.leaf_index,
+    ...(sealed && { proof, root: period.root!.toString('hex') }),
+  };
+}

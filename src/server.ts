@@ -1,0 +1,94 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { randomBytes } from 'node:crypto';
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { Config } from './config.js';
+import { createApp } from './http/app.js';
+import { adminExists, issueToken } from './registry/access-tokens.js';
+import { PeriodSealer } from './registry/period-sealer.js';
+import { RegistrationReader } from './registry/registration-reader.js';
+import { RegistrationService } from './registry/registration-service.js';
+import { SealScheduler } from './registry/seal-scheduler.js';
+import { getCenterMeta, setCenterMeta } from './store/accounts-repository.js';
+import { Store } from './store/store.js';
+import { FileBlobStore } from './vault/file-blob-store.js';
+
+export interface RunningServer {
+  url: string;
+  store: Store;
+  /** Where the first admin token was written, when this start created it. */
+  firstAdminTokenFile?: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Opens the store (running migrations), finishes any interrupted seal, starts the schedule and
+ * the HTTP server. Everything the service is made of is put together here, and only here.
+ */
+export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
+  await mkdir(config.dataDir, { recursive: true });
+  const store = await Store.open({ file: join(config.dataDir, 'archive-seal.sqlite'), synchronous: config.sqliteSynchronous });
+  try {
+    const pseudonymKey = centerSecret(store, 'pseudonym-key');
+    const reader = new RegistrationReader(store);
+    const registrations = new RegistrationService({ store, centerId: config.centerId, pseudonymKey, reader });
+    const sealer = new PeriodSealer({ store });
+    const resumed = await sealer.resume();
+    for (const p of resumed) log(`finished sealing period ${p.id}, interrupted before the last stop`);
+    const open = sealer.ensureOpenPeriod();
+
+    let firstAdminTokenFile: string | undefined;
+    if (!adminExists(store)) {
+      const { token } = issueToken(store, { name: 'admin', role: 'admin' });
+      firstAdminTokenFile = join(config.dataDir, 'admin-token.txt');
+      await writeFile(firstAdminTokenFile, token + '\n', { mode: 0o600 });
+    }
+
+    const app = createApp({
+      store,
+      registrations,
+      reader,
+      sealer,
+      blobs: new FileBlobStore(join(config.dataDir, 'blobs')),
+      maxUploadBytes: config.maxUploadBytes,
+      log,
+    });
+    const server = await listen(app.fetch, config.host, config.port);
+    const { port } = server.address() as AddressInfo;
+    const scheduler = new SealScheduler(sealer, config.sealSchedule, log);
+    scheduler.start(new Date(open.opened_at));
+
+    return {
+      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      store,
+      ...(firstAdminTokenFile && { firstAdminTokenFile }),
+      async close() {
+        scheduler.stop();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await sealer.idle();
+        store.close();
+      },
+    };
+  } catch (err) {
+    store.close();
+    throw err;
+  }
+}
+
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    server.once('error', reject);
+  });
+}
+
+/** A random secret kept in the database, made on first use (e.g. the pseudonym key). */
+function centerSecret(store: Store, key: string): Buffer {
+  let value = getCenterMeta(store, key);
+  if (!value) {
+    value = randomBytes(32).toString('hex');
+    setCenterMeta(store, key, value);
+  }
+  return Buffer.from(value, 'hex');
+}

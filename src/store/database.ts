@@ -1,0 +1,85 @@
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+/**
+ * The schema as kysely sees it. Times are ISO 8601 UTC strings, digests and hashes raw bytes,
+ * booleans 0/1 (SQLite has no boolean type).
+ */
+export interface Database {
+  center_meta: CenterMetaTable;
+  account: AccountTable;
+  api_token: ApiTokenTable;
+  period: PeriodTable;
+  registration: RegistrationTable;
+  tree_chunk: TreeChunkTable;
+}
+
+export interface CenterMetaTable {
+  key: string;
+  value: string;
+}
+
+export type Role = 'admin' | 'registrar' | 'depositor';
+
+export interface AccountTable {
+  id: Generated<number>;
+  name: string;
+  role: Role;
+  /** 1: records name this account by a pseudonym, not its name (private registrants). */
+  pseudonymous: number;
+  created_at: string;
+}
+
+export interface ApiTokenTable {
+  id: Generated<number>;
+  account_id: number;
+  /** SHA-256 of the bearer token; the token itself is shown once and never stored. */
+  token_hash: Buffer;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export type PeriodStatus = 'open' | 'sealing' | 'sealed';
+
+export interface PeriodTable {
+  id: Generated<number>;
+  status: PeriodStatus;
+  opened_at: string;
+  /** When the period stopped taking registrations (status `sealing` or `sealed`). */
+  closed_at: string | null;
+  sealed_at: string | null;
+  leaf_count: number;
+  /** Null for an open period and for a sealed empty one: empty periods are not rooted. */
+  root: Buffer | null;
+  /** Root of the last non-empty sealed period before this one; 32 zero bytes for the first. */
+  previous_root: Buffer | null;
+}
+
+export interface RegistrationTable {
+  id: number;
+  period_id: number;
+  leaf_index: number;
+  registrant_id: number;
+  sha256: Buffer;
+  sm3: Buffer | null;
+  size: number | null;
+  has_file: number;
+  /** The record's RFC 8785 canonical JSON: exactly the bytes whose SHA-256 is `record_digest`. */
+  record: string;
+  record_digest: Buffer;
+  salt: Buffer;
+  leaf_hash: Buffer;
+  registered_at: string;
+}
+
+/** A run of consecutive node hashes of one tree level (`CHUNK_HASHES` × 32 bytes, the last shorter). */
+export interface TreeChunkTable {
+  period_id: number;
+  level: number;
+  chunk: number;
+  hashes: Buffer;
+}
+
+export type AccountRow = Selectable<AccountTable>;
+export type PeriodRow = Selectable<PeriodTable>;
+export type RegistrationRow = Selectable<RegistrationTable>;
+export type NewRegistrationRow = Insertable<RegistrationTable>;

@@ -1,0 +1,106 @@
+import BetterSqlite3 from 'better-sqlite3';
+import {
+  Kysely,
+  Migrator,
+  SqliteDialect,
+  type Compilable,
+  type InferResult,
+  type MigrationProvider,
+} from 'kysely';
+import type { Database } from './database.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+export interface StoreOptions {
+  /** SQLite file, or ':memory:'. */
+  file: string;
+  /**
+   * FULL (default) makes every commit durable before we answer; NORMAL in WAL mode survives a
+   * process crash but may lose the last commits on power loss.
+   */
+  synchronous?: 'FULL' | 'NORMAL';
+  readonly?: boolean;
+}
+
+/**
+ * The database: kysely builds typed SQL, better-sqlite3 runs it synchronously.
+ *
+ * Running compiled kysely queries on the synchronous driver lets a transaction be one
+ * synchronous function: nothing else on the event loop can interleave with it, and no
+ * transaction is ever left open across an `await`.
+ */
+export class Store {
+  readonly db: Kysely<Database>;
+  readonly sqlite: BetterSqlite3.Database;
+  private readonly statements = new Map<string, BetterSqlite3.Statement>();
+
+  private constructor(sqlite: BetterSqlite3.Database) {
+    this.sqlite = sqlite;
+    this.db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  }
+
+  /** Opens (creating if needed) the database and brings its schema up to date. */
+  static async open(options: StoreOptions): Promise<Store> {
+    const sqlite = new BetterSqlite3(options.file, { readonly: options.readonly ?? false });
+    try {
+      if (!options.readonly) {
+        sqlite.pragma('journal_mode = WAL');
+        sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+      }
+      sqlite.pragma('foreign_keys = ON');
+      sqlite.pragma('busy_timeout = 5000');
+      const store = new Store(sqlite);
+      if (!options.readonly) await store.migrate();
+      return store;
+    } catch (err) {
+      sqlite.close();
+      throw err;
+    }
+  }
+
+  private async migrate(): Promise<void> {
+    const provider: MigrationProvider = { getMigrations: async () => ({ ...MIGRATIONS }) };
+    const { error, results } = await new Migrator({ db: this.db, provider }).migrateToLatest();
+    if (error) {
+      const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+      throw new Error(`database migration ${failed} failed`, { cause: error });
+    }
+  }
+
+  /** A cached prepared statement for raw SQL (hot paths only; everything else goes through kysely). */
+  prepare(source: string): BetterSqlite3.Statement {
+    let stmt = this.statements.get(source);
+    if (!stmt) {
+      stmt = this.sqlite.prepare(source);
+      this.statements.set(source, stmt);
+    }
+    return stmt;
+  }
+
+  /** All rows of a kysely query. */
+  all<Q extends Compilable<any>>(query: Q): InferResult<Q> {
+    const { sql, parameters } = query.compile();
+    return this.prepare(sql).all(...(parameters as unknown[])) as InferResult<Q>;
+  }
+
+  /** The first row of a kysely query, or undefined. */
+  first<Q extends Compilable<any>>(query: Q): InferResult<Q>[number] | undefined {
+    const { sql, parameters } = query.compile();
+    return this.prepare(sql).get(...(parameters as unknown[])) as InferResult<Q>[number] | undefined;
+  }
+
+  /** Runs a kysely statement; returns the number of rows changed. */
+  run(query: Compilable<any>): number {
+    const { sql, parameters } = query.compile();
+    const stmt = this.prepare(sql);
+    return stmt.reader ? stmt.all(...(parameters as unknown[])).length : stmt.run(...(parameters as unknown[])).changes;
+  }
+
+  /** Runs `fn` in one IMMEDIATE transaction: all of it commits, or none of it. */
+  transaction<T>(fn: () => T): T {
+    return this.sqlite.transaction(fn).immediate();
+  }
+
+  close(): void {
+    if (this.sqlite.open) this.sqlite.close();
+  }
+}
