@@ -9,8 +9,8 @@ export async function serve(env: Readonly<Record<string, string | undefined>>): 
   const config = loadConfig(env);
   const server = await startServer(config);
   console.log(`archive-seal listening on ${server.url} (data in ${config.dataDir})`);
-  if (server.firstAdminTokenFile) {
-    console.log(`first admin token written to ${server.firstAdminTokenFile} (keep it secret)`);
+  if (server.center.firstAdminTokenFile) {
+    console.log(`first admin token written to ${server.center.firstAdminTokenFile} (keep it secret)`);
   } else {
     console.log('more tokens: npx archive-seal tokens create --role admin|registrar|depositor --name NAME');
   }

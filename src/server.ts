@@ -14,29 +14,38 @@ import { getCenterMeta, setCenterMeta } from './store/accounts-repository.js';
 import { Store } from './store/store.js';
 import { FileBlobStore } from './vault/file-blob-store.js';
 
-export interface RunningServer {
-  url: string;
+/** The center's parts, put together: what the HTTP server serves and the tests drive. */
+export interface Center {
+  app: ReturnType<typeof createApp>;
   store: Store;
+  sealer: PeriodSealer;
+  registrations: RegistrationService;
+  reader: RegistrationReader;
   /** Where the first admin token was written, when this start created it. */
   firstAdminTokenFile?: string;
+  /** Waits for a running seal, then closes the database. */
   close(): Promise<void>;
 }
 
 /**
- * Opens the store (running migrations), finishes any interrupted seal, starts the schedule and
- * the HTTP server. Everything the service is made of is put together here, and only here.
+ * Opens the store (running migrations), finishes any seal a crash interrupted, makes the first
+ * admin token if there is none, and builds the services and the HTTP app. Everything the
+ * service is made of is put together here, and only here.
  */
-export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
+export async function buildCenter(config: Config, log: (line: string) => void): Promise<Center> {
   await mkdir(config.dataDir, { recursive: true });
   const store = await Store.open({ file: join(config.dataDir, 'archive-seal.sqlite'), synchronous: config.sqliteSynchronous });
   try {
-    const pseudonymKey = centerSecret(store, 'pseudonym-key');
     const reader = new RegistrationReader(store);
-    const registrations = new RegistrationService({ store, centerId: config.centerId, pseudonymKey, reader });
+    const registrations = new RegistrationService({
+      store,
+      centerId: config.centerId,
+      pseudonymKey: centerSecret(store, 'pseudonym-key'),
+      reader,
+    });
     const sealer = new PeriodSealer({ store });
-    const resumed = await sealer.resume();
-    for (const p of resumed) log(`finished sealing period ${p.id}, interrupted before the last stop`);
-    const open = sealer.ensureOpenPeriod();
+    for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
+    sealer.ensureOpenPeriod();
 
     let firstAdminTokenFile: string | undefined;
     if (!adminExists(store)) {
@@ -54,18 +63,14 @@ export async function startServer(config: Config, log: (line: string) => void = 
       maxUploadBytes: config.maxUploadBytes,
       log,
     });
-    const server = await listen(app.fetch, config.host, config.port);
-    const { port } = server.address() as AddressInfo;
-    const scheduler = new SealScheduler(sealer, config.sealSchedule, log);
-    scheduler.start(new Date(open.opened_at));
-
     return {
-      url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+      app,
       store,
+      sealer,
+      registrations,
+      reader,
       ...(firstAdminTokenFile && { firstAdminTokenFile }),
       async close() {
-        scheduler.stop();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
         await sealer.idle();
         store.close();
       },
@@ -74,6 +79,36 @@ export async function startServer(config: Config, log: (line: string) => void = 
     store.close();
     throw err;
   }
+}
+
+export interface RunningServer {
+  url: string;
+  center: Center;
+  close(): Promise<void>;
+}
+
+/** Builds the center, starts the seal schedule and listens on the configured host and port. */
+export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
+  const center = await buildCenter(config, log);
+  let server: ServerType;
+  try {
+    server = await listen(center.app.fetch, config.host, config.port);
+  } catch (err) {
+    await center.close();
+    throw err;
+  }
+  const { port } = server.address() as AddressInfo;
+  const scheduler = new SealScheduler(center.sealer, config.sealSchedule, log);
+  scheduler.start(new Date(center.sealer.ensureOpenPeriod().opened_at));
+  return {
+    url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
+    center,
+    async close() {
+      scheduler.stop();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await center.close();
+    },
+  };
 }
 
 function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {

@@ -24,8 +24,13 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => c.json({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    if (err instanceof ApiError) {
+      // A refused upload may still be arriving: close the connection rather than read it all.
+      if (err.status === 413) c.header('Connection', 'close');
+      return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    }
     if (err instanceof RegistryError) {
+      if (REGISTRY_ERROR_STATUS[err.code] === 413) c.header('Connection', 'close');
       return c.json({ error: { code: err.code, message: err.message } }, REGISTRY_ERROR_STATUS[err.code]);
     }
     deps.log(`internal error on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? String(err)}`);

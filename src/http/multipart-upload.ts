@@ -39,8 +39,11 @@ export async function receiveUpload(request: Request, blobs: BlobStore, maxBytes
   const fields: Record<string, string> = {};
   let filePart: Promise<Omit<Upload, 'fields'>> | undefined;
   let problem: ApiError | undefined;
+  const source = Readable.fromWeb(request.body as unknown as NodeWebReadableStream<Uint8Array>);
+  let fail: (err: unknown) => void = () => {};
 
   const done = new Promise<void>((resolve, reject) => {
+    fail = reject;
     parser.on('field', (name, value, info) => {
       if (info.valueTruncated) problem ??= new ApiError(400, 'INVALID_INPUT', `field ${name} is longer than ${MAX_FIELD_BYTES} bytes`);
       else if (name in fields) problem ??= new ApiError(400, 'INVALID_INPUT', `field ${name} is given twice`);
@@ -57,8 +60,13 @@ export async function receiveUpload(request: Request, blobs: BlobStore, maxBytes
         ...(info.filename && { fileName: info.filename }),
         ...(info.mimeType && info.mimeType !== 'application/octet-stream' && { mediaType: info.mimeType }),
       }));
-      // Keep the parser flowing on failure, so the error surfaces once, from `filePart`.
-      filePart.catch(() => stream.resume());
+      // A file that fails (too large, disk full) stops the whole request at once: reading the
+      // rest of a multi-GiB body only to discard it would waste the center's time.
+      filePart.catch((err) => {
+        source.unpipe(parser);
+        source.destroy();
+        fail(err);
+      });
     });
     parser.on('partsLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'too many parts')));
     parser.on('fieldsLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'too many fields')));
@@ -66,19 +74,14 @@ export async function receiveUpload(request: Request, blobs: BlobStore, maxBytes
     parser.on('close', resolve);
   });
 
-  const source = Readable.fromWeb(request.body as unknown as NodeWebReadableStream<Uint8Array>);
-  source.on('error', (err) => parser.destroy(err));
+  source.on('error', (err) => fail(new ApiError(400, 'INVALID_INPUT', `the upload was cut off: ${err.message}`)));
   source.pipe(parser);
-  try {
-    await done;
-  } catch (err) {
-    await filePart?.catch(() => {});
-    throw err;
-  }
   let file: Omit<Upload, 'fields'> | undefined;
   try {
+    await done;
     file = await filePart;
   } catch (err) {
+    await filePart?.catch(() => {}); // the blob store has removed its partial file
     if (err instanceof BlobTooLargeError) throw tooLarge(maxBytes);
     throw err;
   }

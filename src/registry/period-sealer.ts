@@ -56,8 +56,7 @@ export class PeriodSealer {
    * refused with NOTHING_TO_SEAL; on schedule it is sealed empty (no root, never anchored).
    */
   seal(options: { allowEmpty: boolean }): Promise<PeriodRow> {
-    if (this.running) return Promise.reject(new RegistryError('SEAL_IN_PROGRESS', 'a period is being sealed; try again shortly'));
-    const job = (async () => {
+    return this.exclusive(async () => {
       const closedId = this.store.transaction(() => {
         const open = findOpenPeriod(this.store);
         if (!open || (open.leaf_count === 0 && !options.allowEmpty)) {
@@ -72,29 +71,30 @@ export class PeriodSealer {
       const sealed = findPeriod(this.store, closedId);
       invariant(sealed?.status === 'sealed', `period ${closedId} not sealed`);
       return sealed;
-    })();
-    this.track(job);
-    return job;
+    });
   }
 
   /** Finishes every period left closed but unsealed (after a crash), oldest first. */
   async resume(): Promise<PeriodRow[]> {
     await this.idle();
-    const job = this.finishSealing();
-    this.track(job);
-    return job;
+    return this.exclusive(() => this.finishSealing());
   }
 
-  /** Remembers the running job until it settles; its outcome goes to the caller, not here. */
-  private track(job: Promise<unknown>): void {
-    const settled = job.then(
+  /** Runs `job` unless another seal runs; `running` is cleared before the caller resumes. */
+  private exclusive<T>(job: () => Promise<T>): Promise<T> {
+    if (this.running) {
+      return Promise.reject(new RegistryError('SEAL_IN_PROGRESS', 'a period is being sealed; try again shortly'));
+    }
+    const result = Promise.resolve()
+      .then(job)
+      .finally(() => {
+        this.running = undefined;
+      });
+    this.running = result.then(
       () => {},
       () => {},
     );
-    this.running = settled;
-    void settled.then(() => {
-      if (this.running === settled) this.running = undefined;
-    });
+    return result;
   }
 
   /** Resolves when no seal is running. */

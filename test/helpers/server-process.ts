@@ -1,0 +1,92 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+const ROOT = join(import.meta.dirname, '..', '..');
+export const CLI = join(ROOT, 'bin', 'archive-seal.js');
+
+/** A center started as a real process (`archive-seal serve`, built code) on a random port. */
+export interface ServerProcess {
+  url: string;
+  adminToken: string;
+  child: ChildProcess;
+  output(): string;
+  /** SIGTERM and wait; SIGKILL after 10 s. */
+  stop(): Promise<void>;
+  /** SIGKILL at once, as a crash or power cut would. */
+  kill(): Promise<void>;
+}
+
+/** Starts `archive-seal serve` on 127.0.0.1 port 0 with `dataDir`; resolves once it listens. */
+export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const child = spawn(process.execPath, [CLI, 'serve'], {
+    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    const onData = () => {
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1]!);
+      }
+    };
+    child.stdout!.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}:\n${output}`));
+    });
+  });
+  const wait = async (signal: NodeJS.Signals, graceMs: number) => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    child.kill(signal);
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  };
+  return {
+    url,
+    adminToken: readFileSync(join(dataDir, 'admin-token.txt'), 'utf8').trim(),
+    child,
+    output: () => output,
+    stop: () => wait('SIGTERM', 10_000),
+    kill: () => wait('SIGKILL', 0),
+  };
+}
+
+/** Runs the CLI to completion; resolves with its exit status and output. */
+export function runCli(args: string[], env: Record<string, string> = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
+  });
+}
+
+/** fetch with a bearer token and JSON body, returning status and parsed body. */
+export async function api(
+  url: string,
+  token: string | undefined,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: any }> {
+  const res = await fetch(url + path, {
+    method,
+    headers: {
+      ...(token && { authorization: `Bearer ${token}` }),
+      ...(body !== undefined && { 'content-type': 'application/json' }),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+  });
+  return { status: res.status, body: await res.json() };
+}

@@ -1,0 +1,96 @@
+import { createHash, randomBytes } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+
+let center: TestCenter;
+beforeAll(async () => {
+  center = await makeTestCenter({ ARCHIVE_SEAL_MAX_UPLOAD_BYTES: '100000' });
+});
+afterAll(() => center.destroy());
+
+function form(file: Buffer | undefined, fields: Record<string, string>, fileName = '竣工图-A01.pdf'): FormData {
+  const fd = new FormData();
+  for (const [k, v] of Object.entries(fields)) fd.append(k, v);
+  if (file) fd.append('file', new Blob([new Uint8Array(file)], { type: 'application/pdf' }), fileName);
+  return fd;
+}
+
+const blobFiles = () => {
+  const dir = join(center.dataDir, 'blobs', 'sha256');
+  return existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).length > 60) : [];
+};
+const tmpFiles = () => {
+  const dir = join(center.dataDir, 'blobs', 'tmp');
+  return existsSync(dir) ? readdirSync(dir) : [];
+};
+
+describe('POST /v1/registrations (multipart upload)', () => {
+  it('hashes the file as it streams in (SHA-256 and SM3), keeps it under its digest, and registers it', async () => {
+    const file = randomBytes(70_000);
+    const res = await center.request('POST', '/v1/registrations', {
+      token: center.adminToken,
+      body: form(file, { category: 'project.as-built-drawings', title: '一号楼竣工图', metadata: JSON.stringify({ fondsCode: 'J012' }) }),
+    });
+    expect(res.status).toBe(201);
+    const sha256 = createHash('sha256').update(file).digest('hex');
+    expect(res.body.digests).toEqual({ sha256, sm3: createHash('sm3').update(file).digest('hex') });
+    expect(res.body.record).toMatchObject({ fileName: '竣工图-A01.pdf', mediaType: 'application/pdf', size: 70_000, deposit: 'file', metadata: { fondsCode: 'J012' } });
+    const stored = join(center.dataDir, 'blobs', 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    expect(readFileSync(stored).equals(file)).toBe(true);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('refuses a file over the configured limit with 413, keeping nothing', async () => {
+    const blobsBefore = blobFiles().length;
+    const count = center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck();
+    const before = count.get();
+    const res = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: form(randomBytes(100_001), { category: 'agency.digitized' }) });
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    expect(count.get()).toBe(before);
+    expect(blobFiles().length).toBe(blobsBefore);
+    expect(tmpFiles()).toEqual([]);
+  });
+
+  it('refuses a declared digest that does not match the file with 422 DIGEST_MISMATCH', async () => {
+    const file = randomBytes(1000);
+    const res = await center.request('POST', '/v1/registrations', {
+      token: center.adminToken,
+      body: form(file, { category: 'agency.digitized', sha256: createHash('sha256').update('other').digest('hex') }),
+    });
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('DIGEST_MISMATCH');
+  });
+
+  it('accepts a declared digest that matches', async () => {
+    const file = randomBytes(1000);
+    const res = await center.request('POST', '/v1/registrations', {
+      token: center.adminToken,
+      body: form(file, { category: 'agency.digitized', sha256: createHash('sha256').update(file).digest('hex'), size: '1000' }),
+    });
+    expect(res.status).toBe(201);
+  });
+
+  it.each([
+    ['no file part', undefined, { category: 'agency.digitized' }, 'INVALID_INPUT'],
+    ['an unknown category', randomBytes(10), { category: 'x.y' }, 'UNKNOWN_CATEGORY'],
+    ['an unknown field', randomBytes(10), { category: 'agency.digitized', colour: 'red' }, 'INVALID_INPUT'],
+    ['metadata that is not JSON', randomBytes(10), { category: 'agency.digitized', metadata: '{' }, 'INVALID_JSON'],
+  ] as const)('refuses an upload with %s', async (_what, file, fields, code) => {
+    const res = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: form(file as Buffer | undefined, { ...fields }) });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe(code);
+  });
+
+  it('refuses a malformed multipart body', async () => {
+    const res = await center.request('POST', '/v1/registrations', {
+      token: center.adminToken,
+      body: 'garbage',
+      headers: { 'content-type': 'multipart/form-data' },
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error.code).toBe('INVALID_INPUT');
+  });
+});
