@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
-import { adminExists, issueToken } from './registry/access-tokens.js';
+import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
 import { PeriodSealer } from './registry/period-sealer.js';
 import { RegistrationReader } from './registry/registration-reader.js';
 import { RegistrationService } from './registry/registration-service.js';
@@ -34,14 +34,20 @@ export interface Center {
  */
 export async function buildCenter(config: Config, log: (line: string) => void): Promise<Center> {
   await mkdir(config.dataDir, { recursive: true });
-  const store = await Store.open({ file: join(config.dataDir, 'archive-seal.sqlite'), synchronous: config.sqliteSynchronous });
+  const databaseFile = join(config.dataDir, 'archive-seal.sqlite');
+  const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
+  let registrations: RegistrationService | undefined;
   try {
     const reader = new RegistrationReader(store);
-    const registrations = new RegistrationService({
+    registrations = await RegistrationService.start({
       store,
-      centerId: config.centerId,
-      pseudonymKey: centerSecret(store, 'pseudonym-key'),
       reader,
+      writer: {
+        file: databaseFile,
+        synchronous: config.sqliteSynchronous,
+        centerId: config.centerId,
+        pseudonymKey: centerSecret(store, 'pseudonym-key'),
+      },
     });
     const sealer = new PeriodSealer({ store });
     for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
@@ -56,6 +62,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
 
     const app = createApp({
       store,
+      tokens: new TokenAuthenticator(store),
       registrations,
       reader,
       sealer,
@@ -71,11 +78,13 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       reader,
       ...(firstAdminTokenFile && { firstAdminTokenFile }),
       async close() {
+        await registrations!.close();
         await sealer.idle();
         store.close();
       },
     };
   } catch (err) {
+    await registrations?.close();
     store.close();
     throw err;
   }

@@ -36,18 +36,26 @@ function serialize(value: unknown, depth: number): string {
       return serializeString(value);
     case 'object': {
       if (Array.isArray(value)) {
-        return '[' + value.map((item) => serialize(item, depth + 1)).join(',') + ']';
+        let out = '[';
+        for (let i = 0; i < value.length; i++) out += (i === 0 ? '' : ',') + serialize(value[i], depth + 1);
+        return out + ']';
       }
       const proto = Object.getPrototypeOf(value);
       if (proto !== Object.prototype && proto !== null) {
         throw new CanonicalJsonError('only plain objects, arrays and primitives are JSON');
       }
-      const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-      // Default sort compares UTF-16 code units, as §3.2.3 requires.
-      entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-      return (
-        '{' + entries.map(([k, v]) => serializeString(k) + ':' + serialize(v, depth + 1)).join(',') + '}'
-      );
+      const object = value as Record<string, unknown>;
+      // Array.prototype.sort without a comparator orders by UTF-16 code units, as §3.2.3 requires.
+      const keys = Object.keys(object).sort();
+      let out = '{';
+      let first = true;
+      for (const key of keys) {
+        const member = object[key];
+        if (member === undefined) continue;
+        out += (first ? '' : ',') + serializeString(key) + ':' + serialize(member, depth + 1);
+        first = false;
+      }
+      return out + '}';
     }
     default:
       throw new CanonicalJsonError(`a ${typeof value} is not JSON`);
@@ -55,8 +63,14 @@ function serialize(value: unknown, depth: number): string {
 }
 
 function serializeString(s: string): string {
-  if (LONE_SURROGATE.test(s)) throw new CanonicalJsonError('lone surrogates are not I-JSON');
+  if (!isWellFormed(s)) throw new CanonicalJsonError('lone surrogates are not I-JSON');
   return JSON.stringify(s);
 }
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+/** String.prototype.isWellFormed (ES2024) where the engine has it, else a regular expression. */
+const isWellFormed: (s: string) => boolean =
+  typeof (String.prototype as { isWellFormed?: unknown }).isWellFormed === 'function'
+    ? (s) => (s as string & { isWellFormed(): boolean }).isWellFormed()
+    : (s) => !LONE_SURROGATE.test(s);

@@ -1,23 +1,23 @@
 import { createMiddleware } from 'hono/factory';
-import { authenticate } from '../registry/access-tokens.js';
+import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { Role } from '../store/database.js';
-import type { Store } from '../store/store.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
+import { requestHeader } from './request-body.js';
 
 /**
  * Requires `Authorization: Bearer <token>` of an account holding one of `roles`
  * (401 without a valid token, 403 with a token of another role).
  */
-export function requireRole(store: Store, ...roles: Role[]) {
+export function requireRole(tokens: TokenAuthenticator, ...roles: Role[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = c.req.header('authorization');
+    const header = requestHeader(c, 'authorization');
     if (!header) {
       c.header('WWW-Authenticate', 'Bearer realm="archive-seal"');
       throw new ApiError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)');
     }
     const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = match ? authenticate(store, match[1]!) : undefined;
+    const principal = match ? tokens.authenticate(match[1]!) : undefined;
     if (!principal) {
       c.header('WWW-Authenticate', 'Bearer realm="archive-seal", error="invalid_token"');
       throw new ApiError(401, 'INVALID_TOKEN', 'the bearer token is unknown or revoked');

@@ -1,8 +1,9 @@
 import busboy from 'busboy';
-import { Readable } from 'node:stream';
-import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
+import type { Context } from 'hono';
 import { BlobTooLargeError, type BlobStore, type IngestedBlob } from '../vault/blob-store.js';
 import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+import { requestBodyStream, requestHeader } from './request-body.js';
 
 export interface Upload {
   fields: Record<string, string>;
@@ -19,11 +20,12 @@ const MAX_FIELD_BYTES = 64 * 1024;
  * blob store: hashed and written as it arrives, never held whole. A file over `maxBytes` is
  * refused with 413 and nothing of it is kept.
  */
-export async function receiveUpload(request: Request, blobs: BlobStore, maxBytes: number): Promise<Upload> {
-  const contentType = request.headers.get('content-type') ?? '';
-  const declared = Number(request.headers.get('content-length') ?? Number.NaN);
+export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxBytes: number): Promise<Upload> {
+  const contentType = requestHeader(c, 'content-type') ?? '';
+  const declared = Number(requestHeader(c, 'content-length') ?? Number.NaN);
   if (declared > maxBytes + MAX_FIELDS * MAX_FIELD_BYTES) throw tooLarge(maxBytes);
-  if (!request.body) throw new ApiError(400, 'INVALID_INPUT', 'the upload has no body');
+  const source = requestBodyStream(c);
+  if (!source) throw new ApiError(400, 'INVALID_INPUT', 'the upload has no body');
 
   let parser: busboy.Busboy;
   try {
@@ -39,7 +41,6 @@ export async function receiveUpload(request: Request, blobs: BlobStore, maxBytes
   const fields: Record<string, string> = {};
   let filePart: Promise<Omit<Upload, 'fields'>> | undefined;
   let problem: ApiError | undefined;
-  const source = Readable.fromWeb(request.body as unknown as NodeWebReadableStream<Uint8Array>);
   let fail: (err: unknown) => void = () => {};
 
   const done = new Promise<void>((resolve, reject) => {

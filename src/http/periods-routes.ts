@@ -4,6 +4,7 @@ import { RegistryError } from '../registry/registry-error.js';
 import type { PeriodRow } from '../store/database.js';
 import { findPeriod, listPeriods } from '../store/periods-repository.js';
 import type { Store } from '../store/store.js';
+import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, requireRole } from './auth.js';
 
@@ -34,7 +35,7 @@ export function toPeriodView(row: PeriodRow): PeriodView {
 }
 
 /** `/v1/periods`: public list and detail; sealing on demand for staff. */
-export function periodRoutes(deps: { store: Store; sealer: PeriodSealer }) {
+export function periodRoutes(deps: { store: Store; tokens: TokenAuthenticator; sealer: PeriodSealer }) {
   const { store, sealer } = deps;
   return new Hono<AppEnv>()
     .get('/', (c) => {
@@ -43,7 +44,7 @@ export function periodRoutes(deps: { store: Store; sealer: PeriodSealer }) {
       const rows = listPeriods(store, { limit, ...(before !== undefined && { before: parseId(before, 'before') }) });
       return c.json({ periods: rows.map(toPeriodView) });
     })
-    .post('/seal', requireRole(store, 'admin', 'registrar'), async (c) => {
+    .post('/seal', requireRole(deps.tokens, 'admin', 'registrar'), async (c) => {
       const period = await sealer.seal({ allowEmpty: false });
       return c.json(toPeriodView(period), 201);
     })

@@ -4,15 +4,17 @@ import type { RegistrationReader } from '../registry/registration-reader.js';
 import { MAX_BATCH, type RegistrationService } from '../registry/registration-service.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { Store } from '../store/store.js';
+import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, requireRole } from './auth.js';
 import { receiveUpload } from './multipart-upload.js';
-import { readJsonBody } from './request-body.js';
+import { readJsonBody, requestHeader } from './request-body.js';
 
 export interface RegistrationRoutesDeps {
   store: Store;
+  tokens: TokenAuthenticator;
   registrations: RegistrationService;
   reader: RegistrationReader;
   blobs: BlobStore;
@@ -25,14 +27,14 @@ const MAX_BATCH_BODY = 64 * 1024 * 1024;
 
 /** `/v1/registrations`: register (hash-only JSON, file upload, batch), read, list. */
 export function registrationRoutes(deps: RegistrationRoutesDeps) {
-  const { store, registrations, reader, blobs } = deps;
+  const { registrations, reader, blobs } = deps;
   return new Hono<AppEnv>()
-    .use('*', requireRole(store, 'admin', 'registrar', 'depositor'))
+    .use('*', requireRole(deps.tokens, 'admin', 'registrar', 'depositor'))
     .post('/', async (c) => {
       const principal = c.get('principal');
       let request;
-      if (/^multipart\/form-data/i.test(c.req.header('content-type') ?? '')) {
-        const upload = await receiveUpload(c.req.raw, blobs, deps.maxUploadBytes);
+      if (/^multipart\/form-data/i.test(requestHeader(c, 'content-type') ?? '')) {
+        const upload = await receiveUpload(c, blobs, deps.maxUploadBytes);
         request = { ...uploadToInput(upload.fields, upload), hasFile: true };
       } else {
         request = { ...parseRegistrationInput(await readJsonBody(c, MAX_SINGLE_BODY)), hasFile: false };
@@ -50,22 +52,8 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       if (entries.length === 0) throw new RegistryError('EMPTY_BATCH', 'the batch has no entries');
       // All entries are checked before anything is written: one bad entry rejects the batch.
       const requests = entries.map((entry, i) => ({ ...parseRegistrationInput(entry, `entries[${i}].`), hasFile: false }));
-      const outcomes = await registrations.register(c.get('principal'), requests);
-      return c.json(
-        {
-          count: outcomes.length,
-          created: outcomes.filter((o) => o.created).length,
-          registrations: outcomes.map(({ registration: r, created }) => ({
-            id: r.id,
-            created,
-            status: r.status,
-            periodId: r.periodId,
-            registeredAt: r.registeredAt,
-            digests: r.digests,
-          })),
-        },
-        201,
-      );
+      const outcomes = await registrations.registerBatch(c.get('principal'), requests);
+      return c.json({ count: outcomes.length, created: outcomes.filter((o) => o.created).length, registrations: outcomes }, 201);
     })
     .get('/', (c) => {
       const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);

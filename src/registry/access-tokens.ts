@@ -52,12 +52,35 @@ export function issueToken(
   return { token, principal };
 }
 
-/** The principal a bearer token stands for, or undefined for an unknown or revoked token. */
-export function authenticate(store: Store, token: string): Principal | undefined {
-  if (!TOKEN_SHAPE.test(token)) return undefined;
-  const account = findAccountByTokenHash(store, tokenHash(token));
-  if (!account) return undefined;
-  return { accountId: account.id, name: account.name, role: account.role, pseudonymous: account.pseudonymous === 1 };
+/**
+ * Resolves bearer tokens to principals, remembering answers for a short while: every request
+ * is authenticated, and a database round trip per request costs more than the registration.
+ */
+export class TokenAuthenticator {
+  private readonly cache = new Map<string, { principal: Principal; until: number }>();
+
+  constructor(
+    private readonly store: Store,
+    private readonly ttlMs = 30_000,
+    private readonly maxEntries = 10_000,
+  ) {}
+
+  /** The principal a bearer token stands for, or undefined for an unknown or revoked token. */
+  authenticate(token: string): Principal | undefined {
+    if (!TOKEN_SHAPE.test(token)) return undefined;
+    const now = Date.now();
+    const hit = this.cache.get(token);
+    if (hit && hit.until > now) return hit.principal;
+    const account = findAccountByTokenHash(this.store, tokenHash(token));
+    if (!account) {
+      this.cache.delete(token);
+      return undefined;
+    }
+    const principal = { accountId: account.id, name: account.name, role: account.role, pseudonymous: account.pseudonymous === 1 };
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(token, { principal, until: now + this.ttlMs });
+    return principal;
+  }
 }
 
 /** True when an admin can already sign in (so start-up need not make one). */

@@ -80,21 +80,25 @@ export class PeriodSealer {
     return this.exclusive(() => this.finishSealing());
   }
 
-  /** Runs `job` unless another seal runs; `running` is cleared before the caller resumes. */
+  /**
+   * Runs `job` unless another seal runs. The job starts synchronously, so a seal's close has
+   * committed by the time `seal()` returns: whatever is registered after that call goes into
+   * the next period. `running` is cleared before the caller's `await` resumes.
+   */
   private exclusive<T>(job: () => Promise<T>): Promise<T> {
     if (this.running) {
       return Promise.reject(new RegistryError('SEAL_IN_PROGRESS', 'a period is being sealed; try again shortly'));
     }
-    const result = Promise.resolve()
-      .then(job)
-      .finally(() => {
+    let release!: () => void;
+    this.running = new Promise<void>((resolve) => (release = resolve));
+    return (async () => {
+      try {
+        return await job();
+      } finally {
         this.running = undefined;
-      });
-    this.running = result.then(
-      () => {},
-      () => {},
-    );
-    return result;
+        release();
+      }
+    })();
   }
 
   /** Resolves when no seal is running. */

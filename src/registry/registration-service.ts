@@ -1,29 +1,18 @@
-import { createHmac, hash, randomBytes } from 'node:crypto';
-import { canonicalize } from '../core/canonical-json.js';
-import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
-import type { RegistrationRow } from '../store/database.js';
-import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
-import {
-  findRegistration,
-  findSameRegistrationId,
-  insertRegistration,
-  maxRegistrationId,
-} from '../store/registrations-repository.js';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { findRegistration } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationReader } from './registration-reader.js';
-import type { RegistrationInput } from './registration-input.js';
+import type { RegistrationView } from './registration-view.js';
+import type { RegistrationRequest, WriterJob, WriterOutcome } from './registration-writer.js';
+import type { WriterThreadData, WriterThreadReply } from './registration-writer-worker.js';
 import { invariant, RegistryError } from './registry-error.js';
-import { toRegistrationView, type RegistrationView } from './registration-view.js';
+
+export type { RegistrationRequest } from './registration-writer.js';
 
 export const MAX_BATCH = 10_000;
-const SALT_BYTES = 32;
-const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1 leaf domain separation
-
-export interface RegistrationRequest extends RegistrationInput {
-  /** True when the center holds the original (uploaded), false for hash-only. */
-  hasFile: boolean;
-}
 
 export interface RegistrationOutcome {
   registration: RegistrationView;
@@ -31,133 +20,150 @@ export interface RegistrationOutcome {
   created: boolean;
 }
 
-interface Job {
-  principal: Principal;
-  requests: RegistrationRequest[];
-  resolve: (outcomes: RegistrationOutcome[]) => void;
+/** One entry of a batch answer. */
+export interface BatchOutcome {
+  id: number;
+  created: boolean;
+  status: RegistrationView['status'];
+  periodId: number;
+  registeredAt: string;
+  digests: RegistrationView['digests'];
+}
+
+interface Job extends WriterJob {
+  resolve: (outcomes: WriterOutcome[]) => void;
   reject: (err: unknown) => void;
 }
 
 export interface RegistrationServiceOptions {
+  /** The HTTP thread's connection: reads earlier registrations shown again as duplicates. */
   store: Store;
-  centerId: string;
-  /** Key of the pseudonyms given to private registrants (HMAC-SHA-256 of their account id). */
-  pseudonymKey: Buffer;
   /** Shows an earlier registration (with its proof) when the same content comes again. */
   reader: RegistrationReader;
-  now?: () => Date;
+  /** What the writer thread needs to open its own connection and build records. */
+  writer: Omit<WriterThreadData, 'pseudonymKey'> & { pseudonymKey: Buffer };
 }
 
 /**
- * Takes registrations and commits them in groups: every request that arrives while a commit
- * runs joins the next one, and each caller is answered only after its rows are committed.
- * One transaction per group keeps SQLite at tens of thousands of rows per second where a
- * transaction per row manages a few thousand.
+ * Takes registrations and commits them in groups on a writer thread: one group is in the
+ * writer at a time, and every request that arrives meanwhile joins the next group. Each caller
+ * is answered only after its rows are committed. One transaction per group keeps SQLite at tens
+ * of thousands of rows per second where a transaction per row manages a few thousand, and the
+ * thread keeps that work off the event loop that parses and answers requests.
  */
 export class RegistrationService {
   private readonly store: Store;
-  private readonly centerId: string;
-  private readonly pseudonymKey: Buffer;
-  private readonly now: () => Date;
   private readonly reader: RegistrationReader;
+  private readonly worker: Worker;
+  private readonly ready: Promise<void>;
   private queue: Job[] = [];
-  private scheduled = false;
+  private inFlight: { seq: number; jobs: Job[] } | undefined;
+  private seq = 0;
+  private closed = false;
+  private failure: Error | undefined;
 
-  constructor(options: RegistrationServiceOptions) {
+  private constructor(options: RegistrationServiceOptions) {
     this.store = options.store;
-    this.centerId = options.centerId;
-    this.pseudonymKey = options.pseudonymKey;
-    this.now = options.now ?? (() => new Date());
     this.reader = options.reader;
+    this.worker = startWriterThread(options.writer);
+    this.ready = new Promise((resolve, reject) => {
+      this.worker.once('message', () => resolve());
+      this.worker.once('error', reject);
+    });
+    this.worker.on('message', (reply: WriterThreadReply) => this.onReply(reply));
+    this.worker.on('error', (err) => this.onWorkerGone(err));
+    this.worker.on('exit', (code) => this.onWorkerGone(new Error(`registration writer thread exited with code ${code}`)));
   }
 
-  /** Registers `requests` (1 to 10,000) for `principal`; answers once they are committed. */
-  register(principal: Principal, requests: RegistrationRequest[]): Promise<RegistrationOutcome[]> {
+  /** Starts the writer thread; resolves once it has opened the database. */
+  static async start(options: RegistrationServiceOptions): Promise<RegistrationService> {
+    const service = new RegistrationService(options);
+    await service.ready;
+    return service;
+  }
+
+  /** Registers `requests` for `principal`; answers with each registration once committed. */
+  async register(principal: Principal, requests: RegistrationRequest[]): Promise<RegistrationOutcome[]> {
+    const outcomes = await this.submit({ principal, requests, detail: 'full' });
+    return outcomes.map((o) => {
+      if (!o.created) return { created: false, registration: this.viewOf(o.id) };
+      invariant('registration' in o, 'full outcome without a view');
+      return o;
+    });
+  }
+
+  /** Registers up to 10,000 entries for `principal`; answers with a summary of each. */
+  async registerBatch(principal: Principal, requests: RegistrationRequest[]): Promise<BatchOutcome[]> {
+    const outcomes = await this.submit({ principal, requests, detail: 'summary' });
+    return outcomes.map((o, i) => {
+      if (o.created && 'summary' in o) {
+        const { sha256, sm3 } = requests[i]!;
+        return { ...o.summary, created: true, status: 'pending', digests: { sha256, ...(sm3 !== undefined && { sm3 }) } };
+      }
+      invariant(!o.created, 'summary outcome without a summary');
+      const view = this.viewOf(o.id);
+      return { id: view.id, created: false, status: view.status, periodId: view.periodId, registeredAt: view.registeredAt, digests: view.digests };
+    });
+  }
+
+  private submit(job: WriterJob): Promise<WriterOutcome[]> {
+    const { requests } = job;
     if (requests.length === 0) return Promise.reject(new RegistryError('EMPTY_BATCH', 'nothing to register'));
     if (requests.length > MAX_BATCH) {
       return Promise.reject(new RegistryError('BATCH_TOO_LARGE', `at most ${MAX_BATCH} registrations per request`));
     }
+    if (this.failure) return Promise.reject(this.failure);
+    if (this.closed) return Promise.reject(new Error('the registration service is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ principal, requests, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => this.flush());
-      }
+      this.queue.push({ ...job, resolve, reject });
+      this.pump();
     });
   }
 
-  private flush(): void {
-    this.scheduled = false;
-    while (this.queue.length > 0) {
-      // Group jobs up to MAX_BATCH rows per transaction (a lone big job still goes whole).
-      const group: Job[] = [];
-      let rows = 0;
-      while (this.queue.length > 0 && (group.length === 0 || rows + this.queue[0]!.requests.length <= MAX_BATCH)) {
-        const job = this.queue.shift()!;
-        group.push(job);
-        rows += job.requests.length;
-      }
-      let outcomes: RegistrationOutcome[][];
-      try {
-        outcomes = this.store.transaction(() => this.commitGroup(group, rows));
-      } catch (err) {
-        for (const job of group) job.reject(err);
-        continue;
-      }
-      group.forEach((job, i) => job.resolve(outcomes[i]!));
+  /** Waits for queued registrations to commit, then stops the writer thread. */
+  async close(): Promise<void> {
+    this.closed = true;
+    while (this.inFlight || this.queue.length > 0) {
+      if (this.failure) break;
+      await new Promise((r) => setTimeout(r, 5));
     }
+    await this.worker.terminate();
   }
 
-  private commitGroup(group: Job[], rowCount: number): RegistrationOutcome[][] {
-    const period = findOpenPeriod(this.store) ?? insertOpenPeriod(this.store, this.now().toISOString());
-    const registeredAt = this.now().toISOString();
-    let nextId = maxRegistrationId(this.store) + 1;
-    let leafIndex = period.leaf_count;
-    const salts = randomBytes(SALT_BYTES * rowCount);
-    let saltOffset = 0;
-    // Within one group the same content by the same registrant must resolve to one row too.
-    const createdInGroup = new Map<string, RegistrationView>();
-
-    const outcomes = group.map((job) =>
-      job.requests.map((request): RegistrationOutcome => {
-        const sha256 = Buffer.from(request.sha256, 'hex');
-        const key = `${job.principal.accountId}:${request.sha256}`;
-        const inGroup = createdInGroup.get(key);
-        if (inGroup) return { registration: inGroup, created: false };
-        const existingId = findSameRegistrationId(this.store, job.principal.accountId, sha256);
-        if (existingId !== undefined) return { registration: this.viewOf(existingId), created: false };
-
-        const id = nextId++;
-        const record = this.buildRecord(id, registeredAt, job.principal, request);
-        const canonical = canonicalize(record);
-        const recordDigest = hash('sha256', canonical, 'buffer');
-        const salt = salts.subarray(saltOffset, (saltOffset += SALT_BYTES));
-        const leaf = hash('sha256', Buffer.concat([LEAF_PREFIX, salt, recordDigest]), 'buffer');
-        const row: RegistrationRow = {
-          id,
-          period_id: period.id,
-          leaf_index: leafIndex++,
-          registrant_id: job.principal.accountId,
-          sha256,
-          sm3: request.sm3 !== undefined ? Buffer.from(request.sm3, 'hex') : null,
-          size: request.size ?? null,
-          has_file: request.hasFile ? 1 : 0,
-          record: canonical,
-          record_digest: recordDigest,
-          salt,
-          leaf_hash: leaf,
-          registered_at: registeredAt,
-        };
-        insertRegistration(this.store, row);
-        const view = toRegistrationView(row, period);
-        createdInGroup.set(key, view);
-        return { registration: view, created: true };
-      }),
-    );
-    if (leafIndex !== period.leaf_count) {
-      this.store.prepare('UPDATE period SET leaf_count = ? WHERE id = ?').run(leafIndex, period.id);
+  private pump(): void {
+    if (this.inFlight || this.queue.length === 0) return;
+    // Up to MAX_BATCH rows per group; a lone big job still goes whole.
+    const jobs: Job[] = [];
+    let rows = 0;
+    while (this.queue.length > 0 && (jobs.length === 0 || rows + this.queue[0]!.requests.length <= MAX_BATCH)) {
+      const job = this.queue.shift()!;
+      jobs.push(job);
+      rows += job.requests.length;
     }
-    return outcomes;
+    this.inFlight = { seq: ++this.seq, jobs };
+    this.worker.postMessage({ seq: this.seq, jobs: jobs.map(({ principal, requests, detail }) => ({ principal, requests, detail })) });
+  }
+
+  private onReply(reply: WriterThreadReply): void {
+    const group = this.inFlight;
+    if (!group || reply.seq !== group.seq) return; // the ready message, or a reply to nothing
+    this.inFlight = undefined;
+    if ('error' in reply) {
+      const err = Object.assign(new Error(`registration not committed: ${reply.error.message}`), reply.error);
+      for (const job of group.jobs) job.reject(err);
+    } else {
+      group.jobs.forEach((job, i) => job.resolve(reply.outcomes[i]!));
+    }
+    this.pump();
+  }
+
+  private onWorkerGone(err: Error): void {
+    if (this.closed && !this.inFlight) return;
+    // Without its writer the service cannot register: say so to everyone waiting, and after.
+    this.failure ??= err;
+    for (const job of [...(this.inFlight?.jobs ?? []), ...this.queue]) job.reject(this.failure);
+    this.inFlight = undefined;
+    this.queue = [];
   }
 
   private viewOf(id: number): RegistrationView {
@@ -165,28 +171,15 @@ export class RegistrationService {
     invariant(row, `registration ${id} vanished`);
     return this.reader.viewOf(row);
   }
+}
 
-  private buildRecord(id: number, registeredAt: string, principal: Principal, request: RegistrationRequest): RegistrationRecord {
-    return {
-      format: RECORD_FORMAT,
-      center: this.centerId,
-      registrationId: id,
-      registeredAt,
-      registrant: this.registrantOf(principal),
-      category: request.category,
-      ...(request.title !== undefined && { title: request.title }),
-      ...(request.fileName !== undefined && { fileName: request.fileName }),
-      ...(request.size !== undefined && { size: request.size }),
-      ...(request.mediaType !== undefined && { mediaType: request.mediaType }),
-      digests: { sha256: request.sha256, ...(request.sm3 !== undefined && { sm3: request.sm3 }) },
-      deposit: request.hasFile ? 'file' : 'hash-only',
-      ...(request.metadata !== undefined && { metadata: request.metadata }),
-    };
-  }
-
-  private registrantOf(principal: Principal): Registrant {
-    if (!principal.pseudonymous) return { id: `account:${principal.accountId}`, name: principal.name };
-    const mac = createHmac('sha256', this.pseudonymKey).update(`account:${principal.accountId}`).digest('hex');
-    return { pseudonym: `anon:${mac.slice(0, 32)}` };
-  }
+/** The writer thread: the compiled .js in dist, or the .ts source through tsx under tests. */
+function startWriterThread(data: WriterThreadData): Worker {
+  const js = new URL('./registration-writer-worker.js', import.meta.url);
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
+  const ts = new URL('./registration-writer-worker.ts', import.meta.url).href;
+  return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`, {
+    eval: true,
+    workerData: data,
+  });
 }

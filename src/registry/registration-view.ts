@@ -21,13 +21,16 @@ export interface RegistrationView {
   root?: string;
 }
 
-/** The view of a stored registration; `proof` is given when its period is sealed. */
+/**
+ * The view of a stored registration; `proof` is given when its period is sealed. `record` is
+ * the parsed `row.record` when the caller already has it.
+ */
 export function toRegistrationView(
   row: RegistrationRow,
   period: Pick<PeriodRow, 'status' | 'root'> | undefined,
   proof?: InclusionProof,
+  record: RegistrationRecord = JSON.parse(row.record) as RegistrationRecord,
 ): RegistrationView {
-  const record = JSON.parse(row.record) as RegistrationRecord;
   const sealed = period?.status === 'sealed' && period.root !== null && proof !== undefined;
   return {
     id: row.id,

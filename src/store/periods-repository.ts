@@ -1,8 +1,9 @@
 import type { Store } from './store.js';
 import type { PeriodRow } from './database.js';
 
+/** One period by id (a prepared statement: read on every proof look-up). */
 export function findPeriod(store: Store, id: number): PeriodRow | undefined {
-  return store.first(store.db.selectFrom('period').selectAll().where('id', '=', id));
+  return store.prepare('SELECT * FROM period WHERE id = ?').get(id) as PeriodRow | undefined;
 }
 
 /** The one period taking registrations, if any. */

@@ -4,9 +4,14 @@ import type { NewRegistrationRow, RegistrationRow } from './database.js';
 // The insert and the duplicate check run once per registration at tens of thousands per second:
 // prepared statements here (kysely compiles the same SQL, at 1.2-2.6x the cost; FINDINGS.md).
 const INSERT_SQL =
-  'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
-  'VALUES (@id, @period_id, @leaf_index, @registrant_id, @sha256, @sm3, @size, @has_file, @record, @record_digest, @salt, @leaf_hash, @registered_at)';
-const FIND_SAME_SQL = 'SELECT id FROM registration WHERE registrant_id = ? AND sha256 = ?';
+  'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
+  'VALUES (@id, @period_id, @leaf_index, @registrant_id, @sha256, @sha256_key, @sm3, @size, @has_file, @record, @record_digest, @salt, @leaf_hash, @registered_at)';
+const FIND_SAME_SQL = 'SELECT id, sha256 FROM registration WHERE registrant_id = ? AND sha256_key = ?';
+
+/** The duplicate look-up key of a SHA-256 digest: its first 6 bytes as a (safe) integer. */
+export function sha256Key(sha256: Buffer): number {
+  return sha256.readUIntBE(0, 6);
+}
 
 /** Inserts one registration. Call inside a transaction. */
 export function insertRegistration(store: Store, row: Required<NewRegistrationRow>): void {
@@ -15,7 +20,8 @@ export function insertRegistration(store: Store, row: Required<NewRegistrationRo
 
 /** The id of the registration of this content by this registrant, if there is one. */
 export function findSameRegistrationId(store: Store, registrantId: number, sha256: Buffer): number | undefined {
-  return store.prepare(FIND_SAME_SQL).pluck().get(registrantId, sha256) as number | undefined;
+  const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, sha256Key(sha256)) as { id: number; sha256: Buffer }[];
+  return candidates.find((c) => c.sha256.equals(sha256))?.id;
 }
 
 /** The largest registration id so far (0 when none). */
@@ -23,8 +29,9 @@ export function maxRegistrationId(store: Store): number {
   return (store.prepare('SELECT coalesce(max(id), 0) FROM registration').pluck().get() as number) ?? 0;
 }
 
+/** One registration by id (a prepared statement: every proof look-up starts here). */
 export function findRegistration(store: Store, id: number): RegistrationRow | undefined {
-  return store.first(store.db.selectFrom('registration').selectAll().where('id', '=', id));
+  return store.prepare('SELECT * FROM registration WHERE id = ?').get(id) as RegistrationRow | undefined;
 }
 
 export function findRegistrations(store: Store, ids: readonly number[]): RegistrationRow[] {

@@ -40,6 +40,21 @@ export class Store {
 
   /** Opens (creating if needed) the database and brings its schema up to date. */
   static async open(options: StoreOptions): Promise<Store> {
+    const store = Store.openConnection(options);
+    try {
+      if (!options.readonly) await store.migrate();
+      return store;
+    } catch (err) {
+      store.close();
+      throw err;
+    }
+  }
+
+  /**
+   * Another connection to a database whose schema is already up to date (the registration
+   * writer's thread has its own). WAL mode lets it write while other connections read.
+   */
+  static openConnection(options: StoreOptions): Store {
     const sqlite = new BetterSqlite3(options.file, { readonly: options.readonly ?? false });
     try {
       if (!options.readonly) {
@@ -47,10 +62,11 @@ export class Store {
         sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
       }
       sqlite.pragma('foreign_keys = ON');
-      sqlite.pragma('busy_timeout = 5000');
-      const store = new Store(sqlite);
-      if (!options.readonly) await store.migrate();
-      return store;
+      // 64 MiB of page cache: the duplicate index of a million registrations stays in memory.
+      sqlite.pragma('cache_size = -65536');
+      // Connections wait for each other's write transactions instead of failing at once.
+      sqlite.pragma('busy_timeout = 10000');
+      return new Store(sqlite);
     } catch (err) {
       sqlite.close();
       throw err;

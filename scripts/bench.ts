@@ -1,0 +1,254 @@
+/**
+ * `npm run bench`: the figures the README records. The center runs as its own process (the
+ * built `archive-seal serve`, embedded defaults, SQLite synchronous=FULL); this process is the
+ * load generator. Prints each figure as it is measured and a JSON summary at the end.
+ *
+ *   npm run bench                 # everything (~3 minutes on 2 cores)
+ *   BENCH_ROWS=200000 npm run bench   # a smaller batch/seal run
+ */
+import autocannon from 'autocannon';
+import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, freemem, tmpdir, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ApiClient } from '../src/cli/api-client.js';
+
+const ROOT = join(import.meta.dirname, '..');
+const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
+const UPLOAD_BYTES = Number(process.env.BENCH_UPLOAD_BYTES ?? 1024 ** 3);
+const DURATION = Number(process.env.BENCH_SECONDS ?? 10);
+const results: Record<string, unknown> = {};
+// wrk (C) when installed: it leaves more of the two cores to the server than autocannon (JS).
+const WRK = spawnSync('wrk', ['--version']).error === undefined;
+
+interface LoadResult {
+  perSecond: number;
+  p50ms: number;
+  p99ms: number;
+  non2xx: number;
+  errors: number;
+  generator: string;
+}
+
+/** Runs `wrk` with a Lua script made from `requestLua` (a function body returning wrk.format(...)). */
+function runWrk(url: string, requestLua: string, dir: string): LoadResult {
+  const script = join(dir, 'load.lua');
+  writeFileSync(
+    script,
+    `counter = 0\nrequest = function()\n  counter = counter + 1\n${requestLua}\nend\n` +
+      `done = function(summary, latency, requests)\n  io.write(string.format("STATS %d %d %d %d\\n", summary.errors.status, summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout, latency:percentile(50), latency:percentile(99)))\nend\n`,
+  );
+  const out = execFileSync('wrk', ['-t1', '-c50', `-d${DURATION}s`, '-s', script, url], { encoding: 'utf8' });
+  const rate = Number(/Requests\/sec:\s+([\d.]+)/.exec(out)?.[1]);
+  const [non2xx, errors, p50us, p99us] = (/STATS (\d+) (\d+) (\d+) (\d+)/.exec(out) ?? []).slice(1).map(Number);
+  return { perSecond: round(rate), p50ms: round(p50us! / 1000, 1), p99ms: round(p99us! / 1000, 1), non2xx: non2xx!, errors: errors!, generator: 'wrk -t1 -c50' };
+}
+
+function fromAutocannon(result: autocannon.Result): LoadResult {
+  return {
+    perSecond: round(result.requests.average),
+    p50ms: result.latency.p50,
+    p99ms: result.latency.p99,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    generator: 'autocannon -c50',
+  };
+}
+
+interface Server {
+  url: string;
+  token: string;
+  child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+async function startServer(dataDir: string): Promise<Server> {
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'archive-seal.js'), 'serve'], {
+    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+      if (m) resolve(m[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  return {
+    url,
+    token: readFileSync(join(dataDir, 'admin-token.txt'), 'utf8').trim(),
+    child,
+    stop: async () => {
+      child.kill('SIGTERM');
+      await exited;
+    },
+  };
+}
+
+/** Resident memory of a process, from /proc (MiB): now, and the peak since it started. */
+function memoryOf(pid: number): { rssMiB: number; peakMiB: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0);
+  return { rssMiB: kb('VmRSS') / 1024, peakMiB: kb('VmHWM') / 1024 };
+}
+
+function report(name: string, value: Record<string, unknown>): void {
+  results[name] = value;
+  console.log(`${name.padEnd(28)} ${Object.entries(value).map(([k, v]) => `${k}=${v}`).join('  ')}`);
+}
+
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const round = (n: number, digits = 0) => Number(n.toFixed(digits));
+
+async function post(url: string, token: string, path: string, body?: string): Promise<{ status: number; text: string }> {
+  const res = await fetch(url + path, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${token}`, ...(body && { 'content-type': 'application/json' }) },
+    ...(body && { body }),
+  });
+  return { status: res.status, text: await res.text() };
+}
+
+async function benchBatch(server: Server): Promise<void> {
+  const batches = Math.ceil(ROWS / 10_000);
+  const times: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < batches) {
+      const b = next++;
+      const entries = Array.from({ length: 10_000 }, (_, i) => ({ sha256: sha(`batch-${b}-${i}`), category: 'agency.documents' }));
+      const body = JSON.stringify({ entries });
+      const t0 = performance.now();
+      const res = await post(server.url, server.token, '/v1/registrations/batch', body);
+      if (res.status !== 201) throw new Error(`batch ${b}: ${res.status} ${res.text.slice(0, 200)}`);
+      times[b] = performance.now() - t0;
+    }
+  };
+  await Promise.all([worker(), worker()]);
+  const seconds = (performance.now() - started) / 1000;
+  const last = times.slice(-10).reduce((a, b) => a + b, 0) / 1000 / 2; // two in flight
+  report('batch route', {
+    rows: batches * 10_000,
+    rowsPerSecond: round((batches * 10_000) / seconds),
+    lastTenBatchesRowsPerSecond: round(100_000 / last),
+    seconds: round(seconds, 1),
+  });
+}
+
+async function benchSeal(dataDir: string): Promise<Server> {
+  const server = await startServer(dataDir);
+  await new Promise((r) => setTimeout(r, 1000));
+  const idle = memoryOf(server.child.pid!);
+  const t0 = performance.now();
+  const res = await post(server.url, server.token, '/v1/periods/seal');
+  const ms = performance.now() - t0;
+  if (res.status !== 201) throw new Error(`seal: ${res.status} ${res.text}`);
+  const after = memoryOf(server.child.pid!);
+  report('seal', {
+    leaves: JSON.parse(res.text).leafCount,
+    seconds: round(ms / 1000, 2),
+    idleRssMiB: round(idle.rssMiB),
+    peakRssMiB: round(after.peakMiB),
+    peakAboveIdleMiB: round(after.peakMiB - idle.rssMiB),
+  });
+  return server;
+}
+
+async function benchProofs(server: Server, dir: string): Promise<void> {
+  if (WRK) {
+    const lua = `  return wrk.format("GET", "/v1/registrations/" .. math.random(1, ${ROWS}), { ["Authorization"] = "Bearer ${server.token}" })`;
+    report('proof look-ups', { ...runWrk(server.url, lua, dir) });
+    return;
+  }
+  const result = await autocannon({
+    url: server.url,
+    connections: 50,
+    duration: DURATION,
+    headers: { authorization: `Bearer ${server.token}` },
+    requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/registrations/${1 + Math.floor(Math.random() * ROWS)}` }) }],
+  });
+  report('proof look-ups', { ...fromAutocannon(result) });
+}
+
+async function benchSingle(server: Server, dir: string): Promise<void> {
+  if (WRK) {
+    // A distinct 64-hex-digit digest per request: a random prefix and the counter.
+    const lua =
+      `  local body = string.format('{"sha256":"%08x%056x","category":"voluntary.individual"}', math.random(0, 2147483647), counter)\n` +
+      `  return wrk.format("POST", "/v1/registrations", { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer ${server.token}" }, body)`;
+    report('single route', { ...runWrk(server.url, lua, dir) });
+    return;
+  }
+  let n = 0;
+  const result = await autocannon({
+    url: server.url,
+    connections: 50,
+    duration: DURATION,
+    headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/registrations',
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ sha256: sha(`single-${n++}`), category: 'voluntary.individual' }) }),
+      },
+    ],
+  });
+  report('single route', { ...fromAutocannon(result) });
+}
+
+async function benchUpload(server: Server, dir: string): Promise<void> {
+  const file = join(dir, 'upload.bin');
+  await new Promise<void>((resolve, reject) => {
+    const out = createWriteStream(file);
+    let written = 0;
+    const chunk = randomBytes(1 << 20);
+    const write = (): void => {
+      while (written < UPLOAD_BYTES) {
+        chunk[0] = written & 0xff; // vary the content a little
+        written += chunk.length;
+        if (!out.write(chunk)) {
+          out.once('drain', write);
+          return;
+        }
+      }
+      out.end(resolve);
+    };
+    out.on('error', reject);
+    write();
+  });
+  const size = statSync(file).size;
+  const client = new ApiClient(server.url, server.token);
+  const t0 = performance.now();
+  await client.upload('/v1/registrations', file, size, { category: 'agency.digitized' });
+  const seconds = (performance.now() - t0) / 1000;
+  report('upload (SHA-256 + SM3)', { bytes: size, MBps: round(size / 1e6 / seconds), seconds: round(seconds, 2) });
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'archive-seal-bench-'));
+  const dataDir = join(dir, 'data');
+  console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${round(totalmem() / 1024 ** 3)} GiB (${round(freemem() / 1024 ** 3)} free), Node ${process.version}`);
+  let server = await startServer(dataDir);
+  try {
+    await benchBatch(server);
+    await server.stop();
+    server = await benchSeal(dataDir);
+    await benchProofs(server, dir);
+    await benchSingle(server, dir);
+    await benchUpload(server, dir);
+  } finally {
+    await server.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(JSON.stringify(results, null, 2));
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});

@@ -1,0 +1,36 @@
+// The writer thread's entry: one SQLite connection that only writes registrations, so the
+// transaction work of each group (records, hashes, index inserts, the WAL sync) runs beside the
+// HTTP thread instead of in its way. See RegistrationService.
+import { parentPort, workerData } from 'node:worker_threads';
+import { Store } from '../store/store.js';
+import { RegistrationWriter, type WriterJob } from './registration-writer.js';
+
+export interface WriterThreadData {
+  file: string;
+  synchronous: 'FULL' | 'NORMAL';
+  centerId: string;
+  pseudonymKey: Uint8Array;
+}
+
+export type WriterThreadRequest = { seq: number; jobs: WriterJob[] };
+export type WriterThreadReply =
+  | { seq: number; outcomes: ReturnType<RegistrationWriter['commit']> }
+  | { seq: number; error: { name: string; message: string; code?: string } };
+
+if (parentPort) {
+  const port = parentPort;
+  const data = workerData as WriterThreadData;
+  const store = Store.openConnection({ file: data.file, synchronous: data.synchronous });
+  const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
+  port.on('message', (request: WriterThreadRequest) => {
+    let reply: WriterThreadReply;
+    try {
+      reply = { seq: request.seq, outcomes: writer.commit(request.jobs) };
+    } catch (err) {
+      const e = err as Error & { code?: string };
+      reply = { seq: request.seq, error: { name: e.name, message: e.message, ...(e.code !== undefined && { code: e.code }) } };
+    }
+    port.postMessage(reply);
+  });
+  port.postMessage({ seq: 0, ready: true });
+}

@@ -1,0 +1,153 @@
+import { createHmac, hash, randomBytes } from 'node:crypto';
+import { canonicalize } from '../core/canonical-json.js';
+import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
+import type { RegistrationRow } from '../store/database.js';
+import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
+import { findSameRegistrationId, insertRegistration, maxRegistrationId, sha256Key } from '../store/registrations-repository.js';
+import type { Store } from '../store/store.js';
+import type { Principal } from './principal.js';
+import type { RegistrationInput } from './registration-input.js';
+import { toRegistrationView, type RegistrationView } from './registration-view.js';
+
+const SALT_BYTES = 32;
+const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1 leaf domain separation
+
+export interface RegistrationRequest extends RegistrationInput {
+  /** True when the center holds the original (uploaded), false for hash-only. */
+  hasFile: boolean;
+}
+
+/** One caller's registrations, as the writer receives them. */
+export interface WriterJob {
+  principal: Principal;
+  requests: RegistrationRequest[];
+  /** `full`: the whole view of each new registration; `summary`: its id, period and time only. */
+  detail: 'full' | 'summary';
+}
+
+/** What a batch answer lists for each entry. */
+export interface RegistrationSummary {
+  id: number;
+  periodId: number;
+  registeredAt: string;
+}
+
+/**
+ * A new registration (its view, or its summary when the job asked for one), or the id of the
+ * same registrant's earlier registration of the same content.
+ */
+export type WriterOutcome =
+  | { created: true; registration: RegistrationView }
+  | { created: true; summary: RegistrationSummary }
+  | { created: false; id: number };
+
+export interface RegistrationWriterOptions {
+  store: Store;
+  centerId: string;
+  /** Key of the pseudonyms given to private registrants (HMAC-SHA-256 of their account id). */
+  pseudonymKey: Buffer;
+  now?: () => Date;
+}
+
+/**
+ * Writes groups of registrations, each group in one transaction: assigns ids, the registered-at
+ * time, the open period and leaf indexes, builds each record, its canonical bytes, digest,
+ * salt and leaf. Synchronous; it runs on the writer thread (see registration-writer-thread.ts).
+ */
+export class RegistrationWriter {
+  private readonly store: Store;
+  private readonly centerId: string;
+  private readonly pseudonymKey: Buffer;
+  private readonly now: () => Date;
+
+  constructor(options: RegistrationWriterOptions) {
+    this.store = options.store;
+    this.centerId = options.centerId;
+    this.pseudonymKey = options.pseudonymKey;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** Commits all jobs in one transaction; outcomes in the jobs' and requests' order. */
+  commit(jobs: readonly WriterJob[]): WriterOutcome[][] {
+    return this.store.transaction(() => this.commitInTransaction(jobs));
+  }
+
+  private commitInTransaction(jobs: readonly WriterJob[]): WriterOutcome[][] {
+    const period = findOpenPeriod(this.store) ?? insertOpenPeriod(this.store, this.now().toISOString());
+    const registeredAt = this.now().toISOString();
+    let nextId = maxRegistrationId(this.store) + 1;
+    let leafIndex = period.leaf_count;
+    const rowCount = jobs.reduce((n, j) => n + j.requests.length, 0);
+    const salts = randomBytes(SALT_BYTES * rowCount);
+    let saltOffset = 0;
+    // Within one group the same content by the same registrant must resolve to one row too.
+    const createdInGroup = new Map<string, number>();
+
+    const outcomes = jobs.map((job) =>
+      job.requests.map((request): WriterOutcome => {
+        const sha256 = Buffer.from(request.sha256, 'hex');
+        const key = `${job.principal.accountId}:${request.sha256}`;
+        const earlier = createdInGroup.get(key) ?? findSameRegistrationId(this.store, job.principal.accountId, sha256);
+        if (earlier !== undefined) return { created: false, id: earlier };
+
+        const id = nextId++;
+        const record = this.buildRecord(id, registeredAt, job.principal, request);
+        const canonical = canonicalize(record);
+        const recordDigest = hash('sha256', canonical, 'buffer');
+        const salt = salts.subarray(saltOffset, (saltOffset += SALT_BYTES));
+        const leaf = hash('sha256', Buffer.concat([LEAF_PREFIX, salt, recordDigest]), 'buffer');
+        const row: RegistrationRow = {
+          id,
+          period_id: period.id,
+          leaf_index: leafIndex++,
+          registrant_id: job.principal.accountId,
+          sha256,
+          sha256_key: sha256Key(sha256),
+          sm3: request.sm3 !== undefined ? Buffer.from(request.sm3, 'hex') : null,
+          size: request.size ?? null,
+          has_file: request.hasFile ? 1 : 0,
+          record: canonical,
+          record_digest: recordDigest,
+          salt,
+          leaf_hash: leaf,
+          registered_at: registeredAt,
+        };
+        insertRegistration(this.store, row);
+        createdInGroup.set(key, id);
+        // A batch answer lists ids only: ten thousand full views would cost the HTTP thread more
+        // to receive than the writer spends committing them.
+        return job.detail === 'full'
+          ? { created: true, registration: toRegistrationView(row, period, undefined, record) }
+          : { created: true, summary: { id, periodId: period.id, registeredAt } };
+      }),
+    );
+    if (leafIndex !== period.leaf_count) {
+      this.store.prepare('UPDATE period SET leaf_count = ? WHERE id = ?').run(leafIndex, period.id);
+    }
+    return outcomes;
+  }
+
+  private buildRecord(id: number, registeredAt: string, principal: Principal, request: RegistrationRequest): RegistrationRecord {
+    return {
+      format: RECORD_FORMAT,
+      center: this.centerId,
+      registrationId: id,
+      registeredAt,
+      registrant: this.registrantOf(principal),
+      category: request.category,
+      ...(request.title !== undefined && { title: request.title }),
+      ...(request.fileName !== undefined && { fileName: request.fileName }),
+      ...(request.size !== undefined && { size: request.size }),
+      ...(request.mediaType !== undefined && { mediaType: request.mediaType }),
+      digests: { sha256: request.sha256, ...(request.sm3 !== undefined && { sm3: request.sm3 }) },
+      deposit: request.hasFile ? 'file' : 'hash-only',
+      ...(request.metadata !== undefined && { metadata: request.metadata }),
+    };
+  }
+
+  private registrantOf(principal: Principal): Registrant {
+    if (!principal.pseudonymous) return { id: `account:${principal.accountId}`, name: principal.name };
+    const mac = createHmac('sha256', this.pseudonymKey).update(`account:${principal.accountId}`).digest('hex');
+    return { pseudonym: `anon:${mac.slice(0, 32)}` };
+  }
+}
