@@ -1,0 +1,24 @@
+/**
+ * Object identifiers that mark the development PKI, so code (and a court's expert) can tell
+ * a development certificate or timestamp from real evidence without reading subject text.
+ *
+ * They sit under enterprise number 32473, which RFC 5612 reserves for documentation and
+ * examples: nobody's production PKI issues under it.
+ */
+
+/** The arc under which every development marker of Archive Seal lives. */
+export const DEVELOPMENT_OID_ARC = '1.3.6.1.4.1.32473.7310';
+
+/**
+ * Certificate policy (RFC 5280 §4.2.1.4) carried by every development certificate.
+ * A signature or timestamp whose signer carries it is not evidence.
+ */
+export const DEVELOPMENT_CERTIFICATE_POLICY_OID = `${DEVELOPMENT_OID_ARC}.1`;
+
+/** Default TSA policy (RFC 3161 §2.4.2 `policy`) of the built-in development TSA. */
+export const DEVELOPMENT_TSA_POLICY_OID = `${DEVELOPMENT_OID_ARC}.2`;
+
+/** True when `oid` lies under the development arc (a certificate policy or TSA policy). */
+export function isDevelopmentOid(oid: string): boolean {
+  return oid === DEVELOPMENT_OID_ARC || oid.startsWith(`${DEVELOPMENT_OID_ARC}.`);
+}
