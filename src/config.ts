@@ -1,5 +1,14 @@
-import { resolve } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import type { ChainSettings } from './anchor/anchor-chain.js';
+import { DEVELOPMENT_CERTS_DIR } from './pki/dev-pki.js';
 import { parseSealSchedule, type SealSchedule } from './registry/seal-schedule.js';
+
+/** Where periods are anchored: nowhere, the embedded local chain, or configured chains. */
+export type ChainsConfig =
+  | { kind: 'none' }
+  | { kind: 'local'; port: number; confirmations: number }
+  | { kind: 'configured'; chains: readonly ChainSettings[] };
 
 /** Everything the service is configured with; built once, from the environment, in main. */
 export interface Config {
@@ -11,6 +20,13 @@ export interface Config {
   readonly sealSchedule: SealSchedule;
   readonly maxUploadBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+  readonly chains: ChainsConfig;
+  /** Directory of the center's PKI files (root-ca.pem, center.pem, center.key.pem, tsa.pem, tsa.key.pem). */
+  readonly pkiDir: string;
+  /** An external RFC 3161 TSA; undefined: the built-in one. */
+  readonly tsaUrl: string | undefined;
+  /** PEM file of the roots the external TSA chains to; default the center's root. */
+  readonly tsaTrustFile: string | undefined;
 }
 
 /** The settings, their environment variables and defaults: the README's configuration table. */
@@ -24,6 +40,12 @@ export const SETTINGS = {
   timeZone: { env: 'ARCHIVE_SEAL_TIME_ZONE', default: 'Asia/Shanghai' },
   maxUploadBytes: { env: 'ARCHIVE_SEAL_MAX_UPLOAD_BYTES', default: String(2 * 1024 ** 3) },
   sqliteSynchronous: { env: 'ARCHIVE_SEAL_SQLITE_SYNCHRONOUS', default: 'FULL' },
+  chains: { env: 'ARCHIVE_SEAL_CHAINS', default: 'local' },
+  localChainPort: { env: 'ARCHIVE_SEAL_LOCAL_CHAIN_PORT', default: '8545' },
+  confirmations: { env: 'ARCHIVE_SEAL_CONFIRMATIONS', default: '1' },
+  pkiDir: { env: 'ARCHIVE_SEAL_PKI_DIR', default: DEVELOPMENT_CERTS_DIR },
+  tsaUrl: { env: 'ARCHIVE_SEAL_TSA_URL', default: '' },
+  tsaTrustFile: { env: 'ARCHIVE_SEAL_TSA_TRUST', default: '' },
 } as const;
 
 /** Thrown for a bad setting: names the variable and what it should be. */
@@ -59,7 +81,13 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(centerId)) {
     throw new ConfigError(`${SETTINGS.centerId.env}=${centerId}: letters, digits, '.', '_' and '-' only, up to 64`);
   }
+  const tsaUrl = get('tsaUrl');
+  if (tsaUrl !== '' && !/^https?:\/\//.test(tsaUrl)) throw new ConfigError(`${SETTINGS.tsaUrl.env}=${tsaUrl}: expected an http(s) URL`);
   return Object.freeze({
+    chains: chainsConfig(get('chains'), () => integer('localChainPort', 0, 65535), () => integer('confirmations', 1, 1000)),
+    pkiDir: resolve(get('pkiDir')),
+    tsaUrl: tsaUrl === '' ? undefined : tsaUrl,
+    tsaTrustFile: get('tsaTrustFile') === '' ? undefined : resolve(get('tsaTrustFile')),
     dataDir: resolve(get('dataDir')),
     host: get('host'),
     port: integer('port', 0, 65535),
@@ -69,4 +97,59 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxUploadBytes: integer('maxUploadBytes', 1, 1024 ** 4),
     sqliteSynchronous: synchronous,
   });
+}
+
+/**
+ * `local` (the embedded anvil chain), `none`, or the path of a JSON file listing chains:
+ * `[{ "name", "rpcUrl", "publicRpcUrl"?, "chainId", "contract", "deployBlock"?, "keyFile",
+ * "confirmations"? }]` (keyFile relative to the JSON file; it holds the 0x-hex private key).
+ */
+function chainsConfig(value: string, port: () => number, confirmations: () => number): ChainsConfig {
+  if (value === 'none') return { kind: 'none' };
+  if (value === 'local') return { kind: 'local', port: port(), confirmations: confirmations() };
+  const where = `${SETTINGS.chains.env}=${value}`;
+  let list: unknown;
+  try {
+    list = JSON.parse(readFileSync(value, 'utf8'));
+  } catch (err) {
+    throw new ConfigError(`${where}: expected local, none or a readable JSON file of chains (${(err as Error).message})`);
+  }
+  if (!Array.isArray(list) || list.length === 0) throw new ConfigError(`${where}: the file must hold a non-empty JSON array`);
+  const names = new Set<string>();
+  const chains = list.map((entry: Record<string, unknown>, i): ChainSettings => {
+    const at = `${where} [${i}]`;
+    const text = (key: string, pattern: RegExp): string => {
+      const v = entry?.[key];
+      if (typeof v !== 'string' || !pattern.test(v)) throw new ConfigError(`${at}.${key}: missing or malformed`);
+      return v;
+    };
+    const int = (key: string, fallback?: number): number => {
+      const v = entry?.[key] ?? fallback;
+      if (!Number.isSafeInteger(v) || (v as number) < 0) throw new ConfigError(`${at}.${key}: expected a non-negative integer`);
+      return v as number;
+    };
+    const name = text('name', /^[a-z0-9][a-z0-9-]{0,31}$/);
+    if (names.has(name)) throw new ConfigError(`${at}.name: "${name}" is listed twice`);
+    names.add(name);
+    const rpcUrl = text('rpcUrl', /^https?:\/\//);
+    const keyFile = resolve(dirname(value), text('keyFile', /./));
+    let privateKey: string;
+    try {
+      privateKey = readFileSync(keyFile, 'utf8').trim();
+    } catch {
+      throw new ConfigError(`${at}.keyFile: cannot read ${keyFile}`);
+    }
+    if (!/^0x[0-9a-fA-F]{64}$/.test(privateKey)) throw new ConfigError(`${at}.keyFile: ${keyFile} does not hold a 0x-hex private key`);
+    return {
+      name,
+      rpcUrl,
+      publicRpcUrl: entry.publicRpcUrl === undefined ? rpcUrl : text('publicRpcUrl', /^https?:\/\//),
+      chainId: int('chainId'),
+      contract: text('contract', /^0x[0-9a-fA-F]{40}$/),
+      deployBlock: int('deployBlock', 0),
+      privateKey,
+      confirmations: int('confirmations', 1) || 1,
+    };
+  });
+  return { kind: 'configured', chains };
 }

@@ -1,10 +1,18 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { EvmAnchorChain, type AnchorChain } from './anchor/anchor-chain.js';
+import { AnchoringService } from './anchor/anchoring-service.js';
+import { setUpLocalChain } from './anchor/local-chain-setup.js';
+import type { LocalChain } from './anchor/local-chain.js';
 import type { Config } from './config.js';
 import { createApp } from './http/app.js';
+import { loadCenterPki, type CenterPki } from './pki/center-pki.js';
+import { readPkiSetSource } from './pki/key-management.js';
+import { BuiltInTimestampAuthority, HttpTimestampAuthority, type TimestampAuthority } from './pki/timestamp-authority.js';
+import { PeriodTimestamper } from './registry/period-timestamper.js';
 import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
 import { PeriodSealer } from './registry/period-sealer.js';
 import { RegistrationReader } from './registry/registration-reader.js';
@@ -21,6 +29,11 @@ export interface Center {
   sealer: PeriodSealer;
   registrations: RegistrationService;
   reader: RegistrationReader;
+  pki: CenterPki;
+  timestamper: PeriodTimestamper;
+  anchoring: AnchoringService;
+  /** The embedded local chain, when the center runs one. */
+  localChain?: LocalChain;
   /** Where the first admin token was written, when this start created it. */
   firstAdminTokenFile?: string;
   /** Waits for a running seal, then closes the database. */
@@ -37,7 +50,26 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
   const databaseFile = join(config.dataDir, 'archive-seal.sqlite');
   const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
   let registrations: RegistrationService | undefined;
+  let localChain: LocalChain | undefined;
   try {
+    const pki = loadCenterPki(readPkiSetSource(config.pkiDir));
+    if (pki.isDevelopment) log('using the DEVELOPMENT PKI: nothing this center signs is evidence (see certs/README.md)');
+    const builtInTsa = new BuiltInTimestampAuthority({ identity: pki.tsa });
+    const tsa: TimestampAuthority = config.tsaUrl
+      ? new HttpTimestampAuthority(config.tsaUrl, { trustRoots: await tsaTrustRoots(config, pki) })
+      : builtInTsa;
+    const timestamper = new PeriodTimestamper(store, tsa, config.tsaUrl ?? 'built-in', log);
+
+    const chains: AnchorChain[] = [];
+    if (config.chains.kind === 'local') {
+      const local = await setUpLocalChain({ dataDir: config.dataDir, port: config.chains.port, confirmations: config.chains.confirmations, log });
+      localChain = local.chain;
+      chains.push(new EvmAnchorChain(local.settings));
+    } else if (config.chains.kind === 'configured') {
+      for (const settings of config.chains.chains) chains.push(new EvmAnchorChain(settings));
+    }
+    const anchoring = new AnchoringService({ store, chains, log });
+
     const reader = new RegistrationReader(store);
     registrations = await RegistrationService.start({
       store,
@@ -49,9 +81,17 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
         pseudonymKey: centerSecret(store, 'pseudonym-key'),
       },
     });
-    const sealer = new PeriodSealer({ store });
+    const sealer = new PeriodSealer({
+      store,
+      onSealed: () => {
+        timestamper.nudge();
+        anchoring.nudge();
+      },
+    });
     for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
     sealer.ensureOpenPeriod();
+    timestamper.start();
+    anchoring.start();
 
     let firstAdminTokenFile: string | undefined;
     if (!adminExists(store)) {
@@ -66,6 +106,8 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       registrations,
       reader,
       sealer,
+      anchoring,
+      tsa: builtInTsa,
       blobs: new FileBlobStore(join(config.dataDir, 'blobs')),
       maxUploadBytes: config.maxUploadBytes,
       log,
@@ -76,15 +118,23 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       sealer,
       registrations,
       reader,
+      pki,
+      timestamper,
+      anchoring,
+      ...(localChain && { localChain }),
       ...(firstAdminTokenFile && { firstAdminTokenFile }),
       async close() {
         await registrations!.close();
         await sealer.idle();
+        await timestamper.stop();
+        await anchoring.stop();
+        await localChain?.stop();
         store.close();
       },
     };
   } catch (err) {
     await registrations?.close();
+    await localChain?.stop();
     store.close();
     throw err;
   }
@@ -125,6 +175,12 @@ function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, p
     const server = serve({ fetch, hostname, port }, () => resolve(server));
     server.once('error', reject);
   });
+}
+
+/** The roots an external TSA's tokens must chain to: its trust file, else the center's roots. */
+async function tsaTrustRoots(config: Config, pki: CenterPki): Promise<string[]> {
+  if (!config.tsaTrustFile) return pki.roots.map((r) => r.pem);
+  return [await readFile(config.tsaTrustFile, 'utf8')];
 }
 
 /** A random secret kept in the database, made on first use (e.g. the pseudonym key). */

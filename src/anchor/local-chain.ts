@@ -37,6 +37,8 @@ export interface LocalChainOptions {
   stateIntervalSeconds?: number;
   /** Chain id; default 31337. */
   chainId?: number;
+  /** TCP port on 127.0.0.1; default 0 (a free one, read back from anvil's output). */
+  port?: number;
   /** Mine a block every N seconds instead of one per transaction (`--block-time`). */
   blockTimeSeconds?: number;
   /**
@@ -102,7 +104,7 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
     await prepareStateFile(stateFile, options.allowFreshStateOnCorruption === true, warn);
   }
 
-  const args = ['--host', '127.0.0.1', '--port', '0', '--chain-id', String(chainId)];
+  const args = ['--host', '127.0.0.1', '--port', String(options.port ?? 0), '--chain-id', String(chainId)];
   if (stateFile !== undefined) args.push('--state', stateFile);
   if (options.stateIntervalSeconds !== undefined) args.push('--state-interval', String(options.stateIntervalSeconds));
   if (options.blockTimeSeconds !== undefined) args.push('--block-time', String(options.blockTimeSeconds));

@@ -7,9 +7,16 @@ import { periodRoutes } from './periods-routes.js';
 import { registrationRoutes, type RegistrationRoutesDeps } from './registrations-routes.js';
 import { tokenRoutes } from './tokens-routes.js';
 import type { PeriodSealer } from '../registry/period-sealer.js';
+import type { AnchoringService } from '../anchor/anchoring-service.js';
+import type { BuiltInTimestampAuthority } from '../pki/timestamp-authority.js';
+import { chainRoutes } from './chains-routes.js';
+import { createTsaRoutes } from './tsa-routes.js';
 
 export interface AppDeps extends RegistrationRoutesDeps {
   sealer: PeriodSealer;
+  anchoring: AnchoringService;
+  /** The center's own RFC 3161 TSA, served at POST /tsa. */
+  tsa: BuiltInTimestampAuthority;
   log: (line: string) => void;
 }
 
@@ -21,6 +28,8 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/registrations', registrationRoutes(deps));
   app.route('/v1/periods', periodRoutes(deps));
   app.route('/v1/tokens', tokenRoutes(deps));
+  app.route('/v1/chains', chainRoutes(deps));
+  app.route('/tsa', createTsaRoutes(deps.tsa));
 
   app.notFound((c) => c.json({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

@@ -1,14 +1,31 @@
 import { Hono } from 'hono';
 import type { PeriodSealer } from '../registry/period-sealer.js';
 import { RegistryError } from '../registry/registry-error.js';
-import type { PeriodRow } from '../store/database.js';
+import type { AnchorRow, PeriodRow } from '../store/database.js';
+import { findPeriodTimestamp, listAnchors } from '../store/anchors-repository.js';
+import type { AnchoringService } from '../anchor/anchoring-service.js';
 import { findPeriod, listPeriods } from '../store/periods-repository.js';
 import type { Store } from '../store/store.js';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, requireRole } from './auth.js';
 
-/** A period as anyone may see it: roots are public. */
+/** One anchoring of a period on a chain, as the API shows it. */
+export interface AnchorView {
+  chain: string;
+  chainId: number;
+  contract: string;
+  /** sending, sent (mined or not, too few confirmations), confirmed, failed, reorged. */
+  status: AnchorRow['status'];
+  txHash: string | null;
+  blockNumber: number | null;
+  blockHash: string | null;
+  blockTime: string | null;
+  confirmations: number;
+  lastError: string | null;
+}
+
+/** A period as anyone may see it: roots, timestamps and anchors are public. */
 export interface PeriodView {
   id: number;
   status: PeriodRow['status'];
@@ -19,9 +36,18 @@ export interface PeriodView {
   /** SHA-256 Merkle root, hex; null while open and for an empty period. */
   root: string | null;
   previousRoot: string | null;
+  /** The RFC 3161 token over the root (DER, base64), once obtained. */
+  timestamp: { genTime: string; tsa: string; serial: string; authority: string; token: string } | null;
+  /** Every attempt on every chain, oldest first (reorged and failed ones stay visible). */
+  anchors: AnchorView[];
+  /** True when every configured chain holds the root with enough confirmations. */
+  anchored: boolean;
 }
 
-export function toPeriodView(row: PeriodRow): PeriodView {
+/** The public view of a period, with its timestamp and anchors. */
+export function toPeriodView(store: Store, row: PeriodRow, chainNames: readonly string[]): PeriodView {
+  const ts = findPeriodTimestamp(store, row.id);
+  const anchors = listAnchors(store, row.id);
   return {
     id: row.id,
     status: row.status,
@@ -31,27 +57,48 @@ export function toPeriodView(row: PeriodRow): PeriodView {
     leafCount: row.leaf_count,
     root: row.root?.toString('hex') ?? null,
     previousRoot: row.previous_root?.toString('hex') ?? null,
+    timestamp: ts
+      ? { genTime: ts.gen_time, tsa: ts.tsa, serial: ts.serial, authority: ts.authority, token: ts.token.toString('base64') }
+      : null,
+    anchors: anchors.map((a) => ({
+      chain: a.chain,
+      chainId: a.chain_id,
+      contract: a.contract,
+      status: a.status,
+      txHash: a.tx_hash,
+      blockNumber: a.block_number,
+      blockHash: a.block_hash,
+      blockTime: a.block_time,
+      confirmations: a.confirmations,
+      lastError: a.last_error,
+    })),
+    anchored:
+      row.root !== null &&
+      chainNames.length > 0 &&
+      chainNames.every((name) => anchors.some((a) => a.chain === name && a.status === 'confirmed')),
   };
 }
 
 /** `/v1/periods`: public list and detail; sealing on demand for staff. */
-export function periodRoutes(deps: { store: Store; tokens: TokenAuthenticator; sealer: PeriodSealer }) {
+export function periodRoutes(deps: { store: Store; tokens: TokenAuthenticator; sealer: PeriodSealer; anchoring: AnchoringService }) {
   const { store, sealer } = deps;
+  const chainNames = deps.anchoring.configuredChains.map((c) => c.settings.name);
+  const view = (row: PeriodRow) => toPeriodView(store, row, chainNames);
   return new Hono<AppEnv>()
     .get('/', (c) => {
       const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);
       const before = c.req.query('before');
       const rows = listPeriods(store, { limit, ...(before !== undefined && { before: parseId(before, 'before') }) });
-      return c.json({ periods: rows.map(toPeriodView) });
+      return c.json({ periods: rows.map(view) });
     })
     .post('/seal', requireRole(deps.tokens, 'admin', 'registrar'), async (c) => {
       const period = await sealer.seal({ allowEmpty: false });
-      return c.json(toPeriodView(period), 201);
+      return c.json(view(period), 201);
     })
     .get('/:id', (c) => {
       const id = parseId(c.req.param('id'), 'period');
       const row = findPeriod(store, id);
       if (!row) throw new RegistryError('NOT_FOUND', `no period ${id}`);
-      return c.json(toPeriodView(row));
+      return c.json(view(row));
     });
 }

@@ -11,6 +11,8 @@ export interface Database {
   period: PeriodTable;
   registration: RegistrationTable;
   tree_chunk: TreeChunkTable;
+  period_timestamp: PeriodTimestampTable;
+  anchor: AnchorTable;
 }
 
 export interface CenterMetaTable {
@@ -85,3 +87,40 @@ export type AccountRow = Selectable<AccountTable>;
 export type PeriodRow = Selectable<PeriodTable>;
 export type RegistrationRow = Selectable<RegistrationTable>;
 export type NewRegistrationRow = Insertable<RegistrationTable>;
+
+export interface PeriodTimestampTable {
+  period_id: number;
+  /** DER TimeStampToken (a CMS ContentInfo), RFC 3161 §2.4.2. */
+  token: Buffer;
+  gen_time: string;
+  tsa: string;
+  serial: string;
+  /** 'built-in' or the URL of the external TSA. */
+  authority: string;
+  created_at: string;
+}
+
+/** sending → sent → confirmed; `failed` and `reorged` attempts are kept and a new one follows. */
+export type AnchorStatus = 'sending' | 'sent' | 'confirmed' | 'failed' | 'reorged';
+
+export interface AnchorTable {
+  id: Generated<number>;
+  period_id: number;
+  chain: string;
+  chain_id: number;
+  contract: string;
+  status: AnchorStatus;
+  tx_hash: string | null;
+  nonce: number | null;
+  block_number: number | null;
+  block_hash: string | null;
+  block_time: string | null;
+  confirmations: Generated<number>;
+  attempts: Generated<number>;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export type AnchorRow = Selectable<AnchorTable>;
+export type PeriodTimestampRow = Selectable<PeriodTimestampTable>;

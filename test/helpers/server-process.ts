@@ -20,7 +20,16 @@ export interface ServerProcess {
 /** Starts `archive-seal serve` on 127.0.0.1 port 0 with `dataDir`; resolves once it listens. */
 export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, [CLI, 'serve'], {
-    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', HOST: '127.0.0.1', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ...env },
+    env: {
+      ...process.env,
+      ARCHIVE_SEAL_DATA_DIR: dataDir,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      ARCHIVE_SEAL_SEAL_SCHEDULE: 'off',
+      ARCHIVE_SEAL_CHAINS: 'none',
+      ARCHIVE_SEAL_LOCAL_CHAIN_PORT: '0',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

@@ -19,7 +19,7 @@ export interface TestCenter extends Center {
 export async function makeTestCenter(env: Record<string, string> = {}): Promise<TestCenter> {
   const dir = makeTempDir();
   const logs: string[] = [];
-  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: dir.path, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ...env });
+  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: dir.path, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ...env });
   const center = await buildCenter(config, (line) => logs.push(line));
   const adminToken = readFileSync(join(dir.path, 'admin-token.txt'), 'utf8').trim();
   return {

@@ -1,0 +1,276 @@
+import type { AnchorRow, PeriodRow } from '../store/database.js';
+import {
+  findLiveAnchor,
+  findNextPeriodToAnchor,
+  insertAnchor,
+  listConfirmedAnchors,
+  updateAnchor,
+} from '../store/anchors-repository.js';
+import type { Store } from '../store/store.js';
+import type { AnchorChain } from './anchor-chain.js';
+import { AnchorError } from './anchor-error.js';
+
+const ZERO = `0x${'00'.repeat(32)}`;
+/** Confirmed anchors whose blocks are re-checked on every pass (the full set at start). */
+const RECENT_TO_RECHECK = 12;
+/** A sent transaction the node has forgotten for this long is sent again (same nonce). */
+const DROPPED_AFTER_MS = 30_000;
+const MAX_BACKOFF_MS = 60_000;
+
+export interface AnchoringServiceOptions {
+  store: Store;
+  chains: readonly AnchorChain[];
+  log: (line: string) => void;
+  /** Pause between passes when nothing failed; default 1 s. */
+  pollMs?: number;
+  now?: () => Date;
+}
+
+/**
+ * Anchors every sealed, rooted period on every configured chain, in period order, exactly once.
+ *
+ * Each pass per chain: re-check that recently confirmed anchors' blocks are still canonical
+ * (a reorg, or a local chain that lost its last blocks, marks them `reorged`); then take the
+ * oldest period without a confirmed anchor and move it one step: read the contract before
+ * sending (a root already there is adopted, never sent twice), record the nonce before the
+ * send (a crash between the two is resolved by reading the chain), follow the transaction to
+ * its block and count confirmations. Failures back off exponentially; nothing is skipped.
+ */
+export class AnchoringService {
+  private readonly store: Store;
+  private readonly chains: readonly AnchorChain[];
+  private readonly log: (line: string) => void;
+  private readonly pollMs: number;
+  private readonly now: () => Date;
+  private readonly loops = new Map<string, { timer?: NodeJS.Timeout; running?: Promise<void>; failures: number; checkedAll: boolean }>();
+  private stopped = true;
+
+  constructor(options: AnchoringServiceOptions) {
+    this.store = options.store;
+    this.chains = options.chains;
+    this.log = options.log;
+    this.pollMs = options.pollMs ?? 1000;
+    this.now = options.now ?? (() => new Date());
+    for (const chain of this.chains) this.loops.set(chain.settings.name, { failures: 0, checkedAll: false });
+  }
+
+  /** The chains anchored to. */
+  get configuredChains(): readonly AnchorChain[] {
+    return this.chains;
+  }
+
+  start(): void {
+    this.stopped = false;
+    for (const chain of this.chains) this.schedule(chain, 0);
+  }
+
+  /** Runs a pass on every chain now (after a seal). */
+  nudge(): void {
+    if (this.stopped) return;
+    for (const chain of this.chains) {
+      const loop = this.loops.get(chain.settings.name)!;
+      if (!loop.running) this.schedule(chain, 0);
+    }
+  }
+
+  /** Stops the loops, waits for running passes, closes the chain connections. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    for (const loop of this.loops.values()) {
+      if (loop.timer) clearTimeout(loop.timer);
+      await loop.running;
+    }
+    for (const chain of this.chains) chain.close();
+  }
+
+  /** Runs passes on `chain` until nothing is left to do or a pass fails (for tests and tools). */
+  async settle(chain: AnchorChain = this.chains[0]!, maxPasses = 50): Promise<void> {
+    for (let i = 0; i < maxPasses; i++) {
+      const progressed = await this.pass(chain);
+      if (!progressed) return;
+    }
+  }
+
+  private schedule(chain: AnchorChain, delayMs: number): void {
+    const loop = this.loops.get(chain.settings.name)!;
+    if (loop.timer) clearTimeout(loop.timer);
+    loop.timer = setTimeout(() => {
+      loop.timer = undefined;
+      loop.running = this.pass(chain)
+        .then(
+          (progressed) => {
+            loop.failures = 0;
+            return progressed ? 0 : this.pollMs;
+          },
+          (err: unknown) => {
+            loop.failures++;
+            const wait = Math.min(this.pollMs * 2 ** loop.failures, MAX_BACKOFF_MS);
+            this.log(`anchoring on ${chain.settings.name}: ${(err as Error).message}; retrying in ${Math.round(wait / 1000)} s`);
+            return wait;
+          },
+        )
+        .then((wait) => {
+          loop.running = undefined;
+          if (!this.stopped) this.schedule(chain, wait);
+        });
+    }, delayMs);
+  }
+
+  /** One step on one chain; true when it changed something (so the next pass comes at once). */
+  async pass(chain: AnchorChain): Promise<boolean> {
+    const loop = this.loops.get(chain.settings.name)!;
+    const reorged = await this.recheckConfirmed(chain, loop.checkedAll ? RECENT_TO_RECHECK : Number.MAX_SAFE_INTEGER);
+    loop.checkedAll = true;
+    const period = findNextPeriodToAnchor(this.store, chain.settings.name);
+    if (!period) return reorged;
+    const live = findLiveAnchor(this.store, period.id, chain.settings.name);
+    if (!live || live.status === 'failed') return (await this.begin(chain, period)) || reorged;
+    return (await this.follow(chain, period, live)) || reorged;
+  }
+
+  /** Marks confirmed anchors whose block left the canonical chain, or whose root is gone. */
+  private async recheckConfirmed(chain: AnchorChain, limit: number): Promise<boolean> {
+    const confirmed = listConfirmedAnchors(this.store, chain.settings.name, limit);
+    let changed = false;
+    for (const anchor of confirmed) {
+      const canonical = await chain.blockHashAt(anchor.block_number!);
+      if (canonical === anchor.block_hash) continue;
+      this.log(
+        `period ${anchor.period_id} on ${chain.settings.name}: block ${anchor.block_number} ${anchor.block_hash} is no longer in the chain; anchoring again`,
+      );
+      updateAnchor(this.store, anchor.id, { status: 'reorged', last_error: `block ${anchor.block_hash} left the chain` }, this.stamp());
+      changed = true;
+    }
+    return changed;
+  }
+
+  /** Starts anchoring `period`: adopts what the contract already holds, else sends. */
+  private async begin(chain: AnchorChain, period: PeriodRow): Promise<boolean> {
+    const root = hex(period.root!);
+    const onChain = await chain.rootOf(period.id);
+    if (onChain === root) return this.adopt(chain, period);
+    if (onChain !== ZERO) {
+      throw new AnchorError('CONTRACT_REVERTED', `the contract holds another root for period ${period.id} (${onChain}); refusing to continue`);
+    }
+    const previous = hex(period.previous_root!);
+    const last = await chain.lastRoot();
+    if (last !== previous) {
+      // The contract's history is not ours up to here. If an earlier period's anchor vanished
+      // (lost blocks), the re-check marks it and it is sent again first; otherwise stop.
+      const latest = await chain.latestPeriod();
+      throw new AnchorError(
+        'PREVIOUS_ROOT_MISMATCH',
+        `period ${period.id} needs previous root ${previous} on chain, the contract's last is ${last} (period ${latest})`,
+      );
+    }
+    const { pending } = await chain.nonces();
+    // Write-ahead: the nonce is recorded before the send, so a crash in between is resolved
+    // from the chain (the root is there, or the nonce is still free) instead of sending twice.
+    const row = insertAnchor(this.store, {
+      periodId: period.id,
+      chain: chain.settings.name,
+      chainId: chain.settings.chainId,
+      contract: chain.settings.contract,
+      nonce: pending,
+      now: this.stamp(),
+    });
+    await this.send(chain, period, row, pending);
+    return true;
+  }
+
+  private async send(chain: AnchorChain, period: PeriodRow, row: AnchorRow, nonce: number): Promise<void> {
+    try {
+      const txHash = await chain.sendAnchor(period.id, hex(period.root!), hex(period.previous_root!), nonce);
+      updateAnchor(this.store, row.id, { status: 'sent', tx_hash: txHash, attempts: row.attempts + 1, last_error: null }, this.stamp());
+      this.log(`period ${period.id} sent to ${chain.settings.name}: tx ${txHash} (nonce ${nonce})`);
+    } catch (err) {
+      if (err instanceof AnchorError && ['NONCE_CONFLICT', 'PERIOD_ALREADY_ANCHORED', 'PREVIOUS_ROOT_MISMATCH'].includes(err.code)) {
+        // The chain moved under us; the next pass reads it again and decides.
+        updateAnchor(this.store, row.id, { status: 'failed', attempts: row.attempts + 1, last_error: err.message }, this.stamp());
+        return;
+      }
+      updateAnchor(this.store, row.id, { attempts: row.attempts + 1, last_error: (err as Error).message }, this.stamp());
+      throw err;
+    }
+  }
+
+  /** The contract already holds our root (a crash after sending, or a re-mined transaction). */
+  private async adopt(chain: AnchorChain, period: PeriodRow): Promise<boolean> {
+    const event = await chain.findAnchorEvent(period.id);
+    if (!event) throw new AnchorError('RPC_ERROR', `period ${period.id} is in the contract but its event was not found`);
+    const live = findLiveAnchor(this.store, period.id, chain.settings.name);
+    const stamp = this.stamp();
+    const row =
+      live && live.status !== 'failed'
+        ? live
+        : insertAnchor(this.store, {
+            periodId: period.id,
+            chain: chain.settings.name,
+            chainId: chain.settings.chainId,
+            contract: chain.settings.contract,
+            nonce: null,
+            now: stamp,
+          });
+    updateAnchor(this.store, row.id, { status: 'sent', tx_hash: event.txHash, last_error: null }, stamp);
+    return this.follow(chain, period, { ...row, status: 'sent', tx_hash: event.txHash });
+  }
+
+  /** Follows a sent (or possibly sent) transaction to its block and its confirmations. */
+  private async follow(chain: AnchorChain, period: PeriodRow, row: AnchorRow): Promise<boolean> {
+    if (!row.tx_hash) {
+      // Crashed (or failed) between recording the nonce and learning the hash.
+      if ((await chain.rootOf(period.id)) === hex(period.root!)) return this.adopt(chain, period);
+      const { latest } = await chain.nonces();
+      if (row.nonce !== null && latest <= row.nonce) {
+        await this.send(chain, period, row, row.nonce);
+        return true;
+      }
+      updateAnchor(this.store, row.id, { status: 'failed', last_error: `nonce ${row.nonce} used by another transaction` }, this.stamp());
+      return true;
+    }
+    const mined = await chain.minedTransaction(row.tx_hash);
+    if (!mined) {
+      const age = this.now().getTime() - Date.parse(row.updated_at);
+      if (age < DROPPED_AFTER_MS || (await chain.knowsTransaction(row.tx_hash))) return false;
+      // Dropped from the node: the same nonce again (it can be mined only once).
+      if ((await chain.rootOf(period.id)) === hex(period.root!)) return this.adopt(chain, period);
+      const { latest } = await chain.nonces();
+      if (row.nonce !== null && latest <= row.nonce) await this.send(chain, period, row, row.nonce);
+      else updateAnchor(this.store, row.id, { status: 'failed', last_error: `transaction ${row.tx_hash} dropped` }, this.stamp());
+      return true;
+    }
+    if (mined.status !== 1) {
+      updateAnchor(this.store, row.id, { status: 'failed', last_error: `transaction ${row.tx_hash} reverted` }, this.stamp());
+      return true;
+    }
+    const head = await chain.headNumber();
+    const confirmations = Math.max(0, head - mined.blockNumber + 1);
+    const blockTime = row.block_hash === mined.blockHash && row.block_time ? row.block_time : (await chain.blockTime(mined.blockHash)).toISOString();
+    const done = confirmations >= chain.settings.confirmations;
+    const changed = row.block_hash !== mined.blockHash || row.confirmations !== confirmations || done;
+    if (changed) {
+      updateAnchor(
+        this.store,
+        row.id,
+        {
+          status: done ? 'confirmed' : 'sent',
+          block_number: mined.blockNumber,
+          block_hash: mined.blockHash,
+          block_time: blockTime,
+          confirmations,
+        },
+        this.stamp(),
+      );
+    }
+    if (done) this.log(`period ${period.id} anchored on ${chain.settings.name}: block ${mined.blockNumber}, ${confirmations} confirmation(s)`);
+    return done;
+  }
+
+  private stamp(): string {
+    return this.now().toISOString();
+  }
+}
+
+function hex(bytes: Buffer): string {
+  return `0x${bytes.toString('hex')}`;
+}
