@@ -13,6 +13,8 @@ import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFi
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ApiClient } from '../src/cli/api-client.js';
+import { verifyCertificate } from '../src/core/verify-certificate.js';
+import { DEVELOPMENT_CERTS_DIR } from '../src/pki/dev-pki.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -65,7 +67,7 @@ interface Server {
 
 async function startServer(dataDir: string): Promise<Server> {
   const child = spawn(process.execPath, [join(ROOT, 'bin', 'archive-seal.js'), 'serve'], {
-    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off' },
+    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_LOCAL_CHAIN_PORT: '0' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const url = await new Promise<string>((resolve, reject) => {
@@ -201,6 +203,46 @@ async function benchSingle(server: Server, dir: string): Promise<void> {
   report('single route', { ...fromAutocannon(result) });
 }
 
+/** Certificates issued per second (each a first issue: proof, CMS signature, stored) and verified per second (core, no RPC). */
+async function benchCertificates(server: Server): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const p = (await (await fetch(`${server.url}/v1/periods/1`)).json()) as { anchored: boolean };
+    if (p.anchored) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const seconds = 5;
+  let issued = 0;
+  let next = 1;
+  const deadline = performance.now() + seconds * 1000;
+  let sample: unknown;
+  const worker = async () => {
+    while (performance.now() < deadline) {
+      const res = await fetch(`${server.url}/v1/registrations/${next++}/certificate`, { headers: { authorization: `Bearer ${server.token}` } });
+      if (res.status !== 200) throw new Error(`certificate: ${res.status} ${await res.text()}`);
+      sample = await res.json();
+      issued++;
+    }
+  };
+  const t0 = performance.now();
+  await Promise.all([worker(), worker(), worker(), worker()]);
+  const issuedPerSecond = issued / ((performance.now() - t0) / 1000);
+
+  const cert = sample as { content: { record: { digests: { sha256: string; sm3?: string } } } };
+  const trustRoots = [readFileSync(join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem'), 'utf8')];
+  let verified = 0;
+  const v0 = performance.now();
+  while (performance.now() - v0 < seconds * 1000) {
+    const report = await verifyCertificate({ certificate: cert, file: cert.content.record.digests, trustRoots });
+    if (!report.authentic) throw new Error('the sample certificate did not verify');
+    verified++;
+  }
+  report('certificates', {
+    issuedPerSecond: round(issuedPerSecond),
+    verifiedPerSecond: round(verified / ((performance.now() - v0) / 1000), 1),
+    note: 'issue: HTTP, 4 clients, first issue of each; verify: src/core in one thread, anchors not checked',
+  });
+}
+
 async function benchUpload(server: Server, dir: string): Promise<void> {
   const file = join(dir, 'upload.bin');
   await new Promise<void>((resolve, reject) => {
@@ -239,6 +281,7 @@ async function main(): Promise<void> {
     await server.stop();
     server = await benchSeal(dataDir);
     await benchProofs(server, dir);
+    await benchCertificates(server);
     await benchSingle(server, dir);
     await benchUpload(server, dir);
   } finally {

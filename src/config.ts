@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { ChainSettings } from './anchor/anchor-chain.js';
 import { DEVELOPMENT_CERTS_DIR } from './pki/dev-pki.js';
 import { parseSealSchedule, type SealSchedule } from './registry/seal-schedule.js';
+import { parsePeers, type BackupConfig } from './vault/peer-config.js';
 
 /** Where periods are anchored: nowhere, the embedded local chain, or configured chains. */
 export type ChainsConfig =
@@ -18,6 +19,8 @@ export interface Config {
   readonly centerId: string;
   readonly centerName: string;
   readonly sealSchedule: SealSchedule;
+  /** IANA zone of local times (seal schedule, certificate PDFs). */
+  readonly timeZone: string;
   readonly maxUploadBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly chains: ChainsConfig;
@@ -27,6 +30,10 @@ export interface Config {
   readonly tsaUrl: string | undefined;
   /** PEM file of the roots the external TSA chains to; default the center's root. */
   readonly tsaTrustFile: string | undefined;
+  /** The center's public base URL (no trailing slash) for links it hands out, e.g. the certificate PDF's QR code; undefined: the origin each request came to. */
+  readonly publicUrl: string | undefined;
+  /** The vault, peers, replication and fixity audits. */
+  readonly backup: BackupConfig;
 }
 
 /** The settings, their environment variables and defaults: the README's configuration table. */
@@ -46,6 +53,19 @@ export const SETTINGS = {
   pkiDir: { env: 'ARCHIVE_SEAL_PKI_DIR', default: DEVELOPMENT_CERTS_DIR },
   tsaUrl: { env: 'ARCHIVE_SEAL_TSA_URL', default: '' },
   tsaTrustFile: { env: 'ARCHIVE_SEAL_TSA_TRUST', default: '' },
+  publicUrl: { env: 'ARCHIVE_SEAL_PUBLIC_URL', default: '' },
+  masterKeyFile: { env: 'ARCHIVE_SEAL_MASTER_KEY_FILE', default: '' },
+  peerPort: { env: 'ARCHIVE_SEAL_PEER_PORT', default: 'off' },
+  tlsCert: { env: 'ARCHIVE_SEAL_TLS_CERT', default: '' },
+  tlsKey: { env: 'ARCHIVE_SEAL_TLS_KEY', default: '' },
+  peerTrustRoot: { env: 'ARCHIVE_SEAL_PEER_TRUST_ROOT', default: '' },
+  peers: { env: 'ARCHIVE_SEAL_PEERS', default: '[]' },
+  minCopies: { env: 'ARCHIVE_SEAL_MIN_COPIES', default: '2' },
+  replicationPollMs: { env: 'ARCHIVE_SEAL_REPLICATION_POLL_MS', default: '5000' },
+  replicationMaxBackoffMs: { env: 'ARCHIVE_SEAL_REPLICATION_MAX_BACKOFF_MS', default: '600000' },
+  auditIntervalMs: { env: 'ARCHIVE_SEAL_AUDIT_INTERVAL_MS', default: String(24 * 3600 * 1000) },
+  auditCycleDays: { env: 'ARCHIVE_SEAL_AUDIT_CYCLE_DAYS', default: '365' },
+  minFreeDiskBytes: { env: 'ARCHIVE_SEAL_MIN_FREE_DISK_BYTES', default: String(5 * 1024 ** 3) },
 } as const;
 
 /** Thrown for a bad setting: names the variable and what it should be. */
@@ -83,20 +103,61 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   const tsaUrl = get('tsaUrl');
   if (tsaUrl !== '' && !/^https?:\/\//.test(tsaUrl)) throw new ConfigError(`${SETTINGS.tsaUrl.env}=${tsaUrl}: expected an http(s) URL`);
+  const publicUrl = get('publicUrl').replace(/\/+$/, '');
+  if (publicUrl !== '' && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
+    throw new ConfigError(`${SETTINGS.publicUrl.env}=${publicUrl}: expected an http(s) URL without query or fragment, e.g. https://records.example.gov.cn`);
+  }
   return Object.freeze({
     chains: chainsConfig(get('chains'), () => integer('localChainPort', 0, 65535), () => integer('confirmations', 1, 1000)),
     pkiDir: resolve(get('pkiDir')),
     tsaUrl: tsaUrl === '' ? undefined : tsaUrl,
     tsaTrustFile: get('tsaTrustFile') === '' ? undefined : resolve(get('tsaTrustFile')),
+    publicUrl: publicUrl === '' ? undefined : publicUrl,
     dataDir: resolve(get('dataDir')),
     host: get('host'),
     port: integer('port', 0, 65535),
     centerId,
     centerName: get('centerName'),
     sealSchedule,
+    timeZone: get('timeZone'),
     maxUploadBytes: integer('maxUploadBytes', 1, 1024 ** 4),
     sqliteSynchronous: synchronous,
+    backup: backupConfig(get, integer, resolve(get('dataDir'))),
   });
+}
+
+/** The vault, peer and audit settings; peers need this center's TLS certificate and key. */
+function backupConfig(
+  get: (key: keyof typeof SETTINGS) => string,
+  integer: (key: keyof typeof SETTINGS, min: number, max: number) => number,
+  dataDir: string,
+): BackupConfig {
+  const file = (key: keyof typeof SETTINGS): string | null => (get(key) === '' ? null : resolve(get(key)));
+  let peers;
+  try {
+    peers = parsePeers(get('peers'));
+  } catch (err) {
+    throw new ConfigError(`${SETTINGS.peers.env}: ${(err as Error).message}`);
+  }
+  const day = 24 * 3600 * 1000;
+  const backup: BackupConfig = Object.freeze({
+    masterKeyFile: file('masterKeyFile') ?? resolve(dataDir, 'master.key'),
+    peerPort: get('peerPort') === 'off' ? null : integer('peerPort', 0, 65535),
+    tlsCertFile: file('tlsCert'),
+    tlsKeyFile: file('tlsKey'),
+    trustRootFile: file('peerTrustRoot'),
+    peers: Object.freeze(peers),
+    minCopies: integer('minCopies', 1, 100),
+    replicationPollMs: integer('replicationPollMs', 10, day),
+    replicationMaxBackoffMs: integer('replicationMaxBackoffMs', 10, 7 * day),
+    auditIntervalMs: integer('auditIntervalMs', 0, 366 * day),
+    auditCycleDays: integer('auditCycleDays', 1, 3650),
+    minFreeDiskBytes: integer('minFreeDiskBytes', 0, 1024 ** 5),
+  });
+  if ((backup.peerPort !== null || backup.peers.length > 0) && (!backup.tlsCertFile || !backup.tlsKeyFile)) {
+    throw new ConfigError(`peers talk over mutual TLS: set ${SETTINGS.tlsCert.env} and ${SETTINGS.tlsKey.env} (PEM files)`);
+  }
+  return backup;
 }
 
 /**

@@ -13,6 +13,7 @@ import { loadCenterPki, type CenterPki } from './pki/center-pki.js';
 import { readPkiSetSource } from './pki/key-management.js';
 import { BuiltInTimestampAuthority, HttpTimestampAuthority, type TimestampAuthority } from './pki/timestamp-authority.js';
 import { PeriodTimestamper } from './registry/period-timestamper.js';
+import { CertificateIssuer } from './registry/certificate-issuer.js';
 import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
 import { PeriodSealer } from './registry/period-sealer.js';
 import { RegistrationReader } from './registry/registration-reader.js';
@@ -20,7 +21,7 @@ import { RegistrationService } from './registry/registration-service.js';
 import { SealScheduler } from './registry/seal-scheduler.js';
 import { getCenterMeta, setCenterMeta } from './store/accounts-repository.js';
 import { Store } from './store/store.js';
-import { FileBlobStore } from './vault/file-blob-store.js';
+import { BackupService } from './vault/backup-service.js';
 
 /** The center's parts, put together: what the HTTP server serves and the tests drive. */
 export interface Center {
@@ -32,8 +33,11 @@ export interface Center {
   pki: CenterPki;
   timestamper: PeriodTimestamper;
   anchoring: AnchoringService;
+  certificates: CertificateIssuer;
   /** The embedded local chain, when the center runs one. */
   localChain?: LocalChain;
+  /** The vault, peers, replication, fixity audits and alarms. */
+  backup: BackupService;
   /** Where the first admin token was written, when this start created it. */
   firstAdminTokenFile?: string;
   /** Waits for a running seal, then closes the database. */
@@ -51,9 +55,11 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
   const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
   let registrations: RegistrationService | undefined;
   let localChain: LocalChain | undefined;
+  let backup: BackupService | undefined;
   try {
     const pki = loadCenterPki(readPkiSetSource(config.pkiDir));
     if (pki.isDevelopment) log('using the DEVELOPMENT PKI: nothing this center signs is evidence (see certs/README.md)');
+    backup = new BackupService({ config, store, pki, log });
     const builtInTsa = new BuiltInTimestampAuthority({ identity: pki.tsa });
     const tsa: TimestampAuthority = config.tsaUrl
       ? new HttpTimestampAuthority(config.tsaUrl, { trustRoots: await tsaTrustRoots(config, pki) })
@@ -79,6 +85,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
         synchronous: config.sqliteSynchronous,
         centerId: config.centerId,
         pseudonymKey: centerSecret(store, 'pseudonym-key'),
+        receiptSigner: { certificateDer: pki.center.certificateDer, privateKey: pki.center.privateKey, chainDer: pki.center.chainDer },
       },
     });
     const sealer = new PeriodSealer({
@@ -100,6 +107,13 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       await writeFile(firstAdminTokenFile, token + '\n', { mode: 0o600 });
     }
 
+    const certificates = new CertificateIssuer({
+      store,
+      reader,
+      pki,
+      center: { id: config.centerId, name: config.centerName },
+      chains: () => anchoring.configuredChains.map((c) => c.settings.name),
+    });
     const app = createApp({
       store,
       tokens: new TokenAuthenticator(store),
@@ -108,7 +122,13 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       sealer,
       anchoring,
       tsa: builtInTsa,
-      blobs: new FileBlobStore(join(config.dataDir, 'blobs')),
+      pki,
+      certificates,
+      center: { id: config.centerId, name: config.centerName },
+      publicUrl: config.publicUrl,
+      timeZone: config.timeZone,
+      blobs: backup.vault,
+      backup,
       maxUploadBytes: config.maxUploadBytes,
       log,
     });
@@ -121,6 +141,8 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       pki,
       timestamper,
       anchoring,
+      certificates,
+      backup,
       ...(localChain && { localChain }),
       ...(firstAdminTokenFile && { firstAdminTokenFile }),
       async close() {
@@ -129,12 +151,14 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
         await timestamper.stop();
         await anchoring.stop();
         await localChain?.stop();
+        await backup!.stop();
         store.close();
       },
     };
   } catch (err) {
     await registrations?.close();
     await localChain?.stop();
+    await backup?.stop();
     store.close();
     throw err;
   }
@@ -157,6 +181,14 @@ export async function startServer(config: Config, log: (line: string) => void = 
     throw err;
   }
   const { port } = server.address() as AddressInfo;
+  try {
+    const { peerUrl } = await center.backup.start();
+    if (peerUrl) log(`peer listener (mutual TLS) on ${peerUrl}`);
+  } catch (err) {
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+    await center.close();
+    throw err;
+  }
   const scheduler = new SealScheduler(center.sealer, config.sealSchedule, log);
   scheduler.start(new Date(center.sealer.ensureOpenPeriod().opened_at));
   return {

@@ -2,7 +2,13 @@ import { ConfigError } from '../config.js';
 import { serve } from '../main.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
 import { REGISTER_USAGE, registerCommand } from './register-command.js';
-import { sealCommand, statusCommand, tokensCommand } from './simple-commands.js';
+import { EXPORT_USAGE, exportCommand } from './export-command.js';
+import { KEYS_USAGE, keysCommand } from './keys-command.js';
+import { RECOVER_USAGE, recoverCommand } from './recover-command.js';
+import { certificateCommand, sealCommand, statusCommand, tokensCommand } from './simple-commands.js';
+import { VERIFY_USAGE, verifyCommand } from './verify-command.js';
+import { join } from 'node:path';
+import { DEVELOPMENT_CERTS_DIR } from '../pki/dev-pki.js';
 
 const USAGE = `archive-seal: electronic records registration and backup center
 
@@ -11,7 +17,12 @@ usage:
   ${REGISTER_USAGE.replace(/\n/g, '\n  ')}
   archive-seal seal                       close and seal the open period now
   archive-seal status ID [--json]         a registration's state, proof and root
+  archive-seal certificate ID [--out FILE]  the registration's authenticity certificate
+  ${VERIFY_USAGE.replace(/\n/g, '\n  ')}
   archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]
+  ${EXPORT_USAGE}
+  ${RECOVER_USAGE}
+  ${KEYS_USAGE.replace(/\n/g, '\n  ')}
 
 exit status: 0 ok, 1 failure, 2 bad usage`;
 
@@ -22,6 +33,12 @@ const COMMANDS: Record<string, (args: string[], env: Env) => Promise<number>> = 
   status: statusCommand,
   tokens: tokensCommand,
   serve: serveCommand,
+  export: exportCommand,
+  recover: recoverCommand,
+  keys: keysCommand,
+  certificate: certificateCommand,
+  // Trusts the center's configured root unless --trust says otherwise (and says so in the report).
+  verify: (args, env) => verifyCommand(args, () => join(env.ARCHIVE_SEAL_PKI_DIR ?? DEVELOPMENT_CERTS_DIR, 'root-ca.pem')),
 };
 
 /** Runs the CLI; resolves to the exit status. */

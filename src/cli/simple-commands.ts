@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { mkdir } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { issueToken, ROLES } from '../registry/access-tokens.js';
 import { RegistryError } from '../registry/registry-error.js';
@@ -85,4 +85,24 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+/** `archive-seal certificate ID [--out FILE]`: the registration's certificate from a running center. */
+export async function certificateCommand(args: string[], env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, out: { type: 'string' } },
+  });
+  const [id, ...rest] = positionals;
+  if (!id || rest.length > 0 || !/^[1-9]\d*$/.test(id)) throw usageError('give one registration id: archive-seal certificate ID [--out FILE]');
+  const certificate = await connect(values, env, { needsToken: true }).json<unknown>('GET', `/v1/registrations/${id}/certificate`);
+  const text = JSON.stringify(certificate, null, 2) + '\n';
+  if (values.out) {
+    await writeFile(values.out, text);
+    process.stderr.write(`certificate of registration ${id} written to ${values.out}\n`);
+  } else {
+    process.stdout.write(text);
+  }
+  return EXIT_OK;
 }

@@ -38,4 +38,5 @@ export const REGISTRY_ERROR_STATUS: Readonly<Record<RegistryErrorCode, Contentfu
   NOT_FOUND: 404,
   NOTHING_TO_SEAL: 409,
   SEAL_IN_PROGRESS: 409,
+  NOT_YET_ANCHORED: 409,
 });

@@ -10,13 +10,29 @@ import type { PeriodSealer } from '../registry/period-sealer.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { BuiltInTimestampAuthority } from '../pki/timestamp-authority.js';
 import { chainRoutes } from './chains-routes.js';
+import { certificateRoutes, verifyRoutes } from './certificates-routes.js';
+import type { CenterPki } from '../pki/center-pki.js';
 import { createTsaRoutes } from './tsa-routes.js';
+import { webRoutes } from './web-routes.js';
+import type { BackupService } from '../vault/backup-service.js';
+import { VaultError } from '../vault/vault-error.js';
+import { alarmRoutes, backupRoutes, registrationFileRoutes } from './backup-routes.js';
+import { VAULT_ERROR_STATUS } from './peer-routes.js';
 
 export interface AppDeps extends RegistrationRoutesDeps {
   sealer: PeriodSealer;
   anchoring: AnchoringService;
   /** The center's own RFC 3161 TSA, served at POST /tsa. */
   tsa: BuiltInTimestampAuthority;
+  pki: CenterPki;
+  /** Who the center is, as its verifier page and certificate PDFs name it. */
+  center: { id: string; name: string };
+  /** ARCHIVE_SEAL_PUBLIC_URL: the base of the links the center hands out; undefined: the request's origin. */
+  publicUrl: string | undefined;
+  /** Zone of the local times printed on certificate PDFs (ARCHIVE_SEAL_TIME_ZONE). */
+  timeZone: string;
+  /** The vault, replication, audits and alarms. */
+  backup: BackupService;
   log: (line: string) => void;
 }
 
@@ -25,11 +41,17 @@ export function createApp(deps: AppDeps) {
   const app = new Hono<AppEnv>();
   app.get('/healthz', (c) => c.json({ status: 'ok' }));
   app.route('/v1/categories', categoryRoutes());
+  app.route('/v1/registrations', registrationFileRoutes(deps));
   app.route('/v1/registrations', registrationRoutes(deps));
+  app.route('/v1/backup', backupRoutes(deps));
+  app.route('/v1/alarms', alarmRoutes(deps));
   app.route('/v1/periods', periodRoutes(deps));
   app.route('/v1/tokens', tokenRoutes(deps));
   app.route('/v1/chains', chainRoutes(deps));
+  app.route('/v1/certificates', certificateRoutes(deps));
+  app.route('/v1/verify', verifyRoutes(deps));
   app.route('/tsa', createTsaRoutes(deps.tsa));
+  app.route('/verify', webRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
@@ -41,6 +63,13 @@ export function createApp(deps: AppDeps) {
     if (err instanceof RegistryError) {
       if (REGISTRY_ERROR_STATUS[err.code] === 413) c.header('Connection', 'close');
       return c.json({ error: { code: err.code, message: err.message } }, REGISTRY_ERROR_STATUS[err.code]);
+    }
+    if (err instanceof VaultError && VAULT_ERROR_STATUS[err.code] < 500) {
+      return c.json({ error: { code: err.code, message: err.message } }, VAULT_ERROR_STATUS[err.code]);
+    }
+    if (err instanceof VaultError && (err.code === 'BLOB_NOT_FOUND' || err.code === 'BLOB_CORRUPT')) {
+      const message = 'the original is not available from the vault right now (missing or failed its check); the center has raised an alarm and repairs it from a peer\'s copy';
+      return c.json({ error: { code: err.code, message } }, VAULT_ERROR_STATUS[err.code]);
     }
     deps.log(`internal error on ${c.req.method} ${c.req.path}: ${(err as Error).stack ?? String(err)}`);
     return c.json({ error: { code: 'INTERNAL', message: 'internal error; the center has logged it' } }, 500);

@@ -4,16 +4,19 @@ import type { RegistrationReader } from '../registry/registration-reader.js';
 import { MAX_BATCH, type RegistrationService } from '../registry/registration-service.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { Store } from '../store/store.js';
+import type { CertificateIssuer } from '../registry/certificate-issuer.js';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import { ApiError } from './api-error.js';
+import { certificatePdfResponse, type CertificatePdfDeps } from './certificates-routes.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, requireRole } from './auth.js';
 import { receiveUpload } from './multipart-upload.js';
 import { readJsonBody, requestHeader } from './request-body.js';
 
-export interface RegistrationRoutesDeps {
+export interface RegistrationRoutesDeps extends CertificatePdfDeps {
   store: Store;
+  certificates: CertificateIssuer;
   tokens: TokenAuthenticator;
   registrations: RegistrationService;
   reader: RegistrationReader;
@@ -39,8 +42,9 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       } else {
         request = { ...parseRegistrationInput(await readJsonBody(c, MAX_SINGLE_BODY)), hasFile: false };
       }
-      const [outcome] = await registrations.register(principal, [request]);
-      return c.json(outcome!.registration, outcome!.created ? 201 : 200);
+      const { outcomes, receipt } = await registrations.register(principal, [request]);
+      const [outcome] = outcomes;
+      return c.json({ ...outcome!.registration, receipt }, outcome!.created ? 201 : 200);
     })
     .post('/batch', async (c) => {
       const body = await readJsonBody(c, MAX_BATCH_BODY);
@@ -52,8 +56,8 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       if (entries.length === 0) throw new RegistryError('EMPTY_BATCH', 'the batch has no entries');
       // All entries are checked before anything is written: one bad entry rejects the batch.
       const requests = entries.map((entry, i) => ({ ...parseRegistrationInput(entry, `entries[${i}].`), hasFile: false }));
-      const outcomes = await registrations.registerBatch(c.get('principal'), requests);
-      return c.json({ count: outcomes.length, created: outcomes.filter((o) => o.created).length, registrations: outcomes }, 201);
+      const { outcomes, receipt } = await registrations.registerBatch(c.get('principal'), requests);
+      return c.json({ count: outcomes.length, created: outcomes.filter((o) => o.created).length, registrations: outcomes, receipt }, 201);
     })
     .get('/', (c) => {
       const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);
@@ -66,6 +70,13 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
           ...(periodId !== undefined && { periodId: parseId(periodId, 'period') }),
         }),
       });
+    })
+    .get('/:id/certificate', async (c) => {
+      const issued = deps.certificates.issue(c.get('principal'), parseId(c.req.param('id'), 'registration'));
+      // The public link (what a QR code opens); the certificate itself names no URL.
+      c.header('Content-Location', `/v1/certificates/${issued.id}`);
+      if (c.req.query('format') === 'pdf') return certificatePdfResponse(c, issued, deps);
+      return c.json(issued.certificate);
     })
     .get('/:id', (c) => c.json(reader.get(c.get('principal'), parseId(c.req.param('id'), 'registration'))));
 }

@@ -7,6 +7,7 @@ import type { Principal } from './principal.js';
 import type { RegistrationReader } from './registration-reader.js';
 import type { RegistrationView } from './registration-view.js';
 import type { RegistrationRequest, WriterJob, WriterOutcome } from './registration-writer.js';
+import type { Receipt } from '../core/receipt.js';
 import type { WriterThreadData, WriterThreadReply } from './registration-writer-worker.js';
 import { invariant, RegistryError } from './registry-error.js';
 
@@ -20,6 +21,12 @@ export interface RegistrationOutcome {
   created: boolean;
 }
 
+/** A request's answer: each registration, and the center's signed receipt covering them all. */
+export interface Registered<T> {
+  outcomes: T[];
+  receipt: Receipt;
+}
+
 /** One entry of a batch answer. */
 export interface BatchOutcome {
   id: number;
@@ -28,10 +35,12 @@ export interface BatchOutcome {
   periodId: number;
   registeredAt: string;
   digests: RegistrationView['digests'];
+  /** The salted leaf (what the receipt and, later, the period root commit to). */
+  leafHash: string;
 }
 
 interface Job extends WriterJob {
-  resolve: (outcomes: WriterOutcome[]) => void;
+  resolve: (result: { outcomes: WriterOutcome[]; receipt: Receipt }) => void;
   reject: (err: unknown) => void;
 }
 
@@ -83,30 +92,36 @@ export class RegistrationService {
   }
 
   /** Registers `requests` for `principal`; answers with each registration once committed. */
-  async register(principal: Principal, requests: RegistrationRequest[]): Promise<RegistrationOutcome[]> {
-    const outcomes = await this.submit({ principal, requests, detail: 'full' });
-    return outcomes.map((o) => {
-      if (!o.created) return { created: false, registration: this.viewOf(o.id) };
-      invariant('registration' in o, 'full outcome without a view');
-      return o;
-    });
+  async register(principal: Principal, requests: RegistrationRequest[]): Promise<Registered<RegistrationOutcome>> {
+    const { outcomes, receipt } = await this.submit({ principal, requests, detail: 'full' });
+    return {
+      receipt,
+      outcomes: outcomes.map((o) => {
+        if (!o.created) return { created: false, registration: this.viewOf(o.id) };
+        invariant('registration' in o, 'full outcome without a view');
+        return o;
+      }),
+    };
   }
 
   /** Registers up to 10,000 entries for `principal`; answers with a summary of each. */
-  async registerBatch(principal: Principal, requests: RegistrationRequest[]): Promise<BatchOutcome[]> {
-    const outcomes = await this.submit({ principal, requests, detail: 'summary' });
-    return outcomes.map((o, i) => {
-      if (o.created && 'summary' in o) {
-        const { sha256, sm3 } = requests[i]!;
-        return { ...o.summary, created: true, status: 'pending', digests: { sha256, ...(sm3 !== undefined && { sm3 }) } };
-      }
-      invariant(!o.created, 'summary outcome without a summary');
-      const view = this.viewOf(o.id);
-      return { id: view.id, created: false, status: view.status, periodId: view.periodId, registeredAt: view.registeredAt, digests: view.digests };
-    });
+  async registerBatch(principal: Principal, requests: RegistrationRequest[]): Promise<Registered<BatchOutcome>> {
+    const { outcomes, receipt } = await this.submit({ principal, requests, detail: 'summary' });
+    return {
+      receipt,
+      outcomes: outcomes.map((o, i) => {
+        if (o.created && 'summary' in o) {
+          const { sha256, sm3 } = requests[i]!;
+          return { ...o.summary, created: true, status: 'pending', digests: { sha256, ...(sm3 !== undefined && { sm3 }) } };
+        }
+        invariant(!o.created, 'summary outcome without a summary');
+        const v = this.viewOf(o.id);
+        return { id: v.id, created: false, status: v.status, periodId: v.periodId, registeredAt: v.registeredAt, digests: v.digests, leafHash: v.leafHash };
+      }),
+    };
   }
 
-  private submit(job: WriterJob): Promise<WriterOutcome[]> {
+  private submit(job: WriterJob): Promise<{ outcomes: WriterOutcome[]; receipt: Receipt }> {
     const { requests } = job;
     if (requests.length === 0) return Promise.reject(new RegistryError('EMPTY_BATCH', 'nothing to register'));
     if (requests.length > MAX_BATCH) {
@@ -152,7 +167,7 @@ export class RegistrationService {
       const err = Object.assign(new Error(`registration not committed: ${reply.error.message}`), reply.error);
       for (const job of group.jobs) job.reject(err);
     } else {
-      group.jobs.forEach((job, i) => job.resolve(reply.outcomes[i]!));
+      group.jobs.forEach((job, i) => job.resolve({ outcomes: reply.outcomes[i]!, receipt: reply.receipts[i]! }));
     }
     this.pump();
   }

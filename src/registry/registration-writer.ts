@@ -30,6 +30,7 @@ export interface RegistrationSummary {
   id: number;
   periodId: number;
   registeredAt: string;
+  leafHash: string;
 }
 
 /**
@@ -67,14 +68,17 @@ export class RegistrationWriter {
     this.now = options.now ?? (() => new Date());
   }
 
-  /** Commits all jobs in one transaction; outcomes in the jobs' and requests' order. */
-  commit(jobs: readonly WriterJob[]): WriterOutcome[][] {
-    return this.store.transaction(() => this.commitInTransaction(jobs));
+  /**
+   * Commits all jobs in one transaction; outcomes in the jobs' and requests' order, and the time
+   * the group was received (every new registration's registered-at).
+   */
+  commit(jobs: readonly WriterJob[]): { receivedAt: string; outcomes: WriterOutcome[][] } {
+    const receivedAt = this.now().toISOString();
+    return { receivedAt, outcomes: this.store.transaction(() => this.commitInTransaction(jobs, receivedAt)) };
   }
 
-  private commitInTransaction(jobs: readonly WriterJob[]): WriterOutcome[][] {
-    const period = findOpenPeriod(this.store) ?? insertOpenPeriod(this.store, this.now().toISOString());
-    const registeredAt = this.now().toISOString();
+  private commitInTransaction(jobs: readonly WriterJob[], registeredAt: string): WriterOutcome[][] {
+    const period = findOpenPeriod(this.store) ?? insertOpenPeriod(this.store, registeredAt);
     let nextId = maxRegistrationId(this.store) + 1;
     let leafIndex = period.leaf_count;
     const rowCount = jobs.reduce((n, j) => n + j.requests.length, 0);
@@ -118,7 +122,7 @@ export class RegistrationWriter {
         // to receive than the writer spends committing them.
         return job.detail === 'full'
           ? { created: true, registration: toRegistrationView(row, period, undefined, record) }
-          : { created: true, summary: { id, periodId: period.id, registeredAt } };
+          : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash: leaf.toString('hex') } };
       }),
     );
     if (leafIndex !== period.leaf_count) {

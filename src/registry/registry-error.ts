@@ -9,7 +9,8 @@ export type RegistryErrorCode =
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'
   | 'NOTHING_TO_SEAL'
-  | 'SEAL_IN_PROGRESS';
+  | 'SEAL_IN_PROGRESS'
+  | 'NOT_YET_ANCHORED';
 
 /** An error of the registry layer: `code` for programs, `message` for people. */
 export class RegistryError extends Error {

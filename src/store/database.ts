@@ -13,6 +13,13 @@ export interface Database {
   tree_chunk: TreeChunkTable;
   period_timestamp: PeriodTimestampTable;
   anchor: AnchorTable;
+  certificate: CertificateTable;
+  vault_blob: VaultBlobTable;
+  replica: ReplicaTable;
+  held_copy: HeldCopyTable;
+  preservation_event: PreservationEventTable;
+  alarm: AlarmTable;
+  download: DownloadTable;
 }
 
 export interface CenterMetaTable {
@@ -124,3 +131,108 @@ export interface AnchorTable {
 
 export type AnchorRow = Selectable<AnchorTable>;
 export type PeriodTimestampRow = Selectable<PeriodTimestampTable>;
+
+export interface CertificateTable {
+  /** Random, unguessable: the public link to the certificate. */
+  id: string;
+  registration_id: number;
+  issued_at: string;
+  anchor_ids: string;
+  /** The certificate file (JSON). */
+  document: string;
+}
+
+export type CertificateRow = Selectable<CertificateTable>;
+
+/** An encrypted original in the vault, by the SHA-256 of its plaintext. */
+export interface VaultBlobTable {
+  sha256: Buffer;
+  sm3: Buffer;
+  size: number;
+  cipher_size: number;
+  /** SHA-256 of the encrypted file; computed when first needed (replication, audit). */
+  cipher_sha256: Buffer | null;
+  wrapped_key: Buffer;
+  master_key_id: string;
+  status: 'ok' | 'damaged' | 'missing';
+  created_at: string;
+  checked_at: string | null;
+}
+
+/** A blob, a sealed period's bundle, or a journal segment (registrations of a period not yet sealed). */
+export type ReplicaKind = 'blob' | 'period' | 'journal';
+export type ReplicaStatus = 'pending' | 'verified' | 'damaged' | 'missing';
+
+/** One object's copy at one peer: the outbox entry while pending, the copy count once verified. */
+export interface ReplicaTable {
+  kind: ReplicaKind;
+  /** The blob's SHA-256 (hex) or the period id. */
+  object: string;
+  peer: string;
+  status: ReplicaStatus;
+  revision: string | null;
+  confirmed_hash: string | null;
+  confirmed_at: string | null;
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  last_error: string | null;
+  audited_at: string | null;
+  audit_outcome: string | null;
+  created_at: string;
+}
+
+/** A copy this center holds for a peer (`origin`). */
+export interface HeldCopyTable {
+  origin: string;
+  kind: ReplicaKind;
+  object: string;
+  size: number;
+  received: number;
+  sha256: string | null;
+  complete: number;
+  received_at: string;
+  updated_at: string;
+}
+
+export type EventOutcome = 'success' | 'failure' | 'warning';
+
+/** A PREMIS-style preservation event. */
+export interface PreservationEventTable {
+  id: Generated<number>;
+  event_type: string;
+  event_at: string;
+  object_kind: 'blob' | 'period' | 'registration' | 'center';
+  object_id: string;
+  copy: string | null;
+  agent: string;
+  outcome: EventOutcome;
+  detail: string;
+}
+
+export interface AlarmTable {
+  id: Generated<number>;
+  kind: string;
+  subject: string;
+  message: string;
+  raised_at: string;
+  last_seen_at: string;
+  count: number;
+  cleared_at: string | null;
+}
+
+export interface DownloadTable {
+  id: Generated<number>;
+  registration_id: number;
+  account_id: number;
+  started_at: string;
+  finished_at: string | null;
+  outcome: 'started' | 'complete' | 'aborted' | 'digest-mismatch';
+  bytes: Generated<number>;
+}
+
+export type VaultBlobRow = Selectable<VaultBlobTable>;
+export type ReplicaRow = Selectable<ReplicaTable>;
+export type HeldCopyRow = Selectable<HeldCopyTable>;
+export type PreservationEventRow = Selectable<PreservationEventTable>;
+export type AlarmRow = Selectable<AlarmTable>;
+export type DownloadRow = Selectable<DownloadTable>;

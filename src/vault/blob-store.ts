@@ -15,9 +15,26 @@ export class BlobTooLargeError extends Error {
   }
 }
 
+/** The digests a read is checked against (the registered ones), beside the blob's own. */
+export interface ExpectedDigests {
+  sm3?: string;
+  size?: number;
+}
+
+/** An original being read out: its size, and its bytes as they are checked. */
+export interface BlobReader {
+  size: number;
+  /**
+   * The plaintext. Every segment is authenticated before it is released, and the last one only
+   * after the whole content matched its SHA-256 and SM3: on any mismatch the stream errors
+   * instead of ending, so a consumer never sees a complete wrong file.
+   */
+  stream: Readable;
+}
+
 /**
- * Content-addressed storage of deposited originals. The narrow edge the registry sees, so the
- * plain directory here and the encrypted, replicated vault can stand behind the same calls.
+ * Content-addressed storage of deposited originals. The narrow edge the registry sees, so a
+ * plain directory or the encrypted, replicated vault can stand behind the same calls.
  */
 export interface BlobStore {
   /**
@@ -27,4 +44,8 @@ export interface BlobStore {
   ingest(source: Readable, options: { maxBytes: number }): Promise<IngestedBlob>;
   /** True when the blob with this SHA-256 is held. */
   has(sha256: string): Promise<boolean>;
+  /** Opens the blob with this SHA-256 for reading; rejects when it is not held. */
+  open(sha256: string, expected?: ExpectedDigests): Promise<BlobReader>;
+  /** Removes the blob with this SHA-256 (no error when it is not held). */
+  delete(sha256: string): Promise<void>;
 }

@@ -17,12 +17,13 @@ function form(file: Buffer | undefined, fields: Record<string, string>, fileName
   return fd;
 }
 
+const blobsDir = () => join(center.dataDir, 'blobs');
 const blobFiles = () => {
-  const dir = join(center.dataDir, 'blobs', 'sha256');
+  const dir = join(blobsDir(), 'sha256');
   return existsSync(dir) ? readdirSync(dir, { recursive: true }).filter((f) => String(f).length > 60) : [];
 };
 const tmpFiles = () => {
-  const dir = join(center.dataDir, 'blobs', 'tmp');
+  const dir = join(blobsDir(), 'tmp');
   return existsSync(dir) ? readdirSync(dir) : [];
 };
 
@@ -37,8 +38,12 @@ describe('POST /v1/registrations (multipart upload)', () => {
     const sha256 = createHash('sha256').update(file).digest('hex');
     expect(res.body.digests).toEqual({ sha256, sm3: createHash('sm3').update(file).digest('hex') });
     expect(res.body.record).toMatchObject({ fileName: '竣工图-A01.pdf', mediaType: 'application/pdf', size: 70_000, deposit: 'file', metadata: { fondsCode: 'J012' } });
-    const stored = join(center.dataDir, 'blobs', 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
-    expect(readFileSync(stored).equals(file)).toBe(true);
+    // Kept encrypted at rest: the stored bytes are not the file, and the file comes back whole.
+    const stored = readFileSync(join(blobsDir(), 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256));
+    expect(stored.includes(file.subarray(0, 64))).toBe(false);
+    const download = await center.app.request(`/v1/registrations/${res.body.id}/file`, { headers: { authorization: `Bearer ${center.adminToken}` } });
+    expect(download.status).toBe(200);
+    expect(Buffer.from(await download.arrayBuffer()).equals(file)).toBe(true);
     expect(tmpFiles()).toEqual([]);
   });
 

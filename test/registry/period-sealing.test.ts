@@ -25,7 +25,7 @@ async function register(n: number, tag: string) {
       registrar,
       Array.from({ length: Math.min(10_000, n - start) }, (_, i) => ({ sha256: sha(`${tag}-${start + i}`), category: 'agency.documents', hasFile: false })),
     );
-    views.push(...outcomes.map((o) => o.registration));
+    views.push(...outcomes.outcomes.map((o) => o.registration));
   }
   return views;
 }

@@ -1,9 +1,13 @@
 import type { Migration } from 'kysely';
 import * as initial from './2026-11-25T0000-initial.js';
 import * as timestampsAnchors from './2026-11-25T1000-timestamps-anchors.js';
+import * as certificates from './2026-11-25T1200-certificates.js';
+import * as vault from './2026-11-25T1100-vault.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-11-25T0000-initial': initial,
   '2026-11-25T1000-timestamps-anchors': timestampsAnchors,
+  '2026-11-25T1200-certificates': certificates,
+  '2026-11-25T1100-vault': vault,
 });

@@ -1,0 +1,171 @@
+/**
+ * Vault throughput for one large file, against `cp` of the same file on the same disk.
+ *
+ *   npx tsx scripts/bench-vault.ts                    # 1 GiB, plus an HTTP upload to a real server (needs npm run build)
+ *   BENCH_VAULT_BYTES=268435456 npx tsx scripts/bench-vault.ts
+ *
+ * `benchVault()` is what `npm run bench` calls. Figures (MB/s = 10^6 bytes per second):
+ * - cp: `cp` of the file, and `cp` followed by `sync FILE` (the vault fsyncs every blob);
+ * - vault write: `Vault.ingest` from a file stream: SHA-256 + AES-256-GCM on this thread, SM3 on
+ *   the digest thread, written and fsynced;
+ * - vault read: `Vault.open` streamed to a file on the same disk (every segment authenticated,
+ *   SHA-256 and SM3 checked): the same work as a download or a restore;
+ * - upload (optional): `POST /v1/registrations` multipart of the file to a running center, the
+ *   client on the same machine (it takes CPU the center would otherwise have);
+ * - SM3 on one core, in memory: SM3 cannot be split across cores, so it bounds every figure above.
+ * The file was just written, so it is in the page cache for every reader alike; `sync` runs
+ * between phases so that no phase pays for the writeback of another.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { pathToFileURL } from 'node:url';
+import { ApiClient } from '../src/cli/api-client.js';
+import { Store } from '../src/store/store.js';
+import { Vault } from '../src/vault/vault.js';
+
+const ROOT = join(import.meta.dirname, '..');
+
+export interface VaultBenchResult {
+  bytes: number;
+  /** SM3 in memory on one core (best of three 128 MiB runs, just before): the ceiling of one SM3 stream. */
+  sm3OneCoreMBps: number;
+  cpMBps: number;
+  cpSyncMBps: number;
+  vaultWriteMBps: number;
+  vaultReadMBps: number;
+  uploadMBps?: number;
+}
+
+const mbps = (bytes: number, ms: number) => Math.round(bytes / 1e6 / (ms / 1000));
+
+/** SM3 throughput of this core right now (the machine may be shared: compare the vault against it). */
+function sm3OneCore(): number {
+  const block = randomBytes(1 << 20);
+  let best = 0;
+  for (let run = 0; run < 3; run++) {
+    const hash = createHash('sm3');
+    const t0 = performance.now();
+    for (let i = 0; i < 128; i++) hash.update(block);
+    hash.digest();
+    best = Math.max(best, mbps(128 << 20, performance.now() - t0));
+  }
+  return best;
+}
+
+/** Writes a file of `bytes` (random 1 MiB blocks, each varied) and returns its path. */
+async function makeFile(path: string, bytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  const block = randomBytes(1 << 20);
+  for (let written = 0; written < bytes; written += block.length) {
+    block.writeUInt32BE(written >>> 20, 0);
+    const piece = written + block.length <= bytes ? block : block.subarray(0, bytes - written);
+    if (!out.write(Buffer.from(piece))) await new Promise<void>((r) => out.once('drain', () => r()));
+  }
+  await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+function timed(command: string, args: string[]): number {
+  const t0 = performance.now();
+  const r = spawnSync(command, args, { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error(`${command} ${args.join(' ')} failed`);
+  return performance.now() - t0;
+}
+
+/** Measures vault write and read of one `bytes`-byte file against cp; `uploadTo` adds an HTTP upload. */
+export async function benchVault(options: { bytes?: number; dir?: string; uploadTo?: { url: string; token: string } } = {}): Promise<VaultBenchResult> {
+  const bytes = options.bytes ?? 1024 ** 3;
+  const dir = mkdtempSync(join(options.dir ?? tmpdir(), 'archive-seal-bench-vault-'));
+  try {
+    const sm3 = sm3OneCore();
+    const file = join(dir, 'original.bin');
+    await makeFile(file, bytes);
+    const size = statSync(file).size;
+    // Each phase starts with no dirty pages left from the one before, so none pays for another's writeback.
+    const settle = () => spawnSync('sync');
+    settle();
+
+    const cpMs = timed('cp', [file, join(dir, 'copy-1.bin')]);
+    settle();
+    const cpSyncMs = timed('sh', ['-c', `cp "${file}" "${join(dir, 'copy-2.bin')}" && sync "${join(dir, 'copy-2.bin')}"`]);
+    rmSync(join(dir, 'copy-1.bin'));
+    rmSync(join(dir, 'copy-2.bin'));
+    settle();
+
+    const store = await Store.open({ file: join(dir, 'bench.sqlite') });
+    const vault = new Vault({ root: join(dir, 'blobs'), store, masterKey: Vault.loadMasterKey(store, join(dir, 'master.key')) });
+    try {
+      let t0 = performance.now();
+      const blob = await vault.ingest(createReadStream(file, { highWaterMark: 1 << 20 }), { maxBytes: size });
+      const writeMs = performance.now() - t0;
+      settle();
+      t0 = performance.now();
+      const reader = await vault.open(blob.sha256, { sm3: blob.sm3, size });
+      await pipeline(reader.stream, createWriteStream(join(dir, 'restored.bin'), { highWaterMark: 1 << 20 }));
+      const readMs = performance.now() - t0;
+      const result: VaultBenchResult = {
+        bytes: size,
+        sm3OneCoreMBps: sm3,
+        cpMBps: mbps(size, cpMs),
+        cpSyncMBps: mbps(size, cpSyncMs),
+        vaultWriteMBps: mbps(size, writeMs),
+        vaultReadMBps: mbps(size, readMs),
+      };
+      rmSync(join(dir, 'restored.bin'));
+      settle();
+      if (options.uploadTo) {
+        const client = new ApiClient(options.uploadTo.url, options.uploadTo.token);
+        t0 = performance.now();
+        await client.upload('/v1/registrations', file, size, { category: 'agency.digitized' });
+        result.uploadMBps = mbps(size, performance.now() - t0);
+      }
+      return result;
+    } finally {
+      await vault.close();
+      store.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Starts the built server (embedded defaults, no chain) for the upload figure. */
+async function withServer<T>(run: (server: { url: string; token: string }) => Promise<T>): Promise<T> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'archive-seal-bench-server-'));
+  const child = spawn(process.execPath, [join(ROOT, 'bin', 'archive-seal.js'), 'serve'], {
+    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const exited = new Promise((r) => child.once('exit', r));
+  try {
+    const url = await new Promise<string>((resolve, reject) => {
+      let out = '';
+      child.stdout!.on('data', (d) => {
+        out += d;
+        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
+        if (m) resolve(m[1]!);
+      });
+      child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
+    });
+    return await run({ url, token: readFileSync(join(dataDir, 'admin-token.txt'), 'utf8').trim() });
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
+  const bytes = Number(process.env.BENCH_VAULT_BYTES ?? 1024 ** 3);
+  const upload = process.env.BENCH_VAULT_UPLOAD !== '0';
+  const run = (uploadTo?: { url: string; token: string }) => benchVault({ bytes, ...(uploadTo && { uploadTo }) });
+  (upload ? withServer(run) : run())
+    .then((r) => console.log(JSON.stringify(r, null, 2)))
+    .catch((err) => {
+      console.error(err);
+      process.exit(1);
+    });
+}

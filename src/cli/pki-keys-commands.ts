@@ -1,0 +1,124 @@
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  CHAIN_FILE_NAME,
+  checkImportedPki,
+  makeCenterPki,
+  makeCertificateRequests,
+  PKI_FILE_NAMES,
+  readPkiSetSource,
+  writePkiSet,
+} from '../pki/key-management.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
+import type { KeysSubcommand } from './keys-command.js';
+
+const NAME_OPTIONS = {
+  out: { type: 'string' },
+  'center-name': { type: 'string' },
+  country: { type: 'string' },
+  province: { type: 'string' },
+  locality: { type: 'string' },
+} as const;
+
+function nameOptions(values: { 'center-name'?: string; country?: string; province?: string; locality?: string }) {
+  if (!values['center-name']) throw usageError('--center-name is required (the center as its certificates should name it)');
+  return {
+    centerName: values['center-name'],
+    ...(values.country !== undefined && { country: values.country }),
+    ...(values.province !== undefined && { province: values.province }),
+    ...(values.locality !== undefined && { locality: values.locality }),
+  };
+}
+
+function pkiFailure(err: unknown): never {
+  throw new CliError((err as Error).message);
+}
+
+/** The center's own root, signing and TSA certificates (the center is its own CA). */
+export const keysInit: KeysSubcommand = {
+  usage: 'archive-seal keys init --out DIR --center-name NAME [--country CN] [--province P] [--locality L]   a new root, center and TSA set',
+  async run(args) {
+    const { values } = parseArgs({ args, options: NAME_OPTIONS });
+    if (!values.out) throw usageError('--out DIR is required');
+    const names = nameOptions(values);
+    let written: string[];
+    try {
+      written = writePkiSet(resolve(values.out), makeCenterPki(names));
+    } catch (err) {
+      pkiFailure(err);
+    }
+    process.stdout.write(`${written.join('\n')}\n`);
+    process.stderr.write(
+      `keep ${PKI_FILE_NAMES.rootKeyPem} offline; start the center with ARCHIVE_SEAL_PKI_DIR=${resolve(values.out)} and publish ${PKI_FILE_NAMES.rootCertPem} as the trust root\n`,
+    );
+    return EXIT_OK;
+  },
+};
+
+/** Keys and PKCS#10 requests for an outside CA. */
+export const keysCsr: KeysSubcommand = {
+  usage: 'archive-seal keys csr --out DIR --center-name NAME [...]   center and TSA keys and certificate requests for an outside CA',
+  async run(args) {
+    const { values } = parseArgs({ args, options: NAME_OPTIONS });
+    if (!values.out) throw usageError('--out DIR is required');
+    const dir = resolve(values.out);
+    const names = nameOptions(values);
+    let requests: ReturnType<typeof makeCertificateRequests>;
+    try {
+      requests = makeCertificateRequests(names);
+      writePkiSet(dir, { centerKeyPem: requests.centerKeyPem, tsaKeyPem: requests.tsaKeyPem });
+    } catch (err) {
+      pkiFailure(err);
+    }
+    for (const [name, pem] of [['center.csr.pem', requests.centerCsrPem], ['tsa.csr.pem', requests.tsaCsrPem]] as const) {
+      writeFileSync(join(dir, name), pem, { flag: 'wx' });
+    }
+    process.stdout.write(`${join(dir, 'center.csr.pem')}\n${join(dir, 'tsa.csr.pem')}\n`);
+    process.stderr.write('send both requests to the CA; the TSA certificate must carry id-kp-timeStamping as its only, critical, EKU\n');
+    return EXIT_OK;
+  },
+};
+
+/** Certificates from an outside CA, checked against the keys before anything uses them. */
+export const keysImport: KeysSubcommand = {
+  usage: 'archive-seal keys import --dir DIR --root ROOT.pem --center-cert C.pem --tsa-cert T.pem [--chain CA.pem]   check and install an outside CA\'s certificates',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: { dir: { type: 'string' }, root: { type: 'string' }, 'center-cert': { type: 'string' }, 'tsa-cert': { type: 'string' }, chain: { type: 'string' } },
+    });
+    if (!values.dir || !values.root || !values['center-cert'] || !values['tsa-cert']) {
+      throw usageError('--dir, --root, --center-cert and --tsa-cert are required');
+    }
+    const dir = resolve(values.dir);
+    const inputs: [string | undefined, string][] = [
+      [values.root, PKI_FILE_NAMES.rootCertPem],
+      [values['center-cert'], PKI_FILE_NAMES.centerCertPem],
+      [values['tsa-cert'], PKI_FILE_NAMES.tsaCertPem],
+      [values.chain, CHAIN_FILE_NAME],
+    ];
+    for (const [from] of inputs) if (from !== undefined && !existsSync(from)) throw usageError(`cannot read ${from}`);
+    for (const key of [PKI_FILE_NAMES.centerKeyPem, PKI_FILE_NAMES.tsaKeyPem]) {
+      if (!existsSync(join(dir, key))) throw usageError(`${join(dir, key)} is missing: run keys csr into this directory first`);
+    }
+    // Check first, from where the files are; install only a set that passes.
+    const report = checkImportedPki({
+      rootPem: readFileSync(values.root, 'utf8'),
+      centerCertPem: readFileSync(values['center-cert'], 'utf8'),
+      centerKeyPem: readFileSync(join(dir, PKI_FILE_NAMES.centerKeyPem), 'utf8'),
+      tsaCertPem: readFileSync(values['tsa-cert'], 'utf8'),
+      tsaKeyPem: readFileSync(join(dir, PKI_FILE_NAMES.tsaKeyPem), 'utf8'),
+      ...(values.chain !== undefined && { chainPems: [readFileSync(values.chain, 'utf8')] }),
+    });
+    if (!report.ok) {
+      for (const p of report.problems) process.stderr.write(`problem: ${p.code}: ${p.message}\n`);
+      return EXIT_FAILURE;
+    }
+    for (const [from, name] of inputs) if (from !== undefined) copyFileSync(from, join(dir, name));
+    readPkiSetSource(dir); // the set now loads as the center will load it
+    process.stdout.write(`center: ${report.center?.subject} (until ${report.center?.notAfter.toISOString()})\ntsa: ${report.tsa?.subject} (until ${report.tsa?.notAfter.toISOString()})\n`);
+    if (report.isDevelopment) process.stderr.write('warning: these are DEVELOPMENT certificates: not for evidence\n');
+    return EXIT_OK;
+  },
+};

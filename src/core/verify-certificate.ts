@@ -1,0 +1,283 @@
+import type { JsonRpcRequest } from './anchor-check.js';
+import { checkAnchor } from './anchor-check.js';
+import { canonicalBytes, CanonicalJsonError } from './canonical-json.js';
+import { CERTIFICATE_FORMAT, type Certificate, type CertificateContent } from './certificate.js';
+import { verifyDetachedCms } from './cms-verify.js';
+import { sha256 } from './digests.js';
+import { bytesEqual, bytesToHex, hexToBytes, isHexOfLength } from './hex.js';
+import { leafHash, pathSidesMatchPosition, rootFromProof, verifyInclusionRfc9162 } from './merkle.js';
+import { base64ToBytes } from './pem.js';
+import { verifyTimestampToken } from './timestamp-verify.js';
+
+export type VerificationStepName =
+  | 'format'
+  | 'signature'
+  | 'file-digests'
+  | 'record-digest'
+  | 'leaf'
+  | 'merkle-path'
+  | 'timestamp'
+  | 'anchor';
+
+/** One step of a verification: what was checked, its outcome, a code and a plain reason. */
+export interface VerificationStep {
+  step: VerificationStepName;
+  status: 'ok' | 'failed' | 'skipped';
+  code: string;
+  message: string;
+  details?: Record<string, unknown>;
+}
+
+export interface VerificationReport {
+  format: 'archive-seal/verification-report@1';
+  /** True when no step failed and every required step passed (anchors may be skipped). */
+  authentic: boolean;
+  checkedAt: string;
+  /** The registration, period and file the report is about, when the certificate could be read. */
+  subject?: { registrationId: number; periodId: number; fileName?: string; center: string };
+  steps: VerificationStep[];
+  /** What a reader must know: development PKI, steps not run. */
+  notes: string[];
+}
+
+export interface VerifyCertificateInput {
+  /** The certificate as parsed JSON (anything: it is checked). */
+  certificate: unknown;
+  /** Digests of the file being checked, computed by the caller from the file it holds. */
+  file?: { sha256: string; sm3?: string };
+  /** PEM text or DER of the roots trusted for the center's signature and the timestamp. */
+  trustRoots: readonly (string | Uint8Array)[];
+  /** JSON-RPC endpoints by chain id; anchors on chains without one are skipped and said so. */
+  rpc?: ReadonlyMap<number, JsonRpcRequest>;
+  now?: Date;
+}
+
+/**
+ * Verifies a certificate step by step: its format; the center's CMS signature over the exact
+ * signed bytes and that those bytes are the content shown; the file's digests against the
+ * record; the record digest; the salted leaf; the Merkle path to the period root (by sides and
+ * by RFC 9162); the RFC 3161 token over the root; each anchor on its chain. Every step runs
+ * and is reported; nothing throws for a failed check.
+ */
+export async function verifyCertificate(input: VerifyCertificateInput): Promise<VerificationReport> {
+  const steps: VerificationStep[] = [];
+  const notes: string[] = [];
+  const now = input.now ?? new Date();
+  const report = (): VerificationReport => ({
+    format: 'archive-seal/verification-report@1',
+    authentic: steps.length > 0 && steps.every((s) => s.status !== 'failed') && REQUIRED.every((name) => steps.some((s) => s.step === name && s.status === 'ok')),
+    checkedAt: now.toISOString(),
+    ...(subject && { subject }),
+    steps,
+    notes,
+  });
+  let subject: VerificationReport['subject'];
+
+  const cert = input.certificate as Partial<Certificate> | null;
+  const shape = certificateShapeProblem(cert);
+  if (shape) {
+    steps.push({ step: 'format', status: 'failed', code: shape.code, message: shape.message });
+    return report();
+  }
+  const { content } = cert as Certificate;
+  steps.push({ step: 'format', status: 'ok', code: 'OK', message: `${CERTIFICATE_FORMAT}` });
+  subject = {
+    registrationId: content.record.registrationId,
+    periodId: content.period.id,
+    center: content.record.center,
+    ...(content.record.fileName !== undefined && { fileName: content.record.fileName }),
+  };
+
+  steps.push(await signatureStep(cert as Certificate, input.trustRoots, now, notes));
+  steps.push(fileStep(content, input.file));
+  const digest = recordDigestStep(content, steps);
+  const leaf = leafStep(content, digest, steps);
+  steps.push(merkleStep(content, leaf));
+  steps.push(await timestampStep(content, input.trustRoots, notes));
+  steps.push(...(await anchorSteps(content, input.rpc, notes)));
+  if (content.issuer.development) notes.push('signed with the DEVELOPMENT PKI: this certificate is not evidence');
+  return report();
+}
+
+const REQUIRED: VerificationStepName[] = ['format', 'signature', 'file-digests', 'record-digest', 'leaf', 'merkle-path', 'timestamp'];
+
+function certificateShapeProblem(cert: Partial<Certificate> | null): { code: string; message: string } | undefined {
+  if (typeof cert !== 'object' || cert === null || Array.isArray(cert)) {
+    return { code: 'CERT_MALFORMED', message: 'the certificate is not a JSON object' };
+  }
+  if (cert.format !== CERTIFICATE_FORMAT) {
+    return { code: 'CERT_UNKNOWN_FORMAT', message: `unknown certificate format ${JSON.stringify(cert.format)}; this verifier reads ${CERTIFICATE_FORMAT}` };
+  }
+  const c = cert.content as Partial<CertificateContent> | undefined;
+  const ok =
+    typeof c === 'object' &&
+    c !== null &&
+    c.format === CERTIFICATE_FORMAT &&
+    typeof c.record === 'object' &&
+    c.record !== null &&
+    typeof c.record.digests?.sha256 === 'string' &&
+    typeof c.recordDigest?.sha256 === 'string' &&
+    typeof c.salt === 'string' &&
+    typeof c.leaf === 'string' &&
+    typeof c.proof === 'object' &&
+    Array.isArray(c.proof?.path) &&
+    typeof c.period?.root === 'string' &&
+    typeof c.timestamp?.token === 'string' &&
+    Array.isArray(c.anchors) &&
+    typeof cert.signedContent === 'string' &&
+    typeof cert.signature === 'string';
+  return ok ? undefined : { code: 'CERT_MALFORMED', message: 'the certificate lacks fields its format requires' };
+}
+
+async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInput['trustRoots'], now: Date, notes: string[]): Promise<VerificationStep> {
+  const fail = (code: string, message: string, details?: Record<string, unknown>): VerificationStep => ({
+    step: 'signature',
+    status: 'failed',
+    code,
+    message,
+    ...(details && { details }),
+  });
+  let signed: Uint8Array;
+  let signature: Uint8Array;
+  try {
+    signed = base64ToBytes(cert.signedContent);
+    signature = base64ToBytes(cert.signature);
+  } catch {
+    return fail('CERT_MALFORMED', 'signedContent or signature is not base64');
+  }
+  let shown: Uint8Array;
+  try {
+    shown = canonicalBytes(cert.content);
+  } catch (err) {
+    return fail('CERT_MALFORMED', `the content is not canonical JSON: ${(err as CanonicalJsonError).message}`);
+  }
+  if (!bytesEqual(shown, signed)) {
+    return fail('CERT_CONTENT_MISMATCH', 'the content shown is not the content the center signed');
+  }
+  // Checked at the signing time the certificate claims, so an expired signer does not void an old certificate.
+  const at = new Date(cert.content.issuedAt);
+  const result = await verifyDetachedCms(signature, signed, trustRoots, { at: Number.isNaN(at.getTime()) ? now : at });
+  if (result.status !== 'ok') return fail(result.code, result.message, result.signer && { signer: result.signer.subject });
+  if (result.signer?.isDevelopment) notes.push('the center signature chains to a DEVELOPMENT root');
+  return { step: 'signature', status: 'ok', code: 'OK', message: `signed by ${result.signer?.subject ?? 'the center'}`, details: { signer: result.signer?.subject } };
+}
+
+function fileStep(content: CertificateContent, file: VerifyCertificateInput['file']): VerificationStep {
+  if (!file) return { step: 'file-digests', status: 'failed', code: 'FILE_MISSING', message: 'no file (or digests) to check against the record' };
+  const recorded = content.record.digests;
+  if (file.sha256.toLowerCase() !== recorded.sha256.toLowerCase()) {
+    return {
+      step: 'file-digests',
+      status: 'failed',
+      code: 'FILE_DIGEST_MISMATCH',
+      message: 'the file is not the registered one: its SHA-256 differs',
+      details: { fileSha256: file.sha256, recordedSha256: recorded.sha256 },
+    };
+  }
+  if (recorded.sm3 !== undefined && file.sm3 !== undefined && file.sm3.toLowerCase() !== recorded.sm3.toLowerCase()) {
+    return { step: 'file-digests', status: 'failed', code: 'FILE_DIGEST_MISMATCH', message: 'the file is not the registered one: its SM3 differs', details: { fileSm3: file.sm3, recordedSm3: recorded.sm3 } };
+  }
+  const both = recorded.sm3 !== undefined && file.sm3 !== undefined;
+  return { step: 'file-digests', status: 'ok', code: 'OK', message: both ? 'SHA-256 and SM3 of the file match the record' : 'SHA-256 of the file matches the record' };
+}
+
+function recordDigestStep(content: CertificateContent, steps: VerificationStep[]): Uint8Array | undefined {
+  let digest: Uint8Array;
+  try {
+    digest = sha256(canonicalBytes(content.record));
+  } catch (err) {
+    steps.push({ step: 'record-digest', status: 'failed', code: 'RECORD_MALFORMED', message: `the record is not canonical JSON: ${(err as Error).message}` });
+    return undefined;
+  }
+  if (bytesToHex(digest) !== content.recordDigest.sha256.toLowerCase()) {
+    steps.push({ step: 'record-digest', status: 'failed', code: 'RECORD_DIGEST_MISMATCH', message: 'the record was changed: its SHA-256 is not the one certified' });
+    return digest;
+  }
+  steps.push({ step: 'record-digest', status: 'ok', code: 'OK', message: 'SHA-256 of the record (RFC 8785 canonical JSON) matches' });
+  return digest;
+}
+
+function leafStep(content: CertificateContent, digest: Uint8Array | undefined, steps: VerificationStep[]): Uint8Array | undefined {
+  if (!digest || !isHexOfLength(content.salt, 32) || !isHexOfLength(content.leaf, 32)) {
+    steps.push({ step: 'leaf', status: 'failed', code: 'LEAF_MALFORMED', message: 'the salt or leaf is not 32 bytes of hex' });
+    return undefined;
+  }
+  const leaf = leafHash(hexToBytes(content.salt), digest);
+  if (bytesToHex(leaf) !== content.leaf.toLowerCase()) {
+    steps.push({ step: 'leaf', status: 'failed', code: 'LEAF_MISMATCH', message: 'SHA-256(0x00 ‖ salt ‖ record digest) is not the certified leaf' });
+    return leaf;
+  }
+  steps.push({ step: 'leaf', status: 'ok', code: 'OK', message: 'the salted leaf matches the record' });
+  return leaf;
+}
+
+function merkleStep(content: CertificateContent, leaf: Uint8Array | undefined): VerificationStep {
+  const fail = (code: string, message: string): VerificationStep => ({ step: 'merkle-path', status: 'failed', code, message });
+  const { proof, period } = content;
+  if (!leaf || !isHexOfLength(period.root, 32)) return fail('PROOF_MALFORMED', 'no leaf or no 32-byte root to check the path against');
+  if (proof.treeSize !== period.leafCount) return fail('PROOF_INVALID', `the proof is for ${proof.treeSize} leaves, the period has ${period.leafCount}`);
+  let folded: Uint8Array;
+  try {
+    folded = rootFromProof(leaf, proof.path);
+  } catch {
+    return fail('PROOF_MALFORMED', 'a path hash is not 32 bytes of hex');
+  }
+  const root = hexToBytes(period.root);
+  if (!bytesEqual(folded, root) || !pathSidesMatchPosition(proof) || !verifyInclusionRfc9162(leaf, proof, root)) {
+    return fail('PROOF_INVALID', 'the Merkle path does not lead from the leaf to the period root');
+  }
+  return { step: 'merkle-path', status: 'ok', code: 'OK', message: `the leaf is number ${proof.leafIndex} of ${proof.treeSize} under root ${period.root}` };
+}
+
+async function timestampStep(content: CertificateContent, trustRoots: VerifyCertificateInput['trustRoots'], notes: string[]): Promise<VerificationStep> {
+  let token: Uint8Array;
+  try {
+    token = base64ToBytes(content.timestamp.token);
+  } catch {
+    return { step: 'timestamp', status: 'failed', code: 'TST_MALFORMED', message: 'the timestamp token is not base64' };
+  }
+  if (!isHexOfLength(content.period.root, 32)) return { step: 'timestamp', status: 'failed', code: 'TST_IMPRINT_MISMATCH', message: 'no 32-byte root to check the token against' };
+  const result = await verifyTimestampToken(token, hexToBytes(content.period.root), trustRoots);
+  if (result.status !== 'ok') return { step: 'timestamp', status: 'failed', code: result.code, message: result.message };
+  if (result.isDevelopment) notes.push('the timestamp comes from a DEVELOPMENT TSA');
+  return {
+    step: 'timestamp',
+    status: 'ok',
+    code: 'OK',
+    message: `the root existed at ${result.genTime?.toISOString()} (RFC 3161 token of ${result.tsa})`,
+    details: { genTime: result.genTime?.toISOString(), tsa: result.tsa, serial: result.serial },
+  };
+}
+
+async function anchorSteps(content: CertificateContent, rpc: VerifyCertificateInput['rpc'], notes: string[]): Promise<VerificationStep[]> {
+  if (content.anchors.length === 0) {
+    return [{ step: 'anchor', status: 'failed', code: 'ANCHOR_NOT_FOUND', message: 'the certificate records no anchor' }];
+  }
+  const steps: VerificationStep[] = [];
+  for (const anchor of content.anchors) {
+    const request = rpc?.get(anchor.chainId);
+    if (!request) {
+      steps.push({ step: 'anchor', status: 'skipped', code: 'ANCHOR_NOT_CHECKED', message: `not checked: no JSON-RPC URL for chain ${anchor.chainId} (${anchor.chain}) was given`, details: { chainId: anchor.chainId, txHash: anchor.txHash } });
+      notes.push(`the anchor on chain ${anchor.chainId} was not checked (give --rpc URL)`);
+      continue;
+    }
+    const result = await checkAnchor(request, {
+      chainId: anchor.chainId,
+      contract: anchor.contract,
+      periodId: content.period.id,
+      root: `0x${content.period.root}`,
+      previousRoot: `0x${content.period.previousRoot}`,
+      txHash: anchor.txHash,
+      blockNumber: anchor.blockNumber,
+      blockHash: anchor.blockHash,
+    });
+    steps.push({
+      step: 'anchor',
+      status: result.status === 'ok' ? 'ok' : 'failed',
+      code: result.code,
+      message: result.status === 'ok' ? `chain ${anchor.chainId} holds the root for period ${content.period.id} (block ${anchor.blockNumber}, tx ${anchor.txHash})` : result.message,
+      details: { chainId: anchor.chainId, contract: anchor.contract, txHash: anchor.txHash },
+    });
+  }
+  return steps;
+}

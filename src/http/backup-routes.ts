@@ -1,0 +1,133 @@
+import { Hono } from 'hono';
+import type { TokenAuthenticator } from '../registry/access-tokens.js';
+import type { RegistrationReader } from '../registry/registration-reader.js';
+import { RegistryError } from '../registry/registry-error.js';
+import type { AlarmRow, PreservationEventRow } from '../store/database.js';
+import { listAlarms, listDownloads, listPreservationEvents } from '../store/preservation-repository.js';
+import type { Store } from '../store/store.js';
+import type { BackupService } from '../vault/backup-service.js';
+import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+import { parseId, requireRole } from './auth.js';
+
+export interface BackupRoutesDeps {
+  store: Store;
+  tokens: TokenAuthenticator;
+  reader: RegistrationReader;
+  backup: BackupService;
+}
+
+/**
+ * `/v1/backup` (staff): where each blob's and period's verified copies are, the preservation
+ * events, downloads of a registration, and audits or a replication pass on demand (admin).
+ */
+export function backupRoutes(deps: BackupRoutesDeps) {
+  const { store, backup } = deps;
+  return new Hono<AppEnv>()
+    .use('*', requireRole(deps.tokens, 'admin', 'registrar'))
+    .get('/status', (c) => {
+      const kind = c.req.query('kind');
+      if (kind !== undefined && kind !== 'blob' && kind !== 'period') throw new ApiError(400, 'INVALID_INPUT', 'kind must be blob or period');
+      return c.json(
+        backup.status({
+          limit: limitOf(c.req.query('limit'), 100),
+          ...(kind !== undefined && { kind }),
+          belowMinimumOnly: c.req.query('belowMinimum') === 'true' || c.req.query('belowMinimum') === '1',
+        }),
+      );
+    })
+    .get('/events', (c) => {
+      const before = c.req.query('before');
+      const type = c.req.query('type');
+      const object = c.req.query('object');
+      const outcome = c.req.query('outcome');
+      const rows = listPreservationEvents(store, {
+        limit: limitOf(c.req.query('limit'), 100),
+        ...(before !== undefined && { before: parseId(before, 'before') }),
+        ...(type !== undefined && { eventType: type }),
+        ...(object !== undefined && { objectId: object }),
+        ...(outcome !== undefined && { outcome }),
+      });
+      return c.json({ events: rows.map(toEventView) });
+    })
+    .get('/downloads', (c) => {
+      const id = parseId(c.req.query('registration'), 'registration');
+      deps.reader.get(c.get('principal'), id); // NOT_FOUND when there is no such registration
+      return c.json({
+        downloads: listDownloads(store, id).map((d) => ({
+          id: d.id,
+          registrationId: d.registration_id,
+          accountId: d.account_id,
+          startedAt: d.started_at,
+          finishedAt: d.finished_at,
+          outcome: d.outcome,
+          bytes: d.bytes,
+        })),
+      });
+    })
+    .post('/audit', requireRole(deps.tokens, 'admin'), async (c) => {
+      const all = c.req.query('all') === 'true' || c.req.query('all') === '1';
+      return c.json(await backup.audit({ all }));
+    })
+    .post('/replicate', requireRole(deps.tokens, 'admin'), async (c) => {
+      await backup.replicate();
+      const status = backup.status({ limit: 0 });
+      return c.json({ peers: status.peers, blobs: status.blobs, periods: status.periods });
+    });
+}
+
+/** `/v1/alarms` (staff): open alarms, or with `all=true` the cleared ones too. */
+export function alarmRoutes(deps: { tokens: TokenAuthenticator; store: Store }) {
+  return new Hono<AppEnv>().use('*', requireRole(deps.tokens, 'admin', 'registrar')).get('/', (c) => {
+    const includeCleared = c.req.query('all') === 'true' || c.req.query('all') === '1';
+    return c.json({ alarms: listAlarms(deps.store, { limit: limitOf(c.req.query('limit'), 100), includeCleared }).map(toAlarmView) });
+  });
+}
+
+/**
+ * `GET /v1/registrations/:id/file`: the deposited original, for its registrant and staff (a
+ * depositor asking for another's gets 404, as for an id that does not exist).
+ */
+export function registrationFileRoutes(deps: BackupRoutesDeps) {
+  return new Hono<AppEnv>()
+    .use('*', requireRole(deps.tokens, 'admin', 'registrar', 'depositor'))
+    .get('/:id/file', async (c) => {
+      const principal = c.get('principal');
+      const view = deps.reader.get(principal, parseId(c.req.param('id'), 'registration'));
+      if (view.record.deposit !== 'file') {
+        throw new RegistryError('NOT_FOUND', `registration ${view.id} is hash-only: the center holds no file for it`);
+      }
+      return deps.backup.download(principal, view);
+    });
+}
+
+function limitOf(value: string | undefined, fallback: number): number {
+  const n = Number(value ?? fallback);
+  return Number.isSafeInteger(n) && n >= 0 ? Math.min(n, 1000) : fallback;
+}
+
+function toEventView(e: PreservationEventRow) {
+  return {
+    id: e.id,
+    eventType: e.event_type,
+    eventDateTime: e.event_at,
+    object: { kind: e.object_kind, id: e.object_id },
+    copy: e.copy,
+    agent: e.agent,
+    outcome: e.outcome,
+    detail: e.detail,
+  };
+}
+
+function toAlarmView(a: AlarmRow) {
+  return {
+    id: a.id,
+    kind: a.kind,
+    subject: a.subject,
+    message: a.message,
+    raisedAt: a.raised_at,
+    lastSeenAt: a.last_seen_at,
+    count: a.count,
+    clearedAt: a.cleared_at,
+  };
+}

@@ -1,0 +1,141 @@
+import { Hono, type Context } from 'hono';
+import { createHash } from 'node:crypto';
+import { jsonRpcOverHttp } from '../core/json-rpc.js';
+import type { JsonRpcRequest } from '../core/anchor-check.js';
+import { verifyCertificate } from '../core/verify-certificate.js';
+import type { AnchoringService } from '../anchor/anchoring-service.js';
+import type { CertificateIssuer, IssuedCertificate } from '../registry/certificate-issuer.js';
+import { renderCertificatePdf } from '../registry/certificate-pdf.js';
+import { RegistryError } from '../registry/registry-error.js';
+import type { CenterPki } from '../pki/center-pki.js';
+import { ApiError } from './api-error.js';
+import type { AppEnv } from './app-env.js';
+import { publicBaseUrl, verifyLink } from './web-routes.js';
+import { readJsonBody, requestBodyStream, requestHeader } from './request-body.js';
+import busboy from 'busboy';
+
+/**
+ * `/v1/certificates/:id`: a certificate by its public link (what the PDF's QR code opens);
+ * `?format=pdf` the printable certificate. Readable from any origin, so a verifier page saved
+ * to disk can fetch it.
+ */
+export function certificateRoutes(deps: { certificates: CertificateIssuer } & CertificatePdfDeps) {
+  return new Hono<AppEnv>().get('/:id', async (c) => {
+    c.header('Access-Control-Allow-Origin', '*');
+    const issued = deps.certificates.byId(c.req.param('id'));
+    if (c.req.query('format') === 'pdf') return certificatePdfResponse(c, issued, deps);
+    return c.json(issued.certificate);
+  });
+}
+
+export interface CertificatePdfDeps {
+  publicUrl: string | undefined;
+  timeZone: string;
+}
+
+/** The certificate as a PDF download whose QR code opens the verifier with it prefilled. */
+export async function certificatePdfResponse(c: Context<AppEnv>, issued: IssuedCertificate, deps: CertificatePdfDeps): Promise<Response> {
+  const pdf = await renderCertificatePdf(issued.certificate, { verifyUrl: verifyLink(publicBaseUrl(c, deps.publicUrl), issued.id), timeZone: deps.timeZone });
+  c.header('Content-Type', 'application/pdf');
+  c.header('Content-Disposition', `attachment; filename="certificate-${issued.certificate.content.record.registrationId}.pdf"`);
+  return c.body(new Uint8Array(pdf));
+}
+
+export interface VerifyRouteDeps {
+  pki: CenterPki;
+  anchoring: AnchoringService;
+  maxUploadBytes: number;
+}
+
+/**
+ * `POST /v1/verify`: anyone checks a certificate against a file (multipart: `certificate` and
+ * `file`, the file hashed as it streams and never kept) or against digests (JSON:
+ * `{ certificate, digests: { sha256, sm3? } }`), with the center's trust roots and the chains'
+ * public JSON-RPC endpoints. Answers the step-by-step report.
+ */
+export function verifyRoutes(deps: VerifyRouteDeps) {
+  const roots = deps.pki.roots.map((r) => r.pem);
+  let rpc: Promise<Map<number, JsonRpcRequest>> | undefined;
+  const endpoints = () =>
+    (rpc ??= (async () => {
+      const map = new Map<number, JsonRpcRequest>();
+      for (const chain of deps.anchoring.configuredChains) {
+        map.set(chain.settings.chainId, jsonRpcOverHttp(chain.settings.rpcUrl, fetch));
+      }
+      return map;
+    })());
+  return new Hono<AppEnv>().post('/', async (c) => {
+    let certificate: unknown;
+    let file: { sha256: string; sm3?: string } | undefined;
+    if (/^multipart\/form-data/i.test(requestHeader(c, 'content-type') ?? '')) {
+      ({ certificate, file } = await receiveVerifyUpload(c, deps.maxUploadBytes));
+    } else {
+      const body = (await readJsonBody(c, 4 * 1024 * 1024)) as { certificate?: unknown; digests?: { sha256?: unknown; sm3?: unknown } } | null;
+      certificate = body?.certificate;
+      const d = body?.digests;
+      if (typeof d?.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(d.sha256) || (d.sm3 !== undefined && (typeof d.sm3 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(d.sm3)))) {
+        throw new RegistryError('INVALID_DIGEST', 'send { "certificate": {…}, "digests": { "sha256": "<64 hex>", "sm3"?: "<64 hex>" } }, or the file itself as multipart');
+      }
+      file = { sha256: d.sha256, ...(typeof d.sm3 === 'string' && { sm3: d.sm3 }) };
+    }
+    if (certificate === undefined) throw new RegistryError('INVALID_INPUT', 'no certificate given');
+    const report = await verifyCertificate({ certificate, ...(file && { file }), trustRoots: roots, rpc: await endpoints() });
+    return c.json(report);
+  });
+}
+
+async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
+  const source = requestBodyStream(c);
+  if (!source) throw new RegistryError('INVALID_INPUT', 'the request has no body');
+  let parser: busboy.Busboy;
+  try {
+    parser = busboy({ headers: { 'content-type': requestHeader(c, 'content-type') ?? '' }, limits: { files: 2, fields: 2, fieldSize: 4 * 1024 * 1024 } });
+  } catch (err) {
+    throw new RegistryError('INVALID_INPUT', `malformed multipart request: ${(err as Error).message}`);
+  }
+  let certificateText: string | undefined;
+  let file: { sha256: string; sm3: string } | undefined;
+  let problem: Error | undefined;
+  await new Promise<void>((resolve, reject) => {
+    parser.on('field', (name, value) => {
+      if (name === 'certificate') certificateText = value;
+    });
+    parser.on('file', (name, stream) => {
+      const sha256 = createHash('sha256');
+      const sm3 = createHash('sm3');
+      const chunks: Buffer[] = [];
+      let size = 0;
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (size > maxBytes) {
+          problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes`);
+          return;
+        }
+        if (name === 'certificate') chunks.push(chunk);
+        else {
+          sha256.update(chunk);
+          sm3.update(chunk);
+        }
+      });
+      stream.on('end', () => {
+        if (name === 'certificate') certificateText = Buffer.concat(chunks).toString('utf8');
+        else file = { sha256: sha256.digest('hex'), sm3: sm3.digest('hex') };
+      });
+    });
+    parser.on('error', (err: Error) => reject(new RegistryError('INVALID_INPUT', `malformed multipart request: ${err.message}`)));
+    parser.on('close', resolve);
+    source.on('error', reject);
+    source.pipe(parser);
+  });
+  if (problem) throw problem;
+  if (!file) throw new RegistryError('INVALID_INPUT', 'send the file to check in the part named "file"');
+  if (certificateText === undefined) throw new RegistryError('INVALID_INPUT', 'send the certificate in the part named "certificate"');
+  let certificate: unknown;
+  try {
+    certificate = JSON.parse(certificateText);
+  } catch {
+    throw new ApiError(400, 'INVALID_JSON', 'the certificate is not valid JSON');
+  }
+  return { certificate, file };
+}
+

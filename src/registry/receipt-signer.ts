@@ -1,0 +1,34 @@
+import { canonicalBytes } from '../core/canonical-json.js';
+import { bytesToHex } from '../core/hex.js';
+import { buildLayers, proofFromLayers } from '../core/merkle.js';
+import { bytesToBase64 } from '../core/pem.js';
+import { RECEIPT_FORMAT, requestRoot, type Receipt, type ReceiptContent } from '../core/receipt.js';
+import { signDetached, type SigningIdentity } from '../pki/cms-signer.js';
+
+/**
+ * Signs one receipt per committed group: the Merkle root over each request's root of leaves.
+ * One RSA signature per group instead of per request keeps receipts affordable at thousands of
+ * registrations a second; each request gets the path from its own root.
+ */
+export class ReceiptSigner {
+  constructor(
+    private readonly center: string,
+    private readonly signer: SigningIdentity,
+  ) {}
+
+  /** Receipts for a group, one per request, in order; `leaves[i]` are request i's leaves (hex). */
+  sign(receivedAt: string, leaves: readonly (readonly string[])[]): Receipt[] {
+    const layers = buildLayers(leaves.map((l) => requestRoot(l)));
+    const content: ReceiptContent = {
+      format: RECEIPT_FORMAT,
+      center: this.center,
+      receivedAt,
+      requests: leaves.length,
+      root: bytesToHex(layers[layers.length - 1]![0]!),
+    };
+    const signed = canonicalBytes(content);
+    const signature = bytesToBase64(signDetached(signed, this.signer, { signingTime: new Date(receivedAt) }));
+    const signedContent = bytesToBase64(signed);
+    return leaves.map((_, i) => ({ format: RECEIPT_FORMAT, content, signedContent, signature, proof: proofFromLayers(layers, i) }));
+  }
+}

@@ -1,0 +1,59 @@
+import type { Store } from './store.js';
+import type { VaultBlobRow, VaultBlobTable } from './database.js';
+import type { Insertable } from 'kysely';
+
+/** Records a blob once its file is in place; a second ingest of the same content changes nothing. */
+export function insertVaultBlob(store: Store, row: Insertable<VaultBlobTable>): boolean {
+  return store.run(store.db.insertInto('vault_blob').values(row).onConflict((oc) => oc.column('sha256').doNothing())) > 0;
+}
+
+/** Replaces a blob's row (after a repair or a restore wrote a new file for it). */
+export function replaceVaultBlob(store: Store, row: Insertable<VaultBlobTable>): void {
+  store.transaction(() => {
+    store.run(store.db.deleteFrom('vault_blob').where('sha256', '=', row.sha256 as Buffer));
+    store.run(store.db.insertInto('vault_blob').values(row));
+  });
+}
+
+export function findVaultBlob(store: Store, sha256: Buffer): VaultBlobRow | undefined {
+  return store.first(store.db.selectFrom('vault_blob').selectAll().where('sha256', '=', sha256));
+}
+
+export function setBlobCipherSha256(store: Store, sha256: Buffer, cipherSha256: Buffer): void {
+  store.run(store.db.updateTable('vault_blob').set({ cipher_sha256: cipherSha256 }).where('sha256', '=', sha256));
+}
+
+export function setBlobStatus(store: Store, sha256: Buffer, status: VaultBlobRow['status'], checkedAt: string): void {
+  store.run(store.db.updateTable('vault_blob').set({ status, checked_at: checkedAt }).where('sha256', '=', sha256));
+}
+
+export function countVaultBlobs(store: Store): number {
+  return Number(store.first(store.db.selectFrom('vault_blob').select((eb) => eb.fn.countAll<number>().as('n')))?.n ?? 0);
+}
+
+/** Blobs whose local copy was checked longest ago (never checked first). */
+export function listBlobsDueForCheck(store: Store, limit: number): VaultBlobRow[] {
+  return store.all(
+    store.db
+      .selectFrom('vault_blob')
+      .selectAll()
+      .orderBy((eb) => eb.fn.coalesce('checked_at', eb.val('')), 'asc')
+      .orderBy('created_at')
+      .limit(limit),
+  );
+}
+
+/** Blobs in the order they were stored, after `afterRowid` (for finding new ones cheaply). */
+export function listBlobsAfter(store: Store, afterRowid: number, limit: number): { rowid: number; sha256: Buffer }[] {
+  return store.prepare('SELECT rowid, sha256 FROM vault_blob WHERE rowid > ? ORDER BY rowid LIMIT ?').all(afterRowid, limit) as {
+    rowid: number;
+    sha256: Buffer;
+  }[];
+}
+
+/** Every blob, a page at a time, by SHA-256. */
+export function listVaultBlobs(store: Store, options: { limit: number; after?: Buffer }): VaultBlobRow[] {
+  let q = store.db.selectFrom('vault_blob').selectAll().orderBy('sha256').limit(options.limit);
+  if (options.after) q = q.where('sha256', '>', options.after);
+  return store.all(q);
+}

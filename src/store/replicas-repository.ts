@@ -1,0 +1,203 @@
+import type { Store } from './store.js';
+import type { HeldCopyRow, ReplicaKind, ReplicaRow, ReplicaStatus } from './database.js';
+
+/** Adds a pending replica (the outbox entry) unless the object already has one at this peer. */
+export function ensureReplica(store: Store, replica: { kind: ReplicaKind; object: string; peer: string; now: string }): boolean {
+  return (
+    store.run(
+      store.db
+        .insertInto('replica')
+        .values({
+          kind: replica.kind,
+          object: replica.object,
+          peer: replica.peer,
+          status: 'pending',
+          next_attempt_at: replica.now,
+          created_at: replica.now,
+        })
+        .onConflict((oc) => oc.columns(['kind', 'object', 'peer']).doNothing()),
+    ) > 0
+  );
+}
+
+export function findReplica(store: Store, kind: ReplicaKind, object: string, peer: string): ReplicaRow | undefined {
+  return store.first(
+    store.db.selectFrom('replica').selectAll().where('kind', '=', kind).where('object', '=', object).where('peer', '=', peer),
+  );
+}
+
+/** Replicas waiting to be sent whose next attempt is due, oldest first. */
+export function listDueReplicas(store: Store, peer: string, now: string, limit: number): ReplicaRow[] {
+  return store.all(
+    store.db
+      .selectFrom('replica')
+      .selectAll()
+      .where('peer', '=', peer)
+      .where('status', '!=', 'verified')
+      .where('next_attempt_at', '<=', now)
+      .orderBy('kind', 'desc') // periods before blobs: the registry is small and worth most
+      .orderBy('next_attempt_at')
+      .limit(limit),
+  );
+}
+
+/** The peer confirmed holding exactly `confirmedHash`. */
+export function markReplicaVerified(
+  store: Store,
+  key: { kind: ReplicaKind; object: string; peer: string },
+  verified: { revision: string | null; confirmedHash: string; at: string },
+): void {
+  store.run(
+    store.db
+      .updateTable('replica')
+      .set({
+        status: 'verified',
+        revision: verified.revision,
+        confirmed_hash: verified.confirmedHash,
+        confirmed_at: verified.at,
+        attempts: 0,
+        last_error: null,
+      })
+      .where('kind', '=', key.kind)
+      .where('object', '=', key.object)
+      .where('peer', '=', key.peer),
+  );
+}
+
+/** A send failed: try again at `nextAttemptAt`. */
+export function markReplicaFailed(
+  store: Store,
+  key: { kind: ReplicaKind; object: string; peer: string },
+  failure: { error: string; nextAttemptAt: string },
+): void {
+  store.run(
+    store.db
+      .updateTable('replica')
+      .set((eb) => ({ attempts: eb('attempts', '+', 1), last_error: failure.error.slice(0, 500), next_attempt_at: failure.nextAttemptAt }))
+      .where('kind', '=', key.kind)
+      .where('object', '=', key.object)
+      .where('peer', '=', key.peer),
+  );
+}
+
+/** The copy must be (re)sent now, e.g. found damaged or missing, or its bundle changed. */
+export function markReplicaPending(
+  store: Store,
+  key: { kind: ReplicaKind; object: string; peer: string },
+  status: Exclude<ReplicaStatus, 'verified'>,
+  now: string,
+): void {
+  store.run(
+    store.db
+      .updateTable('replica')
+      .set({ status, next_attempt_at: now, attempts: 0 })
+      .where('kind', '=', key.kind)
+      .where('object', '=', key.object)
+      .where('peer', '=', key.peer),
+  );
+}
+
+export function markReplicaAudited(
+  store: Store,
+  key: { kind: ReplicaKind; object: string; peer: string },
+  audit: { at: string; outcome: string },
+): void {
+  store.run(
+    store.db
+      .updateTable('replica')
+      .set({ audited_at: audit.at, audit_outcome: audit.outcome })
+      .where('kind', '=', key.kind)
+      .where('object', '=', key.object)
+      .where('peer', '=', key.peer),
+  );
+}
+
+/** Verified copies of blobs and periods audited longest ago (never audited first). */
+export function listReplicasDueForAudit(store: Store, limit: number): ReplicaRow[] {
+  return store.all(
+    store.db
+      .selectFrom('replica')
+      .selectAll()
+      .where('status', '=', 'verified')
+      .where('kind', '!=', 'journal')
+      .orderBy((eb) => eb.fn.coalesce('audited_at', eb.val('')), 'asc')
+      .orderBy('confirmed_at')
+      .limit(limit),
+  );
+}
+
+export function listReplicasOf(store: Store, kind: ReplicaKind, objects: readonly string[]): ReplicaRow[] {
+  if (objects.length === 0) return [];
+  return store.all(store.db.selectFrom('replica').selectAll().where('kind', '=', kind).where('object', 'in', objects as string[]));
+}
+
+/** Copies of blobs and periods at peers (journal segments are short-lived and not audited). */
+export function countReplicas(store: Store): number {
+  return Number(store.first(store.db.selectFrom('replica').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '!=', 'journal'))?.n ?? 0);
+}
+
+/** Drops the journal replicas of periods up to `periodId` at `peer` (its sealed bundle replaces them). */
+export function deleteJournalReplicas(store: Store, peer: string, periodId: number): void {
+  store.prepare("DELETE FROM replica WHERE kind = 'journal' AND peer = ? AND CAST(substr(object, 1, instr(object, ':') - 1) AS INTEGER) <= ?").run(peer, periodId);
+}
+
+/** Verified period copies whose period gained timestamp or anchor rows since `confirmed_at` minus `slackMs`. */
+export function listPeriodReplicasWithNewerRows(store: Store): ReplicaRow[] {
+  return store.prepare(
+    `SELECT r.* FROM replica r WHERE r.kind = 'period' AND r.status = 'verified' AND (
+       EXISTS (SELECT 1 FROM anchor a WHERE a.period_id = CAST(r.object AS INTEGER) AND a.updated_at >= r.confirmed_at)
+       OR EXISTS (SELECT 1 FROM period_timestamp t WHERE t.period_id = CAST(r.object AS INTEGER) AND t.created_at >= r.confirmed_at))`,
+  ).all() as ReplicaRow[];
+}
+
+// Held copies: what this center keeps for its peers.
+
+export function findHeldCopy(store: Store, origin: string, kind: ReplicaKind, object: string): HeldCopyRow | undefined {
+  return store.first(
+    store.db.selectFrom('held_copy').selectAll().where('origin', '=', origin).where('kind', '=', kind).where('object', '=', object),
+  );
+}
+
+export function upsertHeldCopy(store: Store, row: HeldCopyRow): void {
+  store.run(
+    store.db
+      .insertInto('held_copy')
+      .values(row)
+      .onConflict((oc) =>
+        oc.columns(['origin', 'kind', 'object']).doUpdateSet({
+          size: row.size,
+          received: row.received,
+          sha256: row.sha256,
+          complete: row.complete,
+          updated_at: row.updated_at,
+        }),
+      ),
+  );
+}
+
+/** Forgets the journal segments held for `origin` of periods up to `periodId`; returns their objects. */
+export function deleteHeldJournals(store: Store, origin: string, periodId: number): string[] {
+  const objects = store
+    .prepare("SELECT object FROM held_copy WHERE origin = ? AND kind = 'journal' AND CAST(substr(object, 1, instr(object, ':') - 1) AS INTEGER) <= ?")
+    .pluck()
+    .all(origin, periodId) as string[];
+  store.prepare("DELETE FROM held_copy WHERE origin = ? AND kind = 'journal' AND CAST(substr(object, 1, instr(object, ':') - 1) AS INTEGER) <= ?").run(origin, periodId);
+  return objects;
+}
+
+export function deleteHeldCopy(store: Store, origin: string, kind: ReplicaKind, object: string): void {
+  store.run(store.db.deleteFrom('held_copy').where('origin', '=', origin).where('kind', '=', kind).where('object', '=', object));
+}
+
+/** Complete copies held for `origin`, of one kind, in object order. */
+export function listHeldCopies(store: Store, origin: string, kind: ReplicaKind): HeldCopyRow[] {
+  return store.all(
+    store.db
+      .selectFrom('held_copy')
+      .selectAll()
+      .where('origin', '=', origin)
+      .where('kind', '=', kind)
+      .where('complete', '=', 1)
+      .orderBy('object'),
+  );
+}

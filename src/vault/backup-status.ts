@@ -1,0 +1,151 @@
+import type { ReplicaKind, ReplicaRow, VaultBlobRow } from '../store/database.js';
+import { listReplicasOf } from '../store/replicas-repository.js';
+import type { Store } from '../store/store.js';
+import type { PeerConfig } from './peer-config.js';
+
+/** One copy of an object, as `GET /v1/backup/status` shows it. */
+export interface CopyView {
+  /** `local` or the peer's id. */
+  where: string;
+  /** Local: ok | damaged | missing. At a peer: pending | verified | damaged | missing. */
+  status: string;
+  verified: boolean;
+  confirmedAt?: string | null;
+  checkedAt?: string | null;
+  auditedAt?: string | null;
+  auditOutcome?: string | null;
+  lastError?: string | null;
+}
+
+export interface ObjectCopies {
+  kind: ReplicaKind;
+  /** The blob's SHA-256, or the period id. */
+  id: string;
+  size?: number;
+  copies: CopyView[];
+  verifiedCopies: number;
+  belowMinimum: boolean;
+}
+
+export interface BackupStatus {
+  minimumCopies: number;
+  peers: { id: string; url: string; verified: number; pending: number; damagedOrMissing: number; lastError: string | null }[];
+  blobs: { total: number; belowMinimum: number };
+  periods: { total: number; belowMinimum: number };
+  /** Registrations of periods not yet sealed, and how many of them each peer holds in journal segments. */
+  unsealed: { registrations: number; atPeers: { peer: string; registrations: number }[] };
+  items: ObjectCopies[];
+}
+
+/** How many blobs and sealed periods have fewer than `minCopies` verified copies (the local one counts). */
+export function countBelowMinimum(store: Store, minCopies: number): { blobs: number; periods: number; blobTotal: number; periodTotal: number } {
+  const blobs = store
+    .prepare(
+      `SELECT count(*) AS total, coalesce(sum(CASE WHEN (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
+         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified') < ? THEN 1 ELSE 0 END), 0) AS below
+       FROM vault_blob b`,
+    )
+    .get(minCopies) as { total: number; below: number };
+  const periods = store
+    .prepare(
+      `SELECT count(*) AS total, coalesce(sum(CASE WHEN 1 +
+         (SELECT count(*) FROM replica r WHERE r.kind = 'period' AND r.object = CAST(p.id AS TEXT) AND r.status = 'verified') < ? THEN 1 ELSE 0 END), 0) AS below
+       FROM period p WHERE p.status = 'sealed'`,
+    )
+    .get(minCopies) as { total: number; below: number };
+  return { blobs: blobs.below, periods: periods.below, blobTotal: blobs.total, periodTotal: periods.total };
+}
+
+/**
+ * Per blob and sealed period: where verified copies are, how many, and whether that is below
+ * the minimum. Newest first, `limit` per kind; only those below the minimum when asked.
+ */
+export function backupStatus(
+  store: Store,
+  options: { minCopies: number; peers: readonly PeerConfig[]; limit: number; kind?: ReplicaKind; belowMinimumOnly?: boolean },
+): BackupStatus {
+  const counts = countBelowMinimum(store, options.minCopies);
+  const items: ObjectCopies[] = [];
+  const toView = (r: ReplicaRow): CopyView => ({
+    where: r.peer,
+    status: r.status,
+    verified: r.status === 'verified',
+    confirmedAt: r.confirmed_at,
+    auditedAt: r.audited_at,
+    auditOutcome: r.audit_outcome,
+    lastError: r.last_error,
+  });
+  const finish = (item: Omit<ObjectCopies, 'verifiedCopies' | 'belowMinimum'>) => {
+    const verifiedCopies = item.copies.filter((c) => c.verified).length;
+    const belowMinimum = verifiedCopies < options.minCopies;
+    if (!options.belowMinimumOnly || belowMinimum) items.push({ ...item, verifiedCopies, belowMinimum });
+  };
+  if (options.kind !== 'period') {
+    const blobs = options.belowMinimumOnly
+      ? (store
+          .prepare(
+            `SELECT * FROM vault_blob b WHERE (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
+               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified') < ?
+             ORDER BY b.created_at DESC LIMIT ?`,
+          )
+          .all(options.minCopies, options.limit) as VaultBlobRow[])
+      : store.all(store.db.selectFrom('vault_blob').selectAll().orderBy('created_at', 'desc').limit(options.limit));
+    const replicas = groupBy(listReplicasOf(store, 'blob', blobs.map((b) => b.sha256.toString('hex'))));
+    for (const b of blobs) {
+      const id = b.sha256.toString('hex');
+      finish({
+        kind: 'blob',
+        id,
+        size: b.size,
+        copies: [{ where: 'local', status: b.status, verified: b.status === 'ok', checkedAt: b.checked_at }, ...(replicas.get(id) ?? []).map(toView)],
+      });
+    }
+  }
+  if (options.kind !== 'blob') {
+    const periods = store.prepare("SELECT id FROM period WHERE status = 'sealed' ORDER BY id DESC LIMIT ?").pluck().all(options.limit) as number[];
+    const replicas = groupBy(listReplicasOf(store, 'period', periods.map(String)));
+    for (const id of periods) {
+      finish({ kind: 'period', id: String(id), copies: [{ where: 'local', status: 'ok', verified: true }, ...(replicas.get(String(id)) ?? []).map(toView)] });
+    }
+  }
+  const peers = options.peers.map((p) => {
+    const rows = store.prepare('SELECT status, count(*) AS n FROM replica WHERE peer = ? GROUP BY status').all(p.id) as { status: string; n: number }[];
+    const n = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+    const lastError = store
+      .prepare("SELECT last_error FROM replica WHERE peer = ? AND status != 'verified' AND last_error IS NOT NULL ORDER BY next_attempt_at DESC LIMIT 1")
+      .pluck()
+      .get(p.id) as string | undefined;
+    return { id: p.id, url: p.url, verified: n('verified'), pending: n('pending'), damagedOrMissing: n('damaged') + n('missing'), lastError: lastError ?? null };
+  });
+  const unsealedCount = store
+    .prepare("SELECT count(*) FROM registration r JOIN period p ON p.id = r.period_id WHERE p.status != 'sealed'")
+    .pluck()
+    .get() as number;
+  const atPeers = options.peers.map((p) => ({
+    peer: p.id,
+    registrations: store
+      .prepare(
+        `SELECT count(*) FROM registration r JOIN period p ON p.id = r.period_id JOIN replica j ON j.kind = 'journal' AND j.peer = ? AND j.status = 'verified'
+           AND r.period_id = CAST(substr(j.object, 1, instr(j.object, ':') - 1) AS INTEGER)
+           AND r.id BETWEEN CAST(substr(j.object, instr(j.object, ':') + 1, instr(j.object, '-') - instr(j.object, ':') - 1) AS INTEGER)
+                        AND CAST(substr(j.object, instr(j.object, '-') + 1) AS INTEGER)
+         WHERE p.status != 'sealed'`,
+      )
+      .pluck()
+      .get(p.id) as number,
+  }));
+  return {
+    minimumCopies: options.minCopies,
+    peers,
+    unsealed: { registrations: unsealedCount, atPeers },
+    blobs: { total: counts.blobTotal, belowMinimum: counts.blobs },
+    periods: { total: counts.periodTotal, belowMinimum: counts.periods },
+    items,
+  };
+}
+
+function groupBy(rows: ReplicaRow[]): Map<string, ReplicaRow[]> {
+  const map = new Map<string, ReplicaRow[]>();
+  for (const r of rows) map.set(r.object, [...(map.get(r.object) ?? []), r]);
+  return map;
+}

@@ -1,0 +1,294 @@
+import { hash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { canonicalize } from '../core/canonical-json.js';
+import type { CenterPki } from '../pki/center-pki.js';
+import { sha256Key } from '../store/registrations-repository.js';
+import { setCenterMeta } from '../store/accounts-repository.js';
+import type { AccountRow, AnchorRow, AnchorStatus, RegistrationRow } from '../store/database.js';
+import { ensureReplica, markReplicaVerified } from '../store/replicas-repository.js';
+import { insertRestoredPeriod, insertRestoredRegistrations, registryIsEmpty } from '../store/restore-repository.js';
+import { Store } from '../store/store.js';
+import type { Peer } from './peer-client.js';
+import {
+  accountName,
+  bundlePseudonymKey,
+  FIRST_PREVIOUS_ROOT,
+  parseJournalKey,
+  unframeBundle,
+  verifyJournal,
+  verifyPeriodBundle,
+  type BundleAccount,
+  type BundleRegistration,
+  type PeriodBundle,
+} from './period-bundle.js';
+import type { MasterKey } from './master-key.js';
+import { PreservationLog } from './preservation-log.js';
+import { Vault } from './vault.js';
+import { VaultError } from './vault-error.js';
+
+const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1
+
+export interface RecoveryReport {
+  periods: number;
+  registrations: number;
+  /** Registrations of periods not yet sealed, restored from journal segments (they are sealed next). */
+  unsealedRegistrations: number;
+  /** Last period restored and its root: new registrations continue after it. */
+  lastPeriod: { id: number; root: string | null } | null;
+  blobs: { restored: number; failed: { sha256: string; problem: string }[]; skipped: number };
+  warnings: string[];
+}
+
+export interface RecoveryOptions {
+  dataDir: string;
+  centerId: string;
+  peer: Peer;
+  /** The id the configured peer has here (its copies are then counted as verified), if configured. */
+  configuredPeerId?: string;
+  pki: CenterPki;
+  /** Without it the registry is restored but the originals cannot be checked or read. */
+  masterKey: MasterKey | undefined;
+  log?: (line: string) => void;
+}
+
+/**
+ * Rebuilds a center whose data directory is gone from one peer's copies: every signed period
+ * bundle is checked (CMS signature to the trusted root, every record to its leaf, the leaves to
+ * the period's root, each root to the next period's previous root) and written back with its
+ * original ids; then every deposited original is fetched, decrypted with the master key and
+ * checked against its registered SHA-256, SM3 and size before it goes into the vault.
+ *
+ * Registrations of the period that was still open come back from the signed journal segments
+ * the peer holds (all but those made after the last replication pass); the restored center seals
+ * them next. What only the lost site had cannot come back: tokens, downloads and events recorded
+ * there, and registrations that never reached a peer.
+ */
+export async function recoverFromPeer(options: RecoveryOptions): Promise<RecoveryReport> {
+  const log = options.log ?? (() => {});
+  const databaseFile = join(options.dataDir, 'archive-seal.sqlite');
+  if (existsSync(databaseFile)) {
+    const probe = await Store.open({ file: databaseFile });
+    const empty = registryIsEmpty(probe);
+    probe.close();
+    if (!empty) throw new VaultError('RECOVERY_FAILED', `${options.dataDir} already holds a registry; recover into an empty data directory`);
+  }
+  const hello = await options.peer.hello();
+  const warnings: string[] = [];
+  if (hello.you !== options.centerId) {
+    warnings.push(`peer ${hello.center} knows this certificate as center "${hello.you}", this center is configured as "${options.centerId}"`);
+  }
+  const held = await options.peer.listBundles();
+  if (held.length === 0) throw new VaultError('RECOVERY_FAILED', `peer ${hello.center} holds no period bundles for ${hello.you}`);
+  log(`peer ${hello.center} holds ${held.length} period bundles for ${hello.you}`);
+
+  const trustRoots = options.pki.roots.map((r) => r.pem);
+  const store = await Store.open({ file: databaseFile });
+  const vault = options.masterKey ? new Vault({ root: join(options.dataDir, 'blobs'), store, masterKey: options.masterKey }) : undefined;
+  const events = new PreservationLog(store, log, `center ${options.centerId} (recovery)`);
+  const report: RecoveryReport = { periods: 0, registrations: 0, unsealedRegistrations: 0, lastPeriod: null, blobs: { restored: 0, failed: [], skipped: 0 }, warnings };
+  try {
+    if (options.masterKey) setCenterMeta(store, 'vault-master-key-id', options.masterKey.id);
+    let lastRoot = FIRST_PREVIOUS_ROOT;
+    let lastId = 0;
+    let newest: PeriodBundle | undefined;
+    for (const { periodId } of held.sort((a, b) => a.periodId - b.periodId)) {
+      const signed = unframeBundle(await options.peer.getBundle(periodId));
+      const { bundle, levels } = await verifyPeriodBundle(signed, trustRoots);
+      const { period } = bundle;
+      if (bundle.center !== options.centerId) throw new VaultError('BUNDLE_INVALID', `period ${periodId}'s bundle is center ${bundle.center}'s`);
+      if (period.id !== periodId || period.id <= lastId) throw new VaultError('BUNDLE_INVALID', `the bundle held as period ${periodId} is period ${period.id}'s`);
+      if (period.id !== lastId + 1) warnings.push(`periods ${lastId + 1}..${period.id - 1} are not held by the peer (empty periods are harmless; a missing non-empty one would break the chain of roots)`);
+      if (period.root !== null) {
+        if (period.previousRoot !== lastRoot) {
+          throw new VaultError('BUNDLE_INVALID', `period ${period.id} names previous root ${period.previousRoot}, but the last restored root is ${lastRoot}: a period in between is missing or altered`);
+        }
+        lastRoot = period.root;
+      }
+      store.transaction(() => insertRestoredPeriod(store, toRows(bundle, levels, options.masterKey)));
+      events.event({
+        type: 'recovery',
+        objectKind: 'period',
+        objectId: String(period.id),
+        copy: 'local',
+        agent: `peer ${hello.center}`,
+        outcome: 'success',
+        detail: `restored from the signed bundle (${bundle.registrations.length} registrations, root ${period.root ?? 'none: empty'}); signature, leaves and root checked`,
+      });
+      report.periods++;
+      report.registrations += bundle.registrations.length;
+      report.lastPeriod = { id: period.id, root: period.root };
+      lastId = period.id;
+      newest = bundle;
+    }
+    report.unsealedRegistrations = await restoreJournals(store, options, lastId, warnings, log);
+
+    if (newest && options.masterKey) {
+      const key = bundlePseudonymKey(newest, options.masterKey.key);
+      if (key) setCenterMeta(store, 'pseudonym-key', key.toString('hex'));
+    } else if (newest?.secrets.pseudonymKey) {
+      warnings.push('without the master key the pseudonym key stays sealed: private registrants will get new pseudonyms');
+    }
+    log(`registry restored: ${report.periods} periods, ${report.registrations} registrations`);
+
+    const files = store
+      .prepare('SELECT sha256, sm3, size FROM registration WHERE has_file = 1 GROUP BY sha256')
+      .all() as { sha256: Buffer; sm3: Buffer | null; size: number | null }[];
+    if (!vault) {
+      report.blobs.skipped = files.length;
+      if (files.length > 0) warnings.push(`${files.length} originals not restored: give the master key (archive-seal keys export-master made the offline copy)`);
+      return report;
+    }
+    for (const file of files) {
+      const sha256 = file.sha256.toString('hex');
+      try {
+        if (!file.sm3 || file.size === null) throw new Error('the registration has no SM3 or size to check the original against');
+        const stream = await options.peer.getBlob(sha256);
+        const { cipherSha256 } = await vault.installCiphertext(sha256, stream, { sm3: file.sm3.toString('hex'), size: file.size });
+        if (options.configuredPeerId) {
+          const at = new Date().toISOString();
+          ensureReplica(store, { kind: 'blob', object: sha256, peer: options.configuredPeerId, now: at });
+          markReplicaVerified(store, { kind: 'blob', object: sha256, peer: options.configuredPeerId }, { revision: cipherSha256, confirmedHash: cipherSha256, at });
+        }
+        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${hello.center}`, outcome: 'success', detail: `restored; decrypted and checked against the registered SHA-256, SM3 and size (${file.size} bytes)` });
+        report.blobs.restored++;
+      } catch (err) {
+        const problem = (err as Error).message;
+        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${hello.center}`, outcome: 'failure', detail: problem });
+        report.blobs.failed.push({ sha256, problem });
+      }
+    }
+    log(`originals restored: ${report.blobs.restored} of ${files.length}`);
+    return report;
+  } finally {
+    await vault?.close();
+    store.close();
+  }
+}
+
+/**
+ * Restores registrations of periods after the last sealed one from the peer's journal segments
+ * (each signature checked, leaves recomputed): the last such period as open, any before it as
+ * closed (`sealing`), which the center seals when it starts. Stops at the first gap in a period's
+ * leaves. Returns how many were restored.
+ */
+async function restoreJournals(store: Store, options: RecoveryOptions, lastSealedId: number, warnings: string[], log: (line: string) => void): Promise<number> {
+  const listed = (await options.peer.listJournals())
+    .map((j) => ({ ...j, range: parseJournalKey(j.key) }))
+    .filter((j): j is typeof j & { range: NonNullable<typeof j.range> } => j.range !== undefined && j.range.periodId > lastSealedId)
+    .sort((x, y) => x.range.firstId - y.range.firstId);
+  interface Unsealed {
+    openedAt: string;
+    accounts: Map<number, BundleAccount>;
+    registrations: BundleRegistration[];
+  }
+  const byPeriod = new Map<number, Unsealed>();
+  const trustRoots = options.pki.roots.map((r) => r.pem);
+  for (const j of listed) {
+    const segment = await verifyJournal(unframeBundle(await options.peer.getJournal(j.key)), j.key, trustRoots);
+    if (segment.center !== options.centerId) throw new VaultError('BUNDLE_INVALID', `journal ${j.key} is center ${segment.center}'s`);
+    const entry: Unsealed = byPeriod.get(segment.period.id) ?? { openedAt: segment.period.openedAt, accounts: new Map(), registrations: [] };
+    for (const a of segment.accounts) entry.accounts.set(a.id, a);
+    entry.registrations.push(...segment.registrations);
+    byPeriod.set(segment.period.id, entry);
+  }
+  const periods = [...byPeriod.keys()].sort((x, y) => x - y);
+  let restored = 0;
+  periods.forEach((periodId, i) => {
+    const entry = byPeriod.get(periodId)!;
+    const registrations = entry.registrations.sort((x, y) => x.leafIndex - y.leafIndex);
+    let count = 0;
+    while (count < registrations.length && registrations[count]!.leafIndex === count) count++;
+    if (count < registrations.length) warnings.push(`period ${periodId}: journal segments stop at leaf ${count}; ${registrations.length - count} later registrations were not restored`);
+    const next = periods[i + 1];
+    const closedAt = next === undefined ? null : byPeriod.get(next)!.openedAt;
+    store.transaction(() =>
+      insertRestoredRegistrations(store, {
+        period: { id: periodId, status: closedAt ? 'sealing' : 'open', opened_at: entry.openedAt, closed_at: closedAt, sealed_at: null, leaf_count: count, root: null, previous_root: null },
+        accounts: [...entry.accounts.values()].map((a) => accountRow(a, options.masterKey)),
+        registrations: registrations.slice(0, count).map((r) => registrationRow(r, periodId)),
+      }),
+    );
+    restored += count;
+  });
+  if (restored > 0) log(`restored ${restored} registrations of period${periods.length > 1 ? 's' : ''} ${periods.join(', ')} (not yet sealed) from journal segments`);
+  return restored;
+}
+
+function accountRow(a: BundleAccount, masterKey: MasterKey | undefined): AccountRow {
+  return { id: a.id, name: accountName(a, masterKey?.key), role: a.role, pseudonymous: a.pseudonymous ? 1 : 0, created_at: a.createdAt };
+}
+
+function registrationRow(r: BundleRegistration, periodId: number): RegistrationRow {
+  const record = canonicalize(r.record);
+  const recordDigest = hash('sha256', record, 'buffer');
+  const salt = Buffer.from(r.salt, 'hex');
+  const sha256 = Buffer.from(r.sha256, 'hex');
+  return {
+    id: r.id,
+    period_id: periodId,
+    leaf_index: r.leafIndex,
+    registrant_id: r.registrantId,
+    sha256,
+    sha256_key: sha256Key(sha256),
+    sm3: r.sm3 === null ? null : Buffer.from(r.sm3, 'hex'),
+    size: r.size,
+    has_file: r.hasFile ? 1 : 0,
+    record,
+    record_digest: recordDigest,
+    salt,
+    leaf_hash: hash('sha256', Buffer.concat([LEAF_PREFIX, salt, recordDigest]), 'buffer'),
+    registered_at: r.registeredAt,
+  };
+}
+
+/** The rows of a verified bundle, as the registry stores them. */
+function toRows(bundle: PeriodBundle, levels: Buffer[], masterKey: MasterKey | undefined) {
+  const { period } = bundle;
+  const accounts = bundle.accounts.map((a) => accountRow(a, masterKey));
+  const registrations = bundle.registrations.map((r) => registrationRow(r, period.id));
+  return {
+    period: {
+      id: period.id,
+      status: 'sealed' as const,
+      opened_at: period.openedAt,
+      closed_at: period.closedAt,
+      sealed_at: period.sealedAt,
+      leaf_count: period.leafCount,
+      root: period.root === null ? null : Buffer.from(period.root, 'hex'),
+      previous_root: period.previousRoot === null ? null : Buffer.from(period.previousRoot, 'hex'),
+    },
+    accounts,
+    registrations,
+    levels,
+    timestamps: bundle.timestamps.map((t) => ({
+      period_id: period.id,
+      token: Buffer.from(t.token, 'base64'),
+      gen_time: t.genTime,
+      tsa: t.tsa,
+      serial: t.serial,
+      authority: t.authority,
+      created_at: t.createdAt,
+    })),
+    anchors: bundle.anchors.map(
+      (a): AnchorRow => ({
+        id: a.id,
+        period_id: period.id,
+        chain: a.chain,
+        chain_id: a.chainId,
+        contract: a.contract,
+        status: a.status as AnchorStatus,
+        tx_hash: a.txHash,
+        nonce: a.nonce,
+        block_number: a.blockNumber,
+        block_hash: a.blockHash,
+        block_time: a.blockTime,
+        confirmations: a.confirmations,
+        attempts: a.attempts,
+        last_error: a.lastError,
+        created_at: a.createdAt,
+        updated_at: a.updatedAt,
+      }),
+    ),
+  };
+}

@@ -1,0 +1,264 @@
+import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
+import { canonicalize } from '../core/canonical-json.js';
+import { buildTreeLevels, HASH_BYTES } from '../registry/tree-builder.js';
+import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
+import { countVaultBlobs, listBlobsDueForCheck } from '../store/blobs-repository.js';
+import type { RegistrationRow, ReplicaRow, VaultBlobRow } from '../store/database.js';
+import { findPeriod } from '../store/periods-repository.js';
+import { countReplicas, listReplicasDueForAudit, listReplicasOf, markReplicaAudited, markReplicaPending } from '../store/replicas-repository.js';
+import type { Store } from '../store/store.js';
+import type { Peer } from './peer-client.js';
+import type { PreservationLog } from './preservation-log.js';
+import type { Replicator } from './replicator.js';
+import type { Vault } from './vault.js';
+
+const DAY_MS = 24 * 3600 * 1000;
+const PERIOD_CURSOR = 'audit-period-cursor';
+const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1
+
+/** What one audit run did. */
+export interface AuditSummary {
+  startedAt: string;
+  finishedAt: string;
+  localBlobs: { checked: number; failed: number; repaired: number };
+  localPeriods: { checked: number; failed: number };
+  peerCopies: { checked: number; failed: number; unreachable: number; stale: number };
+}
+
+export interface FixityAuditorOptions {
+  store: Store;
+  vault: Vault;
+  peers: readonly Peer[];
+  replicator: Replicator | undefined;
+  events: PreservationLog;
+  /** Time between scheduled runs; each run takes the share that covers every copy within `cycleDays`. */
+  intervalMs: number;
+  cycleDays: number;
+  now?: () => Date;
+}
+
+/**
+ * Fixity audits. Each run re-checks its share of local blobs end to end (every segment
+ * authenticated, SHA-256 and SM3 of the plaintext, SHA-256 of the ciphertext), re-derives its
+ * share of sealed periods' roots from their records and salts, and challenges its share of peer
+ * copies with a fresh random nonce: the peer must answer HMAC-SHA-256(nonce, the bytes it holds),
+ * which only a holder of exactly those bytes can compute. The share is the copies audited
+ * longest ago, sized so that every copy is checked within `cycleDays` (default a year, above the
+ * 10 % yearly sample the archives' rules ask for). A damaged or missing local blob is restored
+ * from a peer's verified copy; a damaged or missing peer copy is sent again. Every check is a
+ * PREMIS event; failures also raise alarms.
+ */
+export class FixityAuditor {
+  private readonly now: () => Date;
+  private running: Promise<AuditSummary> | undefined;
+
+  constructor(private readonly options: FixityAuditorOptions) {
+    this.now = options.now ?? (() => new Date());
+  }
+
+  /** The share of `total` one scheduled run checks. */
+  shareOf(total: number): number {
+    if (total === 0) return 0;
+    return Math.min(total, Math.max(1, Math.ceil((total * this.options.intervalMs) / (this.options.cycleDays * DAY_MS))));
+  }
+
+  /** Runs an audit: the scheduled share, or every copy with `all`. One at a time. */
+  async run(options: { all?: boolean } = {}): Promise<AuditSummary> {
+    while (this.running) await this.running.catch(() => {});
+    this.running = this.audit(options.all ?? false);
+    try {
+      return await this.running;
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async audit(all: boolean): Promise<AuditSummary> {
+    const { store } = this.options;
+    const share = (total: number) => (all ? total : this.shareOf(total));
+    const summary: AuditSummary = {
+      startedAt: this.now().toISOString(),
+      finishedAt: '',
+      localBlobs: { checked: 0, failed: 0, repaired: 0 },
+      localPeriods: { checked: 0, failed: 0 },
+      peerCopies: { checked: 0, failed: 0, unreachable: 0, stale: 0 },
+    };
+    for (const blob of listBlobsDueForCheck(store, share(countVaultBlobs(store)))) await this.auditLocalBlob(blob, summary);
+    const sealed = store.prepare("SELECT id FROM period WHERE status = 'sealed' AND root IS NOT NULL ORDER BY id").pluck().all() as number[];
+    for (const id of this.rotate(sealed, share(sealed.length))) await this.auditLocalPeriod(id, summary);
+    const due = listReplicasDueForAudit(store, share(countReplicas(store)));
+    const byObject = new Map<string, ReplicaRow[]>();
+    for (const r of due) byObject.set(`${r.kind}:${r.object}`, [...(byObject.get(`${r.kind}:${r.object}`) ?? []), r]);
+    for (const replicas of byObject.values()) await this.auditPeerCopies(replicas, summary);
+    summary.finishedAt = this.now().toISOString();
+    if (summary.peerCopies.failed > 0 || summary.peerCopies.stale > 0) this.options.replicator?.nudge();
+    return summary;
+  }
+
+  private async auditLocalBlob(blob: VaultBlobRow, summary: AuditSummary): Promise<void> {
+    const { vault, events } = this.options;
+    const sha256 = blob.sha256.toString('hex');
+    summary.localBlobs.checked++;
+    const check = await vault.checkLocal(sha256);
+    const subject = `blob ${sha256} @ local`;
+    if (check.ok) {
+      events.event({ type: 'fixity check', objectKind: 'blob', objectId: sha256, copy: 'local', outcome: 'success', detail: `all segments authenticate; SHA-256, SM3 and size match; ciphertext SHA-256 ${check.cipherSha256}` });
+      return;
+    }
+    summary.localBlobs.failed++;
+    events.event({ type: 'fixity check', objectKind: 'blob', objectId: sha256, copy: 'local', outcome: 'failure', detail: check.problem ?? 'failed' });
+    events.raise('audit-failed', subject, `the local copy of blob ${sha256} failed its fixity check: ${check.problem}`);
+    if (await this.repairLocal(blob)) {
+      summary.localBlobs.repaired++;
+      events.clear('audit-failed', subject);
+    }
+  }
+
+  /** Restores a local blob from a peer's verified copy; true when it was. */
+  async repairLocal(blob: VaultBlobRow): Promise<boolean> {
+    const { vault, events, store } = this.options;
+    const sha256 = blob.sha256.toString('hex');
+    const holders = listReplicasOf(store, 'blob', [sha256]).filter((r) => r.status === 'verified');
+    for (const replica of holders) {
+      const peer = this.options.peers.find((p) => p.id === replica.peer);
+      if (!peer) continue;
+      try {
+        const stream = await peer.getBlob(sha256);
+        const installed = await vault.installCiphertext(sha256, stream, {
+          sm3: blob.sm3.toString('hex'),
+          size: blob.size,
+          ...(blob.cipher_sha256 && { cipherSha256: blob.cipher_sha256.toString('hex') }),
+        });
+        events.event({
+          type: 'recovery',
+          objectKind: 'blob',
+          objectId: sha256,
+          copy: 'local',
+          agent: `peer ${peer.id}`,
+          outcome: 'success',
+          detail: `the local copy was replaced by peer ${peer.id}'s (ciphertext SHA-256 ${installed.cipherSha256}), checked end to end before use`,
+        });
+        return true;
+      } catch (err) {
+        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${peer.id}`, outcome: 'failure', detail: (err as Error).message });
+      }
+    }
+    return false;
+  }
+
+  private async auditLocalPeriod(periodId: number, summary: AuditSummary): Promise<void> {
+    const { store, events } = this.options;
+    summary.localPeriods.checked++;
+    const period = findPeriod(store, periodId);
+    const rows = store.prepare('SELECT * FROM registration WHERE period_id = ? ORDER BY leaf_index').all(periodId) as RegistrationRow[];
+    let problem: string | undefined;
+    const leaves = Buffer.alloc(rows.length * HASH_BYTES);
+    rows.forEach((r, i) => {
+      const recordDigest = hash('sha256', canonicalize(JSON.parse(r.record)), 'buffer');
+      const leaf = hash('sha256', Buffer.concat([LEAF_PREFIX, r.salt, recordDigest]), 'buffer');
+      if (!problem && (r.leaf_index !== i || !recordDigest.equals(r.record_digest) || !leaf.equals(r.leaf_hash))) {
+        problem = `registration ${r.id}: its record, salt and leaf no longer agree`;
+      }
+      leaf.copy(leaves, i * HASH_BYTES);
+    });
+    if (!problem && rows.length !== period?.leaf_count) problem = `${rows.length} registrations stored for ${period?.leaf_count} leaves`;
+    if (!problem && rows.length > 0) {
+      const levels = await buildTreeLevels(leaves);
+      const root = levels[levels.length - 1]!;
+      if (!period?.root?.equals(root)) problem = `the leaves give root ${root.toString('hex')}, the period has ${period?.root?.toString('hex')}`;
+    }
+    if (problem) {
+      summary.localPeriods.failed++;
+      events.event({ type: 'fixity check', objectKind: 'period', objectId: String(periodId), copy: 'local', outcome: 'failure', detail: problem });
+      events.raise('audit-failed', `period ${periodId} @ local`, `the registry of period ${periodId} failed its fixity check: ${problem}`);
+    } else {
+      events.event({ type: 'fixity check', objectKind: 'period', objectId: String(periodId), copy: 'local', outcome: 'success', detail: `${rows.length} records re-hashed to their leaves and the period's root` });
+    }
+  }
+
+  /** Challenges every due peer copy of one object, computing the expected answers in one read. */
+  private async auditPeerCopies(replicas: ReplicaRow[], summary: AuditSummary): Promise<void> {
+    const { kind, object } = replicas[0]!;
+    const nonces = replicas.map(() => randomBytes(32));
+    let expected: string[];
+    if (kind === 'blob') {
+      const blob = this.options.vault.rowOf(object);
+      if (!blob || blob.status !== 'ok' || !blob.cipher_sha256) return; // audit the local copy (and repair it) first
+      const cipherHash = createHash('sha256');
+      const macs = nonces.map((n) => createHmac('sha256', n));
+      try {
+        for await (const chunk of this.options.vault.readCiphertext(object)) {
+          cipherHash.update(chunk as Buffer);
+          for (const m of macs) m.update(chunk as Buffer);
+        }
+      } catch {
+        return;
+      }
+      if (!cipherHash.digest().equals(blob.cipher_sha256)) {
+        await this.auditLocalBlob(blob, summary); // the local file changed: check and repair it first
+        return;
+      }
+      expected = macs.map((m) => m.digest('hex'));
+    } else {
+      const signed = this.options.replicator?.bundleOf(Number(object));
+      if (!signed) return;
+      expected = nonces.map((n) => createHmac('sha256', n).update(signed.bytes).digest('hex'));
+      const stale = replicas.filter((r) => r.confirmed_hash !== signed.sha256);
+      for (const r of stale) {
+        // Not damage: the period gained a timestamp or anchor since; the new bundle is sent.
+        summary.peerCopies.stale++;
+        markReplicaPending(this.options.store, r, 'pending', this.now().toISOString());
+      }
+      if (stale.length === replicas.length) return;
+    }
+    await Promise.all(
+      replicas.map(async (replica, i) => {
+        if (kind === 'period' && replica.confirmed_hash !== this.options.replicator?.bundleOf(Number(object)).sha256) return;
+        const peer = this.options.peers.find((p) => p.id === replica.peer);
+        if (!peer) return;
+        await this.challengePeer(peer, replica, nonces[i]!, expected[i]!, summary);
+      }),
+    );
+  }
+
+  private async challengePeer(peer: Peer, replica: ReplicaRow, nonce: Buffer, expected: string, summary: AuditSummary): Promise<void> {
+    const { store, events } = this.options;
+    const { kind, object } = replica;
+    const objectKind = kind === 'blob' ? 'blob' : 'period';
+    const at = this.now().toISOString();
+    let answer: string | null;
+    try {
+      answer = kind === 'blob' ? await peer.challengeBlob(object, nonce) : await peer.challengeBundle(Number(object), nonce);
+    } catch (err) {
+      summary.peerCopies.unreachable++;
+      markReplicaAudited(store, replica, { at, outcome: 'unreachable' });
+      events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'warning', detail: `peer unreachable, copy not checked: ${(err as Error).message}` });
+      return;
+    }
+    summary.peerCopies.checked++;
+    const subject = `${kind} ${object} @ ${peer.id}`;
+    if (answer === expected) {
+      markReplicaAudited(store, replica, { at, outcome: 'ok' });
+      events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'success', detail: `the peer answered the challenge (HMAC-SHA-256 over the ${kind === 'blob' ? 'encrypted blob' : 'signed bundle'} under a fresh nonce)` });
+      return;
+    }
+    summary.peerCopies.failed++;
+    const status = answer === null ? 'missing' : 'damaged';
+    markReplicaAudited(store, replica, { at, outcome: status });
+    markReplicaPending(store, replica, status, at);
+    const detail = answer === null ? 'the peer no longer holds the copy' : 'the peer\'s answer does not match: its copy differs from ours';
+    events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'failure', detail: `${detail}; it is sent again` });
+    events.raise('audit-failed', subject, `the copy of ${kind} ${object} at peer ${peer.id} failed its fixity check: ${detail}`);
+  }
+
+  /** The next `count` of `ids` after the stored cursor, wrapping; advances the cursor. */
+  private rotate(ids: number[], count: number): number[] {
+    if (ids.length === 0 || count === 0) return [];
+    const cursor = Number(getCenterMeta(this.options.store, PERIOD_CURSOR) ?? 0);
+    let start = ids.findIndex((id) => id > cursor);
+    if (start < 0) start = 0;
+    const picked = Array.from({ length: Math.min(count, ids.length) }, (_, i) => ids[(start + i) % ids.length]!);
+    setCenterMeta(this.options.store, PERIOD_CURSOR, String(picked[picked.length - 1]));
+    return picked;
+  }
+}

@@ -1,0 +1,312 @@
+import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { Transform, type Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { HeldCopyRow } from '../store/database.js';
+import { deleteHeldCopy, deleteHeldJournals, findHeldCopy, listHeldCopies, upsertHeldCopy } from '../store/replicas-repository.js';
+import type { Store } from '../store/store.js';
+import type { HeldBlobState } from './peer-client.js';
+import { parseJournalKey, unframeBundle, verifyJournal, verifyPeriodBundle } from './period-bundle.js';
+import { VaultError } from './vault-error.js';
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+const MAX_BLOB_BYTES = 4 * 1024 ** 4;
+
+/**
+ * What this center keeps for its peers: their encrypted blobs (which it cannot read) and their
+ * signed period bundles, under `root/<origin>/`. A blob arrives in one or more PUTs appended to
+ * a `.part` file, so a cut transfer resumes where it stopped; it counts as held only once the
+ * whole file has the SHA-256 the origin declared.
+ */
+export class HeldCopies {
+  private readonly locks = new Map<string, Promise<unknown>>();
+
+  constructor(
+    private readonly options: {
+      root: string;
+      store: Store;
+      /** Roots bundle signatures must chain to. */
+      trustRoots: readonly string[];
+      now?: () => Date;
+    },
+  ) {}
+
+  blobState(origin: string, sha256: string): HeldBlobState & { size: number | null } {
+    checkSha256(sha256);
+    const row = findHeldCopy(this.options.store, origin, 'blob', sha256);
+    if (!row) return { received: 0, complete: false, sha256: null, size: null };
+    return { received: row.received, complete: row.complete === 1, sha256: row.sha256, size: row.size };
+  }
+
+  /** Appends `body` (bytes `offset`… of a `size`-byte file) to the blob being received. */
+  async receiveBlob(
+    origin: string,
+    sha256: string,
+    body: Readable,
+    declared: { offset: number; size: number; cipherSha256: string; replace: boolean },
+  ): Promise<HeldBlobState> {
+    checkSha256(sha256);
+    if (!SHA256_HEX.test(declared.cipherSha256)) throw new VaultError('INVALID_REQUEST', 'cipherSha256 must be 64 hex digits');
+    if (!Number.isSafeInteger(declared.size) || declared.size < 1 || declared.size > MAX_BLOB_BYTES) {
+      throw new VaultError('INVALID_REQUEST', 'size must be a positive byte count');
+    }
+    if (!Number.isSafeInteger(declared.offset) || declared.offset < 0 || declared.offset > declared.size) {
+      throw new VaultError('INVALID_REQUEST', 'offset must be between 0 and size');
+    }
+    return this.exclusive(`${origin}/${sha256}`, async () => {
+      const { store } = this.options;
+      const final = this.blobPath(origin, sha256);
+      const part = `${final}.part`;
+      let row = findHeldCopy(store, origin, 'blob', sha256);
+      if (declared.replace || (row && row.size !== declared.size && declared.offset === 0)) {
+        await rm(final, { force: true });
+        await rm(part, { force: true });
+        deleteHeldCopy(store, origin, 'blob', sha256);
+        row = undefined;
+      }
+      if (row?.complete === 1) {
+        body.resume();
+        if (row.sha256 === declared.cipherSha256) return { received: row.size, complete: true, sha256: row.sha256 };
+        throw new VaultError('HELD_DIFFERENT', `a different copy of ${sha256} is held (SHA-256 ${row.sha256}); send it with replace=1`);
+      }
+      const current = await sizeOf(part);
+      if (declared.offset !== current) {
+        body.resume();
+        throw Object.assign(new VaultError('OFFSET_MISMATCH', `${current} bytes of ${sha256} are held; continue from there`), { received: current });
+      }
+      const at = this.now();
+      const base: HeldCopyRow = {
+        origin,
+        kind: 'blob',
+        object: sha256,
+        size: declared.size,
+        received: current,
+        sha256: null,
+        complete: 0,
+        received_at: row?.received_at ?? at,
+        updated_at: at,
+      };
+      upsertHeldCopy(store, base);
+      await mkdir(dirname(part), { recursive: true });
+      let arrived = 0;
+      const limit = declared.size - declared.offset;
+      const meter = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          arrived += chunk.length;
+          if (arrived > limit) return done(new VaultError('INVALID_REQUEST', `more than the ${limit} bytes declared`));
+          done(null, chunk);
+        },
+      });
+      let cut: unknown;
+      try {
+        await pipeline(body, meter, createWriteStream(part, { flags: 'a', highWaterMark: 1 << 20 }));
+      } catch (err) {
+        cut = err; // what arrived stays: the next attempt resumes after it
+      }
+      await syncFile(part);
+      const received = await sizeOf(part);
+      if (received > declared.size) {
+        await rm(part, { force: true });
+        upsertHeldCopy(store, { ...base, received: 0, updated_at: this.now() });
+        throw cut ?? new VaultError('INVALID_REQUEST', 'more bytes than declared');
+      }
+      if (received < declared.size) {
+        upsertHeldCopy(store, { ...base, received, updated_at: this.now() });
+        if (cut) throw cut;
+        return { received, complete: false, sha256: null };
+      }
+      const got = await sha256OfFile(part);
+      if (got !== declared.cipherSha256) {
+        await rm(part, { force: true });
+        upsertHeldCopy(store, { ...base, received: 0, updated_at: this.now() });
+        throw new VaultError('DIGEST_MISMATCH', `the ${declared.size} bytes received have SHA-256 ${got}, not the ${declared.cipherSha256} declared`);
+      }
+      await rename(part, final);
+      await syncFile(dirname(final));
+      upsertHeldCopy(store, { ...base, received, sha256: got, complete: 1, updated_at: this.now() });
+      return { received, complete: true, sha256: got };
+    });
+  }
+
+  /** The held blob's bytes, or undefined when it is not (completely) held. */
+  openBlob(origin: string, sha256: string): { size: number; stream: Readable } | undefined {
+    checkSha256(sha256);
+    const row = findHeldCopy(this.options.store, origin, 'blob', sha256);
+    if (!row || row.complete !== 1) return undefined;
+    return { size: row.size, stream: createReadStream(this.blobPath(origin, sha256), { highWaterMark: 1 << 20 }) };
+  }
+
+  /** HMAC-SHA-256 with key `nonce` over the held blob, or null when it is not held (or its file is gone). */
+  async challengeBlob(origin: string, sha256: string, nonce: Buffer): Promise<string | null> {
+    checkSha256(sha256);
+    const row = findHeldCopy(this.options.store, origin, 'blob', sha256);
+    if (!row || row.complete !== 1) return null;
+    try {
+      const mac = createHmac('sha256', nonce);
+      for await (const chunk of createReadStream(this.blobPath(origin, sha256), { highWaterMark: 1 << 20 })) mac.update(chunk as Buffer);
+      return mac.digest('hex');
+    } catch {
+      return null;
+    }
+  }
+
+  listBlobs(origin: string): { sha256: string; size: number; cipherSha256: string }[] {
+    return listHeldCopies(this.options.store, origin, 'blob').map((r) => ({ sha256: r.object, size: r.size, cipherSha256: r.sha256! }));
+  }
+
+  /** Keeps a signed bundle of `origin`'s period after checking its signature, origin and tree. */
+  async receiveBundle(origin: string, periodId: number, framed: Buffer): Promise<{ sha256: string }> {
+    const signed = unframeBundle(framed);
+    const { bundle } = await verifyPeriodBundle(signed, this.options.trustRoots);
+    if (bundle.center !== origin) throw new VaultError('BUNDLE_INVALID', `the bundle is center ${bundle.center}'s, not ${origin}'s`);
+    if (bundle.period.id !== periodId) throw new VaultError('BUNDLE_INVALID', `the bundle is period ${bundle.period.id}'s, not ${periodId}'s`);
+    const sha256 = createHash('sha256').update(signed.bytes).digest('hex');
+    return this.exclusive(`${origin}/period/${periodId}`, async () => {
+      const path = this.bundlePath(origin, periodId);
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(tmp, framed);
+      await syncFile(tmp);
+      await rename(tmp, path);
+      const at = this.now();
+      const row = findHeldCopy(this.options.store, origin, 'period', String(periodId));
+      upsertHeldCopy(this.options.store, {
+        origin,
+        kind: 'period',
+        object: String(periodId),
+        size: framed.length,
+        received: framed.length,
+        sha256,
+        complete: 1,
+        received_at: row?.received_at ?? at,
+        updated_at: at,
+      });
+      // The sealed period's bundle holds every registration its journal segments held.
+      for (const key of deleteHeldJournals(this.options.store, origin, periodId)) await rm(this.journalPath(origin, key), { force: true });
+      return { sha256 };
+    });
+  }
+
+  /** Keeps a signed journal segment of `origin` (registrations of a period not yet sealed). */
+  async receiveJournal(origin: string, key: string, framed: Buffer): Promise<{ sha256: string }> {
+    const range = parseJournalKey(key);
+    if (!range) throw new VaultError('INVALID_REQUEST', 'a journal segment is named <period>:<first id>-<last id>');
+    const signed = unframeBundle(framed);
+    const segment = await verifyJournal(signed, key, this.options.trustRoots);
+    if (segment.center !== origin) throw new VaultError('BUNDLE_INVALID', `the segment is center ${segment.center}'s, not ${origin}'s`);
+    const sha256 = createHash('sha256').update(signed.bytes).digest('hex');
+    return this.exclusive(`${origin}/journal/${key}`, async () => {
+      if (findHeldCopy(this.options.store, origin, 'period', String(range.periodId))) return { sha256 }; // already sealed here
+      const path = this.journalPath(origin, key);
+      await mkdir(dirname(path), { recursive: true });
+      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+      await writeFile(tmp, framed);
+      await syncFile(tmp);
+      await rename(tmp, path);
+      const at = this.now();
+      upsertHeldCopy(this.options.store, { origin, kind: 'journal', object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: at, updated_at: at });
+      return { sha256 };
+    });
+  }
+
+  async readJournal(origin: string, key: string): Promise<Buffer | undefined> {
+    if (!parseJournalKey(key) || !findHeldCopy(this.options.store, origin, 'journal', key)) return undefined;
+    try {
+      return await readFile(this.journalPath(origin, key));
+    } catch {
+      return undefined;
+    }
+  }
+
+  listJournals(origin: string): { key: string; sha256: string; size: number }[] {
+    return listHeldCopies(this.options.store, origin, 'journal').map((r) => ({ key: r.object, sha256: r.sha256!, size: r.size }));
+  }
+
+  journalPath(origin: string, key: string): string {
+    return join(this.options.root, origin, 'journal', `${key.replace(':', '_')}.segment`);
+  }
+
+  async readBundle(origin: string, periodId: number): Promise<Buffer | undefined> {
+    const row = findHeldCopy(this.options.store, origin, 'period', String(periodId));
+    if (!row) return undefined;
+    try {
+      return await readFile(this.bundlePath(origin, periodId));
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** HMAC-SHA-256 with key `nonce` over the held bundle's bytes (not its signature), or null. */
+  async challengeBundle(origin: string, periodId: number, nonce: Buffer): Promise<string | null> {
+    const framed = await this.readBundle(origin, periodId);
+    if (!framed) return null;
+    try {
+      return createHmac('sha256', nonce).update(unframeBundle(framed).bytes).digest('hex');
+    } catch {
+      return createHmac('sha256', nonce).update(framed).digest('hex'); // damaged framing: an answer that will not match
+    }
+  }
+
+  listBundles(origin: string): { periodId: number; sha256: string; size: number }[] {
+    return listHeldCopies(this.options.store, origin, 'period')
+      .map((r) => ({ periodId: Number(r.object), sha256: r.sha256!, size: r.size }))
+      .sort((a, b) => a.periodId - b.periodId);
+  }
+
+  /** Where a held blob lives (tests damage it there). */
+  blobPath(origin: string, sha256: string): string {
+    return join(this.options.root, origin, 'blobs', sha256.slice(0, 2), sha256);
+  }
+
+  bundlePath(origin: string, periodId: number): string {
+    return join(this.options.root, origin, 'periods', `${periodId}.bundle`);
+  }
+
+  private now(): string {
+    return (this.options.now?.() ?? new Date()).toISOString();
+  }
+
+  private async exclusive<T>(key: string, job: () => Promise<T>): Promise<T> {
+    const before = this.locks.get(key) ?? Promise.resolve();
+    const run = before.catch(() => {}).then(job);
+    this.locks.set(key, run);
+    try {
+      return await run;
+    } finally {
+      if (this.locks.get(key) === run) this.locks.delete(key);
+    }
+  }
+}
+
+function checkSha256(sha256: string): void {
+  if (!SHA256_HEX.test(sha256)) throw new VaultError('INVALID_REQUEST', 'a blob is named by its SHA-256: 64 lower-case hex digits');
+}
+
+async function sizeOf(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch {
+    return 0;
+  }
+}
+
+async function syncFile(path: string): Promise<void> {
+  try {
+    const handle = await open(path, 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  } catch {
+    // nothing there yet: nothing to make durable
+  }
+}
+
+async function sha256OfFile(path: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}

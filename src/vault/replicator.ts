@@ -1,0 +1,334 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { SigningIdentity } from '../pki/cms-signer.js';
+import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
+import { listBlobsAfter } from '../store/blobs-repository.js';
+import type { ReplicaRow } from '../store/database.js';
+import {
+  deleteJournalReplicas,
+  ensureReplica,
+  listDueReplicas,
+  markReplicaFailed,
+  markReplicaPending,
+  markReplicaVerified,
+} from '../store/replicas-repository.js';
+import type { Store } from '../store/store.js';
+import type { Peer } from './peer-client.js';
+import { bundleRevision, frameBundle, journalKey, signJournal, signPeriodBundle, type SignedBundle } from './period-bundle.js';
+import type { PreservationLog } from './preservation-log.js';
+import type { Vault } from './vault.js';
+import { VaultError } from './vault-error.js';
+
+const BATCH = 1000;
+const FAILURES_BEFORE_ALARM = 3;
+const REVISION_CHECK_MS = 30_000;
+const JOURNAL_WATERMARK = 'journal-watermark';
+const JOURNAL_SEGMENT_MAX = 10_000;
+
+export interface ReplicatorOptions {
+  store: Store;
+  vault: Vault;
+  peers: readonly Peer[];
+  centerId: string;
+  signer: SigningIdentity;
+  events: PreservationLog;
+  log: (line: string) => void;
+  pollMs: number;
+  maxBackoffMs: number;
+  now?: () => Date;
+}
+
+/**
+ * Pushes every blob (its ciphertext: the peer cannot read it) and every sealed period's signed
+ * bundle to every peer. The `replica` table is the durable outbox: a row per object and peer,
+ * pending until the peer confirms holding exactly those bytes (the SHA-256 it computed over
+ * them equals ours), retried with exponential back-off while the peer is down or failing. A
+ * blob transfer that was cut resumes at the offset the peer reports. Bundles are sent again
+ * when their period's timestamps or anchors change. Registrations of the period still open go
+ * out as signed journal segments, so a site lost before its next seal loses none of those its
+ * peers had received; the sealed bundle then replaces them.
+ */
+export class Replicator {
+  private readonly options: ReplicatorOptions;
+  private readonly now: () => Date;
+  private blobWatermark = 0;
+  private periodWatermark = 0;
+  private lastRevisionCheck = 0;
+  private readonly peerDownUntil = new Map<string, { until: number; failures: number }>();
+  private readonly bundleCache = new Map<number, SignedBundle>();
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+  private again = false;
+  private stopped = true;
+
+  constructor(options: ReplicatorOptions) {
+    this.options = options;
+    this.now = options.now ?? (() => new Date());
+  }
+
+  start(): void {
+    this.stopped = false;
+    this.nudge();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.running) await this.running;
+    for (const peer of this.options.peers) peer.close();
+  }
+
+  /** Runs a pass soon (new blob, new seal), or right after the one running. */
+  nudge(): void {
+    if (this.stopped) return;
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => void this.pass(), 0);
+  }
+
+  /** One pass now: find new objects, then send what is due to each peer. Resolves when done. */
+  async runOnce(): Promise<void> {
+    while (this.running) await this.running;
+    await this.pass(false);
+  }
+
+  private async pass(reschedule = true): Promise<void> {
+    if (this.running) {
+      this.again = true;
+      return;
+    }
+    this.timer = undefined;
+    let done!: () => void;
+    this.running = new Promise((resolve) => (done = resolve));
+    try {
+      await this.reconcile();
+      await Promise.all(this.options.peers.map((peer) => this.sendDue(peer)));
+    } catch (err) {
+      this.options.log(`replication pass failed: ${(err as Error).message}`);
+    } finally {
+      this.running = undefined;
+      done();
+    }
+    if (reschedule && !this.stopped) {
+      const delay = this.again ? 0 : this.options.pollMs;
+      this.again = false;
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = setTimeout(() => void this.pass(), delay);
+    }
+  }
+
+  /** Adds outbox rows for blobs and sealed periods new since the last pass; re-queues changed bundles. */
+  private async reconcile(): Promise<void> {
+    const { store, peers } = this.options;
+    if (peers.length === 0) return;
+    const at = this.now().toISOString();
+    for (;;) {
+      const rows = listBlobsAfter(store, this.blobWatermark, BATCH);
+      if (rows.length === 0) break;
+      store.transaction(() => {
+        for (const row of rows) {
+          for (const peer of peers) ensureReplica(store, { kind: 'blob', object: row.sha256.toString('hex'), peer: peer.id, now: at });
+        }
+      });
+      this.blobWatermark = rows[rows.length - 1]!.rowid;
+      if (rows.length < BATCH) break;
+      await nextTurn(); // a large vault's first pass must not hold up requests
+    }
+    const periods = store.prepare("SELECT id FROM period WHERE status = 'sealed' AND id > ? ORDER BY id").pluck().all(this.periodWatermark) as number[];
+    if (periods.length > 0) {
+      store.transaction(() => {
+        for (const id of periods) for (const peer of peers) ensureReplica(store, { kind: 'period', object: String(id), peer: peer.id, now: at });
+      });
+      this.periodWatermark = periods[periods.length - 1]!;
+    }
+    this.journalNewRegistrations(at);
+    if (Date.now() - this.lastRevisionCheck >= REVISION_CHECK_MS) {
+      this.lastRevisionCheck = Date.now();
+      this.requeueChangedBundles(at);
+    }
+  }
+
+  /** Cuts journal segments of the registrations (of unsealed periods) new since the last pass. */
+  private journalNewRegistrations(at: string): void {
+    const { store, peers } = this.options;
+    for (;;) {
+      const watermark = Number(getCenterMeta(store, JOURNAL_WATERMARK) ?? 0);
+      const rows = store
+        .prepare("SELECT r.id, r.period_id AS periodId, p.status FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id > ? ORDER BY r.id LIMIT ?")
+        .all(watermark, JOURNAL_SEGMENT_MAX) as { id: number; periodId: number; status: string }[];
+      if (rows.length === 0) return;
+      const segments: { periodId: number; first: number; last: number }[] = [];
+      for (const row of rows) {
+        if (row.status === 'sealed') continue; // its bundle carries it
+        const current = segments[segments.length - 1];
+        if (current && current.periodId === row.periodId) current.last = row.id;
+        else segments.push({ periodId: row.periodId, first: row.id, last: row.id });
+      }
+      store.transaction(() => {
+        for (const s of segments) {
+          for (const peer of peers) ensureReplica(store, { kind: 'journal', object: journalKey(s.periodId, s.first, s.last), peer: peer.id, now: at });
+        }
+        setCenterMeta(store, JOURNAL_WATERMARK, String(rows[rows.length - 1]!.id));
+      });
+      if (rows.length < JOURNAL_SEGMENT_MAX) return;
+    }
+  }
+
+  /** Sends bundles again whose period gained a timestamp or an anchor (or whose anchor moved) since they were sent. */
+  requeueChangedBundles(at = this.now().toISOString()): number {
+    const { store } = this.options;
+    const verified = store.all(store.db.selectFrom('replica').selectAll().where('kind', '=', 'period').where('status', '=', 'verified'));
+    const revisions = new Map<string, string | undefined>();
+    let requeued = 0;
+    for (const r of verified) {
+      if (!revisions.has(r.object)) revisions.set(r.object, bundleRevision(store, Number(r.object)));
+      if (revisions.get(r.object) !== r.revision) {
+        markReplicaPending(store, r, 'pending', at);
+        requeued++;
+      }
+    }
+    if (requeued > 0) this.nudge();
+    return requeued;
+  }
+
+  private async sendDue(peer: Peer): Promise<void> {
+    const down = this.peerDownUntil.get(peer.id);
+    if (down && down.until > Date.now()) return;
+    const { store } = this.options;
+    for (;;) {
+      const due = listDueReplicas(store, peer.id, this.now().toISOString(), 20);
+      if (due.length === 0 || this.stopped) return;
+      for (const row of due) {
+        if (this.stopped) return;
+        try {
+          if (row.kind === 'blob') await this.sendBlob(peer, row);
+          else if (row.kind === 'period') await this.sendPeriod(peer, row);
+          else await this.sendJournal(peer, row);
+          this.peerDownUntil.delete(peer.id);
+          this.options.events.clear('replication-failing', peer.id);
+        } catch (err) {
+          const unreachable = err instanceof VaultError && err.code === 'PEER_FAILED' && !('status' in err);
+          this.failed(peer, row, err as Error);
+          if (unreachable) {
+            // The peer is down: wait before trying any of its copies again.
+            const failures = (this.peerDownUntil.get(peer.id)?.failures ?? 0) + 1;
+            this.peerDownUntil.set(peer.id, { until: Date.now() + this.backoff(failures), failures });
+            return;
+          }
+        }
+      }
+    }
+  }
+
+  private async sendBlob(peer: Peer, replica: ReplicaRow): Promise<void> {
+    const { store, vault, events } = this.options;
+    const sha256 = replica.object;
+    const blob = vault.rowOf(sha256);
+    if (!blob) {
+      store.run(store.db.deleteFrom('replica').where('kind', '=', 'blob').where('object', '=', sha256).where('peer', '=', peer.id));
+      return;
+    }
+    if (blob.status !== 'ok') throw new VaultError('BLOB_CORRUPT', 'the local copy is damaged or missing; it is sent once repaired');
+    const cipherSha256 = await vault.cipherSha256(sha256);
+    const state = await peer.blobState(sha256);
+    // A copy an audit found damaged or missing is sent whole: the peer's record of it is not to be trusted.
+    const repair = replica.status === 'damaged' || replica.status === 'missing';
+    let sent = 0;
+    let result = state;
+    if (repair || !(state.complete && state.sha256 === cipherSha256)) {
+      const replace = repair || state.complete || state.received > blob.cipher_size;
+      let offset = replace ? 0 : state.received;
+      try {
+        result = await peer.putBlob(sha256, vault.readCiphertext(sha256, offset), { offset, size: blob.cipher_size, cipherSha256, replace });
+      } catch (err) {
+        const received = (err as { details?: { error?: { received?: number } } }).details?.error?.received;
+        if (typeof received !== 'number') throw err;
+        offset = received; // the peer holds another amount than it said a moment ago: continue from there
+        result = await peer.putBlob(sha256, vault.readCiphertext(sha256, offset), { offset, size: blob.cipher_size, cipherSha256 });
+      }
+      sent = blob.cipher_size - offset;
+    }
+    if (!result.complete || result.sha256 !== cipherSha256) {
+      throw new VaultError('PEER_FAILED', `peer ${peer.id} holds ${result.received} of ${blob.cipher_size} bytes of ${sha256}`);
+    }
+    markReplicaVerified(store, replica, { revision: cipherSha256, confirmedHash: cipherSha256, at: this.now().toISOString() });
+    if (replica.status === 'damaged' || replica.status === 'missing') events.clear('audit-failed', `blob ${sha256} @ ${peer.id}`);
+    events.event({
+      type: 'replication',
+      objectKind: 'blob',
+      objectId: sha256,
+      copy: peer.id,
+      outcome: 'success',
+      detail:
+        `peer ${peer.id} confirmed holding the encrypted blob (SHA-256 ${cipherSha256}, ${blob.cipher_size} bytes; ` +
+        `${sent === 0 ? 'already held' : sent < blob.cipher_size ? `resumed, ${sent} bytes sent` : `${sent} bytes sent`})` +
+        (replica.status === 'damaged' || replica.status === 'missing' ? `; repairs its ${replica.status} copy` : ''),
+    });
+  }
+
+  private async sendPeriod(peer: Peer, replica: ReplicaRow): Promise<void> {
+    const { store, events } = this.options;
+    const id = Number(replica.object);
+    const signed = this.bundleOf(id);
+    const held = await peer.putBundle(id, frameBundle(signed));
+    if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds bundle ${held.sha256}, we sent ${signed.sha256}`);
+    markReplicaVerified(store, replica, { revision: signed.revision, confirmedHash: signed.sha256, at: this.now().toISOString() });
+    deleteJournalReplicas(store, peer.id, id); // the peer dropped its journal segments of this period too
+    if (replica.status === 'damaged' || replica.status === 'missing') events.clear('audit-failed', `period ${id} @ ${peer.id}`);
+    events.event({
+      type: 'replication',
+      objectKind: 'period',
+      objectId: String(id),
+      copy: peer.id,
+      outcome: 'success',
+      detail:
+        `peer ${peer.id} confirmed holding the signed bundle of period ${id} (SHA-256 ${signed.sha256}, ${signed.bytes.length} bytes)` +
+        (replica.status === 'damaged' || replica.status === 'missing' ? `; repairs its ${replica.status} copy` : ''),
+    });
+  }
+
+  private async sendJournal(peer: Peer, replica: ReplicaRow): Promise<void> {
+    const { store, centerId, vault, signer } = this.options;
+    const signed = signJournal(store, replica.object, { centerId, masterKey: vault.masterKey.key, signer });
+    if (!signed) {
+      // Sealed meanwhile: the period's bundle carries these registrations.
+      store.run(store.db.deleteFrom('replica').where('kind', '=', 'journal').where('object', '=', replica.object).where('peer', '=', peer.id));
+      return;
+    }
+    const held = await peer.putJournal(replica.object, frameBundle(signed));
+    if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds journal ${held.sha256}, we sent ${signed.sha256}`);
+    markReplicaVerified(store, replica, { revision: null, confirmedHash: signed.sha256, at: this.now().toISOString() });
+  }
+
+  /** The signed bundle of a period, built once per revision (several peers get the same bytes). */
+  bundleOf(periodId: number): SignedBundle {
+    const { store, centerId, vault, signer } = this.options;
+    const revision = bundleRevision(store, periodId);
+    const cached = this.bundleCache.get(periodId);
+    if (cached && cached.revision === revision) return cached;
+    const signed = signPeriodBundle(store, periodId, { centerId, masterKey: vault.masterKey.key, signer });
+    this.bundleCache.set(periodId, signed);
+    if (this.bundleCache.size > 8) this.bundleCache.delete(this.bundleCache.keys().next().value!);
+    return signed;
+  }
+
+  private failed(peer: Peer, replica: ReplicaRow, err: Error): void {
+    const attempts = replica.attempts + 1;
+    markReplicaFailed(this.options.store, replica, {
+      error: err.message,
+      nextAttemptAt: new Date(this.now().getTime() + this.backoff(attempts)).toISOString(),
+    });
+    if (attempts >= FAILURES_BEFORE_ALARM) {
+      this.options.events.raise('replication-failing', peer.id, `copies to peer ${peer.id} keep failing (${attempts} attempts for ${replica.kind} ${replica.object}): ${err.message}`);
+    }
+  }
+
+  /** Exponential back-off from 1 s up to the configured maximum, with ±20 % jitter. */
+  private backoff(attempts: number): number {
+    const base = Math.min(this.options.maxBackoffMs, 1000 * 2 ** Math.min(attempts - 1, 20));
+    return Math.max(10, Math.round(base * (0.8 + Math.random() * 0.4)));
+  }
+}

@@ -1,0 +1,250 @@
+import type { CertificateContent } from '../core/certificate.js';
+import type { VerificationStep, VerificationStepName } from '../core/verify-certificate.js';
+
+/** The page's languages: Chinese by default, English on request. */
+export type Lang = 'zh' | 'en';
+
+type Text = Readonly<Record<Lang, string>>;
+
+/** Fixed texts of the page, by key; `{name}` marks a value filled in at run time. */
+export const UI = {
+  pageTitle: { zh: '电子文件真实性核验', en: 'Verify an electronic record' },
+  subtitle: { zh: '电子文件和数字档案登记备份中心', en: 'Electronic records registration and backup center' },
+  subtitleOf: { zh: '{center} · 电子文件和数字档案登记备份中心', en: '{center} · electronic records registration and backup center' },
+  skip: { zh: '跳到主要内容', en: 'Skip to the main content' },
+  langToggle: { zh: 'English', en: '中文' },
+  langToggleLabel: { zh: 'Switch to English', en: '切换到中文' },
+  privacy: {
+    zh: '您的文件只在本浏览器中计算摘要（SHA-256、SM3），不会上传到登记中心或任何地方。核验只需证书和区块链节点的公开数据。',
+    en: 'Your file is hashed (SHA-256, SM3) in this browser only; it is never uploaded, to the center or anywhere else. Verification needs only the certificate and public data from a blockchain node.',
+  },
+  fileHeading: { zh: '1. 要核验的文件', en: '1. The file to check' },
+  fileLabel: { zh: '选择文件，或把文件拖放到此框内', en: 'Choose the file, or drop it into this box' },
+  fileHashing: { zh: '正在本地计算摘要：{done} / {total}', en: 'Hashing locally: {done} of {total}' },
+  fileHashed: { zh: '已在本地计算摘要（{seconds} 秒），文件未上传。', en: 'Hashed locally in {seconds} s; the file was not uploaded.' },
+  fileError: { zh: '无法读取该文件：{message}', en: 'Cannot read the file: {message}' },
+  fileName: { zh: '文件名', en: 'File name' },
+  fileSize: { zh: '大小', en: 'Size' },
+  bytes: { zh: '{n} 字节', en: '{n} bytes' },
+  certHeading: { zh: '2. 登记证书', en: '2. The certificate' },
+  certFileLabel: { zh: '证书文件（JSON），也可拖放到此框内', en: 'Certificate file (JSON); you may also drop it into this box' },
+  certLinkLabel: { zh: '或粘贴证书链接、二维码内容', en: 'Or paste the certificate link or QR code text' },
+  certLinkLoad: { zh: '载入证书', en: 'Load certificate' },
+  certLoading: { zh: '正在载入证书：{url}', en: 'Loading the certificate from {url}' },
+  certLoaded: { zh: '已载入证书（来源：{source}），尚未核验。', en: 'Certificate loaded (from {source}); not verified yet.' },
+  certError: { zh: '无法载入证书：{message}', en: 'Cannot load the certificate: {message}' },
+  certBadLink: { zh: '这不是证书链接或二维码内容', en: 'this is not a certificate link or QR code text' },
+  certLinkNeedsCenter: {
+    zh: '链接是相对地址，而本页面是离线副本；请粘贴完整链接（以 https:// 开头），或选择证书文件',
+    en: 'the link is relative and this page is an offline copy; paste the full link (starting with https://) or choose the certificate file',
+  },
+  certNotJson: { zh: '内容不是 JSON', en: 'the content is not JSON' },
+  certHttp: { zh: '服务器返回 HTTP {status}', en: 'the server answered HTTP {status}' },
+  registration: { zh: '登记号', en: 'Registration' },
+  registeredAt: { zh: '登记时间', en: 'Registered at' },
+  registrant: { zh: '登记人', en: 'Registrant' },
+  category: { zh: '类别', en: 'Category' },
+  issuer: { zh: '签发中心', en: 'Issued by' },
+  recordedSha256: { zh: '登记的 SHA-256', en: 'Registered SHA-256' },
+  settingsSummary: { zh: '核验设置：区块链节点与信任根', en: 'Settings: blockchain nodes and trust roots' },
+  rpcLabel: { zh: '区块链节点 JSON-RPC 地址（每行一个；留空则不核验锚定）', en: 'Blockchain JSON-RPC URLs (one per line; empty: the anchor is not checked)' },
+  rpcHint: {
+    zh: '默认为登记中心公布的节点。您可以改用自己信任的任何节点，结果应当相同。',
+    en: "The default is the node the center publishes. You may use any node you trust instead; the result should be the same.",
+  },
+  rootsHeading: { zh: '信任根证书', en: 'Trusted root certificates' },
+  rootsNone: { zh: '尚无信任根：请添加登记中心的根证书（PEM），否则签名与时间戳无法核验。', en: "No trusted roots yet: add the center's root certificate (PEM), or the signature and timestamp cannot be checked." },
+  rootFromCenter: { zh: '随页面提供', en: 'shipped with this page' },
+  rootFromUser: { zh: '您添加的', en: 'added by you' },
+  rootDevelopment: { zh: '开发用途，不作为证据', en: 'development, not evidence' },
+  rootFileLabel: { zh: '添加信任根：选择 PEM 文件', en: 'Add a trusted root: choose a PEM file' },
+  rootTextLabel: { zh: '或粘贴 PEM 文本', en: 'Or paste PEM text' },
+  rootAdd: { zh: '添加信任根', en: 'Add trusted root' },
+  rootAdded: { zh: '已添加：{subject}', en: 'Added: {subject}' },
+  rootError: { zh: '无法读取信任根：{message}', en: 'Cannot read the root: {message}' },
+  rootRemove: { zh: '移除', en: 'Remove' },
+  rootRemoveLabel: { zh: '移除信任根 {subject}', en: 'Remove trusted root {subject}' },
+  verify: { zh: '开始核验', en: 'Verify' },
+  verifying: { zh: '正在核验……', en: 'Verifying…' },
+  needFile: { zh: '请先选择要核验的文件。', en: 'Choose the file to check first.' },
+  needCert: { zh: '请先载入证书。', en: 'Load the certificate first.' },
+  resultHeading: { zh: '核验结果', en: 'Result' },
+  authentic: { zh: '真实：该文件与登记的原件一致，证书有效。', en: 'AUTHENTIC: the file is the registered original and the certificate is valid.' },
+  authenticDetail: {
+    zh: '该文件与 {center} 于 {registeredAt} 登记的第 {id} 号文件逐字节相同。',
+    en: 'The file is byte for byte the one {center} registered as number {id} at {registeredAt}.',
+  },
+  notAuthentic: { zh: '不能证明真实：有核验项未通过。', en: 'NOT AUTHENTIC: a check failed.' },
+  failedList: { zh: '未通过：{steps}。', en: 'Failed: {steps}.' },
+  notChecked: { zh: '未核验：{steps}。', en: 'Not checked: {steps}.' },
+  allChecked: { zh: '所有项目均已核验。', en: 'Every item was checked.' },
+  developmentWarning: {
+    zh: '注意：此证书由开发用途的密钥签发，不作为证据。',
+    en: 'Note: this certificate was signed with development keys; it is not evidence.',
+  },
+  statusOk: { zh: '通过', en: 'passed' },
+  statusFailed: { zh: '未通过', en: 'FAILED' },
+  statusSkipped: { zh: '未核验', en: 'not checked' },
+  technical: { zh: '技术信息', en: 'Technical detail' },
+  reportHeading: { zh: '核验报告', en: 'Verification report' },
+  reportCheckedAt: { zh: '核验时间', en: 'Checked at' },
+  reportFile: { zh: '文件', en: 'File' },
+  reportCertificate: { zh: '证书', en: 'Certificate' },
+  reportRpc: { zh: '区块链节点', en: 'Blockchain nodes' },
+  reportRpcNone: { zh: '无（未核验锚定）', en: 'none (anchor not checked)' },
+  reportRpcChain: { zh: '链 ID {chainId}', en: 'chain id {chainId}' },
+  reportRpcProblem: { zh: '无法使用：{problem}', en: 'not usable: {problem}' },
+  reportRoots: { zh: '信任根', en: 'Trusted roots' },
+  reportVerifier: { zh: '核验程序', en: 'Verifier' },
+  reportVerifierText: {
+    zh: 'Archive Seal 浏览器核验页 {version}，在本机浏览器中运行（与命令行 archive-seal verify 相同的核验代码）',
+    en: 'Archive Seal browser verifier {version}, run in this browser (the same verification code as the archive-seal verify command)',
+  },
+  print: { zh: '打印报告', en: 'Print report' },
+  saveJson: { zh: '保存报告（JSON）', en: 'Save report (JSON)' },
+  saveText: { zh: '保存报告（文本）', en: 'Save report (text)' },
+  downloadPage: { zh: '下载本核验页，离线使用（单个 HTML 文件，含本中心的信任根）', en: "Download this verifier for offline use (one HTML file with this center's trust roots)" },
+  offlineCopy: { zh: '这是核验页的离线副本，来自 {origin}。', en: 'This is an offline copy of the verifier, from {origin}.' },
+  footer: {
+    zh: '本页面在您的浏览器中完成全部核验：文件摘要、登记记录、默克尔证明、RFC 3161 时间戳、中心的 CMS 签名及其证书链，以及区块链上的锚定记录。',
+    en: "This page does every check in your browser: file digests, the record, the Merkle proof, the RFC 3161 timestamp, the center's CMS signature and certificate chain, and the anchor on the blockchain.",
+  },
+} as const satisfies Record<string, Text>;
+
+export type UiKey = keyof typeof UI;
+
+/** A fixed text in `lang` with its `{name}` slots filled. */
+export function t(key: UiKey, lang: Lang, vars: Record<string, string | number> = {}): string {
+  return UI[key][lang].replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}
+
+/** The steps' names, as a reader knows them. */
+export const STEP_NAMES: Readonly<Record<VerificationStepName, Text>> = {
+  format: { zh: '证书格式', en: 'Certificate format' },
+  signature: { zh: '中心签名与信任根', en: "Center's signature and trust root" },
+  'file-digests': { zh: '文件摘要（SHA-256、SM3）', en: 'File digests (SHA-256, SM3)' },
+  'record-digest': { zh: '登记记录摘要', en: 'Record digest' },
+  leaf: { zh: '默克尔树叶子', en: 'Merkle leaf' },
+  'merkle-path': { zh: '默克尔路径（至本期根值）', en: 'Merkle path to the period root' },
+  timestamp: { zh: '可信时间戳（RFC 3161）', en: 'Trusted timestamp (RFC 3161)' },
+  anchor: { zh: '区块链锚定', en: 'Anchor on the blockchain' },
+};
+
+/** Why a step failed, in plain words, by its code. */
+const FAILURE_REASONS: Readonly<Record<string, Text>> = {
+  CERT_MALFORMED: { zh: '证书文件不完整，或不是证书。', en: 'The certificate file is incomplete, or not a certificate.' },
+  CERT_UNKNOWN_FORMAT: { zh: '证书格式版本无法识别；本页面核验 archive-seal/certificate@1。', en: 'Unknown certificate format version; this page checks archive-seal/certificate@1.' },
+  CERT_CONTENT_MISMATCH: { zh: '证书中显示的内容与中心签名的内容不一致：证书被改动过。', en: 'What the certificate shows is not what the center signed: the certificate was changed.' },
+  CMS_MALFORMED: { zh: '签名数据已损坏，无法读取。', en: 'The signature is damaged and cannot be read.' },
+  CMS_UNSUPPORTED_ALGORITHM: { zh: '签名使用了本页面不支持的算法。', en: 'The signature uses an algorithm this page does not support.' },
+  CMS_DIGEST_MISMATCH: { zh: '签名不覆盖这份证书的内容：证书被改动过。', en: 'The signature does not cover this content: the certificate was changed.' },
+  CMS_SIGNATURE_INVALID: { zh: '签名值无效：证书被改动过，或签名是伪造的。', en: 'The signature value is invalid: the certificate was changed or the signature forged.' },
+  CMS_UNTRUSTED_SIGNER: {
+    zh: '签名者的证书不能追溯到您信任的根证书：这份证书不是由受信任的登记备份中心签发的。',
+    en: 'The signer does not chain to a root you trust: this certificate was not issued by a trusted center.',
+  },
+  CMS_BAD_TRUST_ROOT: { zh: '信任根中有一项不是有效的证书。', en: 'One of the trusted roots is not a valid certificate.' },
+  FILE_MISSING: { zh: '没有选择要核验的文件。', en: 'No file was given to check.' },
+  FILE_DIGEST_MISMATCH: {
+    zh: '您的文件与登记的原件不同：摘要不一致。哪怕只改动一个字节，摘要也会完全不同。',
+    en: 'Your file is not the registered original: the digests differ. Changing even one byte changes them completely.',
+  },
+  RECORD_MALFORMED: { zh: '登记记录无法按 RFC 8785 规范化：证书已损坏。', en: 'The record cannot be canonicalized (RFC 8785): the certificate is damaged.' },
+  RECORD_DIGEST_MISMATCH: {
+    zh: '登记记录（如文件名、时间、登记人）被改动过，与证书所证明的不符。',
+    en: 'The record (file name, time, registrant…) was changed: it is not the one certified.',
+  },
+  LEAF_MALFORMED: { zh: '证书中的盐值或叶子值格式有误。', en: 'The salt or leaf in the certificate is malformed.' },
+  LEAF_MISMATCH: { zh: '叶子值与登记记录不符：证书被改动过。', en: 'The leaf does not match the record: the certificate was changed.' },
+  PROOF_MALFORMED: { zh: '默克尔证明格式有误。', en: 'The Merkle proof is malformed.' },
+  PROOF_INVALID: { zh: '默克尔路径不能从该登记通向本期根值：证明被改动过。', en: 'The Merkle path does not lead from this registration to the period root: the proof was changed.' },
+  TST_MALFORMED: { zh: '时间戳令牌已损坏，无法读取。', en: 'The timestamp token is damaged and cannot be read.' },
+  TST_IMPRINT_MISMATCH: { zh: '时间戳所证明的不是本期根值。', en: 'The timestamp is not over this period root.' },
+  TST_SIGNATURE_INVALID: { zh: '时间戳的签名无效。', en: "The timestamp's signature is invalid." },
+  TST_UNTRUSTED: { zh: '时间戳机构的证书不能追溯到您信任的根证书。', en: "The timestamp authority does not chain to a root you trust." },
+  TST_BAD_TRUST_ROOT: { zh: '信任根中有一项不是有效的证书。', en: 'One of the trusted roots is not a valid certificate.' },
+  TST_BAD_EKU: { zh: '签发时间戳的证书未被授权签发时间戳。', en: 'The certificate that signed the timestamp may not sign timestamps.' },
+  TST_ESS_MISMATCH: { zh: '时间戳中对签名证书的标识与实际证书不符。', en: "The timestamp's reference to its signing certificate does not match it." },
+  TST_NONCE_MISMATCH: { zh: '时间戳的随机数与请求不符。', en: "The timestamp's nonce does not match the request." },
+  TST_TSA_NAME_MISMATCH: { zh: '时间戳中的机构名称与签名者不符。', en: "The timestamp's authority name does not match its signer." },
+  TST_UNSUPPORTED_ALGORITHM: { zh: '时间戳使用了本页面不支持的算法。', en: 'The timestamp uses an algorithm this page does not support.' },
+  ANCHOR_NOT_FOUND: { zh: '区块链上的登记合约没有该期的根值记录。', en: 'The registry contract on the chain holds no root for this period.' },
+  ANCHOR_ROOT_MISMATCH: { zh: '区块链上记录的该期根值与证书不同。', en: 'The root the chain holds for this period differs from the certificate.' },
+  ANCHOR_CHAIN_MISMATCH: { zh: '所连接的节点不是证书所记录的那条链。', en: 'The node serves another chain than the certificate names.' },
+  ANCHOR_BLOCK_REORGED: { zh: '证书记录的区块已不在链上（区块链发生了重组）。', en: 'The block the certificate names is no longer on the chain (a reorganisation).' },
+  ANCHOR_TX_NOT_FOUND: { zh: '节点找不到证书所记录的交易。', en: 'The node knows no transaction with the recorded hash.' },
+  ANCHOR_TX_FAILED: { zh: '证书所记录的交易执行失败。', en: 'The recorded transaction failed.' },
+  ANCHOR_BLOCK_MISMATCH: { zh: '该交易不在证书所记录的区块中。', en: 'The transaction is not in the recorded block.' },
+  ANCHOR_EVENT_MISSING: { zh: '该交易没有发出锚定事件。', en: 'The transaction emitted no anchoring event.' },
+  ANCHOR_EVENT_MISMATCH: { zh: '该交易的锚定事件属于其他期或其他根值。', en: "The transaction's anchoring event is for another period or root." },
+  ANCHOR_INVALID_INPUT: { zh: '证书中的锚定信息格式有误。', en: 'The anchor in the certificate is malformed.' },
+  ANCHOR_RPC_ERROR: { zh: '无法从区块链节点读取数据，请检查节点地址或网络。', en: 'Could not read from the blockchain node; check its URL or the network.' },
+};
+
+/**
+ * The reason to show for a step, in plain words: for a passed step what it proves, for a
+ * failed one what it means, for a skipped one why it was not run. The core's own English
+ * message is shown beside it as the technical detail.
+ */
+export function stepReason(step: VerificationStep, content: CertificateContent | undefined, lang: Lang): string {
+  const zh = lang === 'zh';
+  if (step.status === 'skipped') {
+    const chainId = (step.details?.chainId as number | undefined) ?? '?';
+    return zh ? `未核验：没有链 ID ${chainId} 的区块链节点地址（可在“核验设置”中填写）。` : `Not checked: no JSON-RPC URL for chain id ${chainId} (add one under Settings).`;
+  }
+  if (step.status === 'failed') {
+    const known = FAILURE_REASONS[step.code];
+    const signer = step.step === 'signature' && typeof step.details?.signer === 'string' ? step.details.signer : undefined;
+    if (known) return signer ? `${known[lang]}${zh ? `（签名者：${signer}）` : ` (Signer: ${signer}.)`}` : known[lang];
+    return zh ? `该项核验未通过（代码 ${step.code}）。` : `This check failed (code ${step.code}).`;
+  }
+  switch (step.step) {
+    case 'format':
+      return zh ? '证书格式可以识别（archive-seal/certificate@1）。' : 'The certificate format is known (archive-seal/certificate@1).';
+    case 'signature': {
+      const signer = (step.details?.signer as string | undefined) ?? '';
+      return zh
+        ? `证书由 ${signer} 签名，签名有效，签名证书可追溯到您信任的根证书；证书内容未被改动。`
+        : `Signed by ${signer}; the signature is valid, the signer chains to a root you trust, and the content is unchanged.`;
+    }
+    case 'file-digests':
+      return zh
+        ? '您的文件的 SHA-256 和 SM3 摘要与登记记录一致：文件与登记的原件逐字节相同。'
+        : "Your file's SHA-256 and SM3 digests match the record: it is byte for byte the registered original.";
+    case 'record-digest':
+      return zh ? '登记记录（文件名、登记时间、登记人等）未被改动。' : 'The record (file name, time, registrant…) is unchanged.';
+    case 'leaf':
+      return zh ? '登记记录与本期默克尔树中的加盐叶子值一致。' : "The record matches its salted leaf in the period's Merkle tree.";
+    case 'merkle-path': {
+      const p = content?.proof;
+      const period = content?.period.id ?? '?';
+      return zh
+        ? `该登记是第 ${period} 期 ${p?.treeSize ?? '?'} 项登记中的第 ${(p?.leafIndex ?? 0) + 1} 项，默克尔路径通向本期根值。`
+        : `The registration is entry ${(p?.leafIndex ?? 0) + 1} of ${p?.treeSize ?? '?'} in period ${period}; its Merkle path leads to the period root.`;
+    }
+    case 'timestamp': {
+      const genTime = (step.details?.genTime as string | undefined) ?? content?.timestamp.genTime ?? '';
+      const tsa = (step.details?.tsa as string | undefined) ?? '';
+      return zh
+        ? `可信时间戳证明本期根值在 ${localTime(genTime, lang)} 已经存在（时间戳机构：${tsa}）。`
+        : `The trusted timestamp proves the period root existed at ${localTime(genTime, lang)} (timestamp authority: ${tsa}).`;
+    }
+    case 'anchor': {
+      const chainId = step.details?.chainId as number | undefined;
+      const anchor = content?.anchors.find((a) => a.txHash === step.details?.txHash);
+      return zh
+        ? `链 ID ${chainId} 的区块链在第 ${anchor?.blockNumber ?? '?'} 号区块（${localTime(anchor?.blockTime ?? '', lang)}）记录了本期根值，且该区块仍在链上。`
+        : `Chain ${chainId} recorded the period root in block ${anchor?.blockNumber ?? '?'} (${localTime(anchor?.blockTime ?? '', lang)}), and the block is still on the chain.`;
+    }
+    default:
+      return step.message;
+  }
+}
+
+/** An instant in the reader's own zone, with the UTC value beside it. */
+export function localTime(iso: string, lang: Lang): string {
+  const date = new Date(iso);
+  if (iso === '' || Number.isNaN(date.getTime())) return iso;
+  const local = date.toLocaleString(lang === 'zh' ? 'zh-CN' : 'en-GB', { dateStyle: 'medium', timeStyle: 'medium' });
+  return `${local} (${date.toISOString()})`;
+}

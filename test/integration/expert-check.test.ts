@@ -1,0 +1,75 @@
+import { execFileSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEVELOPMENT_CERTS_DIR } from '../../src/pki/dev-pki.js';
+import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+// The README's "Checking a certificate without our code" block, run as written against a real
+// center and chain: the procedure a court's expert follows must stay true.
+const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const block = /<!-- expert-check:begin -->\s*```bash\n([\s\S]*?)```\s*<!-- expert-check:end -->/.exec(README)?.[1];
+
+const dir = makeTempDir();
+let chain: ExternalChain;
+let server: ServerProcess;
+let certFile: string;
+let file: string;
+
+beforeAll(async () => {
+  chain = await startExternalChain(dir.path, { confirmations: 1 });
+  server = await startServerProcess(join(dir.path, 'data'), { ARCHIVE_SEAL_CHAINS: chain.chainsFile });
+  // Several registrations, so the proof has a path of more than one step.
+  const contents = Array.from({ length: 7 }, () => randomBytes(3000));
+  file = join(dir.path, 'evidence.bin');
+  writeFileSync(file, contents[4]!);
+  const entries = contents.map((c) => ({ sha256: createHash('sha256').update(c).digest('hex'), sm3: createHash('sm3').update(c).digest('hex'), category: 'agency.documents' }));
+  const batch = await api(server.url, server.adminToken, 'POST', '/v1/registrations/batch', { entries });
+  await api(server.url, server.adminToken, 'POST', '/v1/periods/seal');
+  await waitFor('anchored', async () => ((await api(server.url, undefined, 'GET', '/v1/periods/1')).body.anchored ? true : undefined));
+  const cert = await api(server.url, server.adminToken, 'GET', `/v1/registrations/${batch.body.registrations[4].id}/certificate`);
+  certFile = join(dir.path, 'certificate.json');
+  writeFileSync(certFile, JSON.stringify(cert.body, null, 2));
+});
+afterAll(async () => {
+  await server?.stop();
+  await chain?.stop();
+  dir.remove();
+});
+
+function runExpertCheck(env: Record<string, string>): { code: number; out: string } {
+  try {
+    const out = execFileSync('bash', ['-e', '-c', block!], { cwd: dir.path, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    return { code: 0, out };
+  } catch (err) {
+    const e = err as { status: number; stdout: string; stderr: string };
+    return { code: e.status, out: e.stdout + e.stderr };
+  }
+}
+
+describe("the README's check by hand", () => {
+  it('is in the README', () => expect(block).toBeDefined());
+
+  it('passes every step for an authentic file and certificate', () => {
+    const { code, out } = runExpertCheck({ FILE: file, CERT: certFile, ROOT: join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem'), RPC: chain.rpcUrl });
+    expect(out).not.toContain('MISMATCH');
+    expect(code).toBe(0);
+    for (const line of ['ok: SHA-256 of the file', 'ok: SM3 of the file', 'ok: record digest', 'ok: salted leaf', 'ok: Merkle path to the period root', 'ok: rootOf(period) on chain', 'ok: PeriodAnchored event', "ok: event's root", 'ok: block still canonical']) {
+      expect(out).toContain(line);
+    }
+    expect(out).toContain('Verification: OK');
+    const cert = JSON.parse(readFileSync(certFile, 'utf8'));
+    expect(cert.content.proof.path.length).toBeGreaterThan(1);
+  });
+
+  it('stops at the file step for another file', () => {
+    const other = join(dir.path, 'other.bin');
+    writeFileSync(other, randomBytes(100));
+    const { code, out } = runExpertCheck({ FILE: other, CERT: certFile, ROOT: join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem'), RPC: chain.rpcUrl });
+    expect(code).not.toBe(0);
+    expect(out).toContain('MISMATCH: SHA-256 of the file');
+  });
+});

@@ -1,0 +1,142 @@
+import { createHash } from 'node:crypto';
+import { describe, expect, it } from 'vitest';
+import { canonicalBytes } from '../../src/core/canonical-json.js';
+import type { Certificate } from '../../src/core/certificate.js';
+import { bytesToBase64 } from '../../src/core/pem.js';
+import { verifyCertificate, type VerificationReport } from '../../src/core/verify-certificate.js';
+import { makeCenterPki } from '../../src/pki/key-management.js';
+import { loadCenterPki } from '../../src/pki/center-pki.js';
+import { signDetached } from '../../src/pki/cms-signer.js';
+import { BuiltInTimestampAuthority } from '../../src/pki/timestamp-authority.js';
+import { loadDevelopmentPki } from '../../src/pki/dev-pki.js';
+import { copyOf, loadCertificateVector } from './certificate-fixture.js';
+
+// Each tampering is caught by the step that owns it, with its code. Offline (anchors are
+// checked against a live chain in test/integration/certificate-anchor-tampering.test.ts).
+const vector = loadCertificateVector();
+
+async function verify(certificate: unknown, file = vector.digests): Promise<VerificationReport> {
+  return verifyCertificate({ certificate, file, trustRoots: [vector.trustRoot] });
+}
+
+function step(report: VerificationReport, name: string) {
+  return report.steps.find((s) => s.step === name);
+}
+
+/** Re-signs edited content with the given signer, as a forger holding that key would. */
+function resign(cert: Certificate, signer: Parameters<typeof signDetached>[1]): Certificate {
+  const signed = canonicalBytes(cert.content);
+  return { ...cert, signedContent: bytesToBase64(signed), signature: bytesToBase64(signDetached(signed, signer)) };
+}
+
+describe('the untouched certificate', () => {
+  it('is authentic, every offline step ok, the anchor skipped and said so', async () => {
+    const report = await verify(vector.certificate);
+    expect(report.authentic).toBe(true);
+    expect(report.steps.map((s) => [s.step, s.status])).toEqual([
+      ['format', 'ok'],
+      ['signature', 'ok'],
+      ['file-digests', 'ok'],
+      ['record-digest', 'ok'],
+      ['leaf', 'ok'],
+      ['merkle-path', 'ok'],
+      ['timestamp', 'ok'],
+      ['anchor', 'skipped'],
+    ]);
+    expect(report.notes.join('\n')).toMatch(/DEVELOPMENT/);
+  });
+});
+
+describe('tamper matrix', () => {
+  it('one byte of the file changed → file-digests FILE_DIGEST_MISMATCH', async () => {
+    const file = Buffer.from(vector.file);
+    file[3]! ^= 0x01;
+    const report = await verify(vector.certificate, {
+      sha256: createHash('sha256').update(file).digest('hex'),
+      sm3: createHash('sm3').update(file).digest('hex'),
+    });
+    expect(report.authentic).toBe(false);
+    expect(step(report, 'file-digests')).toMatchObject({ status: 'failed', code: 'FILE_DIGEST_MISMATCH' });
+    expect(step(report, 'signature')?.status).toBe('ok');
+  });
+
+  it.each([
+    ['file name', (c: Certificate) => (c.content.record.fileName = 'other.pdf')],
+    ['registered-at', (c: Certificate) => (c.content.record.registeredAt = '2020-01-01T00:00:00.000Z')],
+    ['registrant', (c: Certificate) => (c.content.record.registrant = { id: 'account:9', name: '冒名单位' })],
+  ])('a record field edited (%s) → record-digest RECORD_DIGEST_MISMATCH, and the signature no longer covers it', async (_field, edit) => {
+    const cert = copyOf(vector.certificate);
+    edit(cert);
+    const report = await verify(cert);
+    expect(report.authentic).toBe(false);
+    expect(step(report, 'record-digest')).toMatchObject({ status: 'failed', code: 'RECORD_DIGEST_MISMATCH' });
+    expect(step(report, 'signature')).toMatchObject({ status: 'failed', code: 'CERT_CONTENT_MISMATCH' });
+  });
+
+  it('a record field edited and re-signed by the center key still fails the record digest', async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.record.title = '伪造标题';
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'signature')?.status).toBe('ok');
+    expect(step(report, 'record-digest')).toMatchObject({ status: 'failed', code: 'RECORD_DIGEST_MISMATCH' });
+    expect(report.authentic).toBe(false);
+  });
+
+  it('a proof hash swapped → merkle-path PROOF_INVALID', async () => {
+    const cert = copyOf(vector.certificate);
+    const path = cert.content.proof.path;
+    if (path.length === 0) path.push({ side: 'right', hash: 'ab'.repeat(32) });
+    else path[0]!.hash = createHash('sha256').update('another node').digest('hex');
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'merkle-path')).toMatchObject({ status: 'failed', code: 'PROOF_INVALID' });
+    expect(report.authentic).toBe(false);
+  });
+
+  it('the root replaced → merkle-path PROOF_INVALID and timestamp TST_IMPRINT_MISMATCH', async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.period.root = createHash('sha256').update('forged root').digest('hex');
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'merkle-path')).toMatchObject({ status: 'failed', code: 'PROOF_INVALID' });
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_IMPRINT_MISMATCH' });
+  });
+
+  it('a token for another root → timestamp TST_IMPRINT_MISMATCH', async () => {
+    const cert = copyOf(vector.certificate);
+    const tsa = new BuiltInTimestampAuthority({ identity: loadDevelopmentPki().tsa });
+    const other = await tsa.timestamp(createHash('sha256').update('another period').digest());
+    cert.content.timestamp.token = bytesToBase64(other.token);
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_IMPRINT_MISMATCH' });
+    expect(step(report, 'merkle-path')?.status).toBe('ok');
+    expect(report.authentic).toBe(false);
+  });
+
+  it('re-signed by a key under an untrusted root → signature CMS_UNTRUSTED_SIGNER', async () => {
+    const foreign = makeCenterPki({ centerName: 'Forged Center' });
+    const pki = loadCenterPki({
+      rootPem: foreign.rootCertPem,
+      centerCertPem: foreign.centerCertPem,
+      centerKeyPem: foreign.centerKeyPem,
+      tsaCertPem: foreign.tsaCertPem,
+      tsaKeyPem: foreign.tsaKeyPem,
+    });
+    const report = await verify(resign(copyOf(vector.certificate), pki.center));
+    expect(step(report, 'signature')).toMatchObject({ status: 'failed', code: 'CMS_UNTRUSTED_SIGNER' });
+    expect(report.authentic).toBe(false);
+  });
+
+  it('an unknown format version → format CERT_UNKNOWN_FORMAT, nothing else claimed', async () => {
+    const cert = copyOf(vector.certificate) as unknown as Record<string, unknown>;
+    cert.format = 'archive-seal/certificate@2';
+    const report = await verify(cert);
+    expect(report.steps).toEqual([{ step: 'format', status: 'failed', code: 'CERT_UNKNOWN_FORMAT', message: expect.any(String) }]);
+    expect(report.authentic).toBe(false);
+  });
+
+  it('not a certificate at all → format CERT_MALFORMED', async () => {
+    for (const bad of [null, [], 'text', { format: 'archive-seal/certificate@1' }]) {
+      const report = await verify(bad);
+      expect(report.steps[0]).toMatchObject({ step: 'format', status: 'failed', code: 'CERT_MALFORMED' });
+    }
+  });
+});
