@@ -8,13 +8,13 @@
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
-import { ApiClient } from '../src/cli/api-client.js';
 import { verifyCertificate } from '../src/core/verify-certificate.js';
 import { DEVELOPMENT_CERTS_DIR } from '../src/pki/dev-pki.js';
+import { benchVault } from './bench-vault.js';
 
 const ROOT = join(import.meta.dirname, '..');
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -243,32 +243,16 @@ async function benchCertificates(server: Server): Promise<void> {
   });
 }
 
-async function benchUpload(server: Server, dir: string): Promise<void> {
-  const file = join(dir, 'upload.bin');
-  await new Promise<void>((resolve, reject) => {
-    const out = createWriteStream(file);
-    let written = 0;
-    const chunk = randomBytes(1 << 20);
-    const write = (): void => {
-      while (written < UPLOAD_BYTES) {
-        chunk[0] = written & 0xff; // vary the content a little
-        written += chunk.length;
-        if (!out.write(chunk)) {
-          out.once('drain', write);
-          return;
-        }
-      }
-      out.end(resolve);
-    };
-    out.on('error', reject);
-    write();
+/** Vault write and read of a 1 GiB file against cp on the same disk, and the upload over HTTP (scripts/bench-vault.ts). */
+async function benchUploadAndVault(server: Server, dir: string): Promise<void> {
+  const result = await benchVault({ bytes: UPLOAD_BYTES, dir, uploadTo: { url: server.url, token: server.token } });
+  report('upload (SHA-256 + SM3)', { bytes: result.bytes, MBps: result.uploadMBps, sm3OneCoreMBps: result.sm3OneCoreMBps });
+  report('vault vs cp', {
+    vaultWriteMBps: result.vaultWriteMBps,
+    vaultReadMBps: result.vaultReadMBps,
+    cpMBps: result.cpMBps,
+    cpThenSyncMBps: result.cpSyncMBps,
   });
-  const size = statSync(file).size;
-  const client = new ApiClient(server.url, server.token);
-  const t0 = performance.now();
-  await client.upload('/v1/registrations', file, size, { category: 'agency.digitized' });
-  const seconds = (performance.now() - t0) / 1000;
-  report('upload (SHA-256 + SM3)', { bytes: size, MBps: round(size / 1e6 / seconds), seconds: round(seconds, 2) });
 }
 
 async function main(): Promise<void> {
@@ -283,7 +267,7 @@ async function main(): Promise<void> {
     await benchProofs(server, dir);
     await benchCertificates(server);
     await benchSingle(server, dir);
-    await benchUpload(server, dir);
+    await benchUploadAndVault(server, dir);
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -1,43 +1,44 @@
-import { inclusionPathPositions, type InclusionProof } from '../core/merkle.js';
-import { CHUNK_HASHES, readTreeChunk } from '../store/tree-repository.js';
+import { inclusionPathPositions, layerSizes, type InclusionProof } from '../core/merkle.js';
+import { CHUNK_HASHES, readTreeChunk, readTreeHash, treeChunkId } from '../store/tree-repository.js';
 import type { Store } from '../store/store.js';
 import { invariant } from './registry-error.js';
 
 const HASH_BYTES = 32;
+/** Levels of at most this many hashes are kept in memory: every proof of the period passes through them. */
+const CACHED_LEVEL_HASHES = 4096;
+const MAX_CACHED_CHUNKS = 4096; // 8 MiB
 
 /**
- * Derives inclusion proofs on request from a sealed period's stored levels: one small chunk
- * per level, O(log n). Sealed trees never change, so chunks are cached (least recently used).
+ * Derives inclusion proofs on request from a sealed period's stored levels, O(log n): the wide
+ * lower levels one 32-byte read each (one B-tree descent), the narrow upper levels — the same for
+ * every proof — from memory. Sealed trees never change, so nothing cached goes stale.
  */
 export class ProofReader {
-  private readonly cache = new Map<string, Buffer>();
+  private readonly cache = new Map<number, Buffer>();
 
-  constructor(
-    private readonly store: Store,
-    private readonly maxCachedChunks = 2048,
-  ) {}
+  constructor(private readonly store: Store) {}
 
   /** The proof of leaf `leafIndex` in sealed period `periodId` of `treeSize` leaves. */
   proofOf(periodId: number, treeSize: number, leafIndex: number): InclusionProof {
-    const path = inclusionPathPositions(treeSize, leafIndex).map(({ level, index, side }) => ({
-      side,
-      hash: this.hashAt(periodId, level, index).toString('hex'),
-    }));
+    const sizes = layerSizes(treeSize);
+    const path = inclusionPathPositions(treeSize, leafIndex).map(({ level, index, side }) => {
+      const hash = sizes[level]! <= CACHED_LEVEL_HASHES ? this.cachedHash(periodId, level, index) : readTreeHash(this.store, periodId, level, index);
+      invariant(hash?.length === HASH_BYTES, `tree of period ${periodId} has no node ${level}/${index}`);
+      return { side, hash: hash.toString('hex') };
+    });
     return { leafIndex, treeSize, path };
   }
 
-  private hashAt(periodId: number, level: number, index: number): Buffer {
+  private cachedHash(periodId: number, level: number, index: number): Buffer | undefined {
     const chunk = Math.floor(index / CHUNK_HASHES);
-    const key = `${periodId}/${level}/${chunk}`;
+    const key = treeChunkId(periodId, level, chunk);
     let hashes = this.cache.get(key);
-    if (hashes) {
-      this.cache.delete(key); // re-insert: Map order is recency
-    } else {
+    if (!hashes) {
       hashes = readTreeChunk(this.store, periodId, level, chunk);
-      invariant(hashes, `tree of period ${periodId} has no chunk ${level}/${chunk}`);
-      if (this.cache.size >= this.maxCachedChunks) this.cache.delete(this.cache.keys().next().value!);
+      if (!hashes) return undefined;
+      if (this.cache.size >= MAX_CACHED_CHUNKS) this.cache.clear();
+      this.cache.set(key, hashes);
     }
-    this.cache.set(key, hashes);
     const offset = (index % CHUNK_HASHES) * HASH_BYTES;
     return hashes.subarray(offset, offset + HASH_BYTES);
   }

@@ -69,7 +69,7 @@ export interface RegistrationTable {
   leaf_index: number;
   registrant_id: number;
   sha256: Buffer;
-  /** The first 6 bytes of `sha256` as an integer: the key of the duplicate look-up. */
+  /** 6 bytes of SHA-256(`sha256`) as an integer: the key of the duplicate look-up. */
   sha256_key: number;
   sm3: Buffer | null;
   size: number | null;

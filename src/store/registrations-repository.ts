@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Store } from './store.js';
 import type { NewRegistrationRow, RegistrationRow } from './database.js';
 
@@ -8,9 +9,13 @@ const INSERT_SQL =
   'VALUES (@id, @period_id, @leaf_index, @registrant_id, @sha256, @sha256_key, @sm3, @size, @has_file, @record, @record_digest, @salt, @leaf_hash, @registered_at)';
 const FIND_SAME_SQL = 'SELECT id, sha256 FROM registration WHERE registrant_id = ? AND sha256_key = ?';
 
-/** The duplicate look-up key of a SHA-256 digest: its first 6 bytes as a (safe) integer. */
+/**
+ * The duplicate look-up key of a SHA-256 digest: the first 6 bytes of the digest's own SHA-256,
+ * as a (safe) integer. Hashing again matters: a hash-only registrant chooses the "digests" it
+ * sends, and many sharing their first bytes would turn every look-up into a scan.
+ */
 export function sha256Key(sha256: Buffer): number {
-  return sha256.readUIntBE(0, 6);
+  return hash('sha256', sha256, 'buffer').readUIntBE(0, 6);
 }
 
 /** Inserts one registration. Call inside a transaction. */
