@@ -8,6 +8,7 @@ import type { RegistrationReader } from './registration-reader.js';
 import type { RegistrationView } from './registration-view.js';
 import type { RegistrationRequest, WriterJob, WriterOutcome } from './registration-writer.js';
 import type { Receipt } from '../core/receipt.js';
+import type { ReceiptSigner } from './receipt-signer.js';
 import type { WriterThreadData, WriterThreadReply } from './registration-writer-worker.js';
 import { invariant, RegistryError } from './registry-error.js';
 
@@ -51,6 +52,8 @@ export interface RegistrationServiceOptions {
   reader: RegistrationReader;
   /** What the writer thread needs to open its own connection and build records. */
   writer: Omit<WriterThreadData, 'pseudonymKey'> & { pseudonymKey: Buffer };
+  /** Signs each committed group's receipt. */
+  receipts: ReceiptSigner;
 }
 
 /**
@@ -63,6 +66,7 @@ export interface RegistrationServiceOptions {
 export class RegistrationService {
   private readonly store: Store;
   private readonly reader: RegistrationReader;
+  private readonly receipts: ReceiptSigner;
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
   private queue: Job[] = [];
@@ -74,6 +78,7 @@ export class RegistrationService {
   private constructor(options: RegistrationServiceOptions) {
     this.store = options.store;
     this.reader = options.reader;
+    this.receipts = options.receipts;
     this.worker = startWriterThread(options.writer);
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', () => resolve());
@@ -163,13 +168,22 @@ export class RegistrationService {
     const group = this.inFlight;
     if (!group || reply.seq !== group.seq) return; // the ready message, or a reply to nothing
     this.inFlight = undefined;
+    // The next group goes to the writer first: it commits while this thread signs this one's receipt.
+    this.pump();
     if ('error' in reply) {
       const err = Object.assign(new Error(`registration not committed: ${reply.error.message}`), reply.error);
       for (const job of group.jobs) job.reject(err);
-    } else {
-      group.jobs.forEach((job, i) => job.resolve({ outcomes: reply.outcomes[i]!, receipt: reply.receipts[i]! }));
+      return;
     }
-    this.pump();
+    let receipts: Receipt[];
+    try {
+      // Signed only now, after the commit: a receipt never speaks for registrations not yet durable.
+      receipts = this.receipts.sign(reply.receivedAt, reply.leaves);
+    } catch (err) {
+      for (const job of group.jobs) job.reject(err);
+      return;
+    }
+    group.jobs.forEach((job, i) => job.resolve({ outcomes: reply.outcomes[i]!, receipt: receipts[i]! }));
   }
 
   private onWorkerGone(err: Error): void {

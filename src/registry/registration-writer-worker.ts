@@ -2,11 +2,8 @@
 // transaction work of each group (records, hashes, index inserts, the WAL sync) runs beside the
 // HTTP thread instead of in its way. See RegistrationService.
 import { parentPort, workerData } from 'node:worker_threads';
-import type { Receipt } from '../core/receipt.js';
-import type { SigningIdentity } from '../pki/cms-signer.js';
 import { findRegistration } from '../store/registrations-repository.js';
 import { Store } from '../store/store.js';
-import { ReceiptSigner } from './receipt-signer.js';
 import { RegistrationWriter, type WriterJob, type WriterOutcome } from './registration-writer.js';
 
 export interface WriterThreadData {
@@ -14,13 +11,12 @@ export interface WriterThreadData {
   synchronous: 'FULL' | 'NORMAL';
   centerId: string;
   pseudonymKey: Uint8Array;
-  /** Signs the receipts (a KeyObject passes between threads as it is). */
-  receiptSigner: SigningIdentity;
 }
 
 export type WriterThreadRequest = { seq: number; jobs: WriterJob[] };
 export type WriterThreadReply =
-  | { seq: number; outcomes: WriterOutcome[][]; receipts: Receipt[] }
+  /** `leaves[i]`: the leaf (hex) of each of job i's registrations, for its receipt. */
+  | { seq: number; receivedAt: string; outcomes: WriterOutcome[][]; leaves: string[][] }
   | { seq: number; error: { name: string; message: string; code?: string } };
 
 if (parentPort) {
@@ -28,7 +24,6 @@ if (parentPort) {
   const data = workerData as WriterThreadData;
   const store = Store.openConnection({ file: data.file, synchronous: data.synchronous });
   const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
-  const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
   // The leaf of each outcome: new ones carry it, repeats are read back.
   const leafOf = (o: WriterOutcome): string => {
     if (!o.created) return findRegistration(store, o.id)!.leaf_hash.toString('hex');
@@ -38,8 +33,7 @@ if (parentPort) {
     let reply: WriterThreadReply;
     try {
       const { receivedAt, outcomes } = writer.commit(request.jobs);
-      // Signed after the commit: a receipt never speaks for registrations not yet durable.
-      reply = { seq: request.seq, outcomes, receipts: receipts.sign(receivedAt, outcomes.map((job) => job.map(leafOf))) };
+      reply = { seq: request.seq, receivedAt, outcomes, leaves: outcomes.map((job) => job.map(leafOf)) };
     } catch (err) {
       const e = err as Error & { code?: string };
       reply = { seq: request.seq, error: { name: e.name, message: e.message, ...(e.code !== undefined && { code: e.code }) } };

@@ -15,26 +15,48 @@ const SLICE = 16_384; // nodes hashed between turns of the event loop
  * few thousand hashes so registrations keep flowing while a large period seals.
  */
 export async function buildTreeLevels(leaves: Buffer): Promise<Buffer[]> {
+  checkLeaves(leaves);
+  const levels = [leaves];
+  while (levels[levels.length - 1]!.length > HASH_BYTES) {
+    const current = levels[levels.length - 1]!;
+    const next = Buffer.allocUnsafe(Math.ceil(current.length / HASH_BYTES / 2) * HASH_BYTES);
+    for (let from = 0; from < current.length / HASH_BYTES / 2; from += SLICE) {
+      hashPairs(current, next, from, from + SLICE);
+      await nextTurn();
+    }
+    levels.push(next);
+  }
+  return levels;
+}
+
+/** The root over `leaves` (n × 32 bytes, flat), synchronously: for small trees (a receipt's request). */
+export function merkleRoot(leaves: Buffer): Buffer {
+  checkLeaves(leaves);
+  let current = leaves;
+  while (current.length > HASH_BYTES) {
+    const next = Buffer.allocUnsafe(Math.ceil(current.length / HASH_BYTES / 2) * HASH_BYTES);
+    hashPairs(current, next, 0, Number.POSITIVE_INFINITY);
+    current = next;
+  }
+  return current;
+}
+
+/** Fills `next` with the parents of pairs `from`..`to` of `current` (the odd last node carried up). */
+function hashPairs(current: Buffer, next: Buffer, from: number, to: number): void {
+  const count = current.length / HASH_BYTES;
+  const pairs = Math.floor(count / 2);
+  const scratch = Buffer.allocUnsafe(1 + 2 * HASH_BYTES);
+  scratch[0] = NODE_PREFIX;
+  for (let i = from; i < Math.min(to, pairs); i++) {
+    // left ‖ right are adjacent in the flat level: one 64-byte copy.
+    current.copy(scratch, 1, 2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES);
+    hash('sha256', scratch, 'buffer').copy(next, i * HASH_BYTES);
+  }
+  if (count % 2 === 1 && to >= pairs) current.copy(next, pairs * HASH_BYTES, (count - 1) * HASH_BYTES);
+}
+
+function checkLeaves(leaves: Buffer): void {
   if (leaves.length === 0 || leaves.length % HASH_BYTES !== 0) {
     throw new RangeError('leaves must be a non-empty multiple of 32 bytes');
   }
-  const levels = [leaves];
-  const scratch = Buffer.alloc(1 + 2 * HASH_BYTES);
-  scratch[0] = NODE_PREFIX;
-  let current = leaves;
-  while (current.length > HASH_BYTES) {
-    const count = current.length / HASH_BYTES;
-    const pairs = Math.floor(count / 2);
-    const next = Buffer.allocUnsafe(Math.ceil(count / 2) * HASH_BYTES);
-    for (let i = 0; i < pairs; i++) {
-      // left ‖ right are adjacent in the flat level: one 64-byte copy.
-      current.copy(scratch, 1, 2 * i * HASH_BYTES, (2 * i + 2) * HASH_BYTES);
-      hash('sha256', scratch, 'buffer').copy(next, i * HASH_BYTES);
-      if ((i + 1) % SLICE === 0) await nextTurn();
-    }
-    if (count % 2 === 1) current.copy(next, pairs * HASH_BYTES, (count - 1) * HASH_BYTES);
-    levels.push(next);
-    current = next;
-  }
-  return levels;
 }

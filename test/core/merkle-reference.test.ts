@@ -4,7 +4,7 @@ import { MerkleTree } from 'merkletreejs';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/hex.js';
 import { buildLayers, proofFromLayers } from '../../src/core/merkle.js';
-import { buildTreeLevels } from '../../src/registry/tree-builder.js';
+import { buildTreeLevels, merkleRoot } from '../../src/registry/tree-builder.js';
 
 // merkletreejs is the reference: given node = SHA-256(0x01 ‖ left ‖ right) over pre-hashed
 // leaves and no odd-node duplication, it carries an odd last node up as we do.
@@ -73,6 +73,7 @@ describe('our tree against the references', () => {
       const levels = await buildTreeLevels(flat);
       const layers = buildLayers(Array.from({ length: n }, (_, i) => flat.subarray(32 * i, 32 * i + 32)));
       expect(levels.map((l) => l.toString('hex'))).toEqual(layers.map((layer) => layer.map((h) => bytesToHex(h)).join('')));
+      expect(merkleRoot(flat).toString('hex')).toBe(bytesToHex(layers[layers.length - 1]![0]!));
     }
   });
 });
