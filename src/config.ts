@@ -24,6 +24,8 @@ export interface Config {
   readonly maxUploadBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   readonly chains: ChainsConfig;
+  /** A sent anchor the node has forgotten (dropped) for this long is sent again, same nonce. */
+  readonly anchorResendAfterMs: number;
   /** Directory of the center's PKI files (root-ca.pem, center.pem, center.key.pem, tsa.pem, tsa.key.pem). */
   readonly pkiDir: string;
   /** An external RFC 3161 TSA; undefined: the built-in one. */
@@ -50,6 +52,7 @@ export const SETTINGS = {
   chains: { env: 'ARCHIVE_SEAL_CHAINS', default: 'local' },
   localChainPort: { env: 'ARCHIVE_SEAL_LOCAL_CHAIN_PORT', default: '8545' },
   confirmations: { env: 'ARCHIVE_SEAL_CONFIRMATIONS', default: '1' },
+  anchorResendAfterMs: { env: 'ARCHIVE_SEAL_ANCHOR_RESEND_AFTER_MS', default: '30000' },
   pkiDir: { env: 'ARCHIVE_SEAL_PKI_DIR', default: DEVELOPMENT_CERTS_DIR },
   tsaUrl: { env: 'ARCHIVE_SEAL_TSA_URL', default: '' },
   tsaTrustFile: { env: 'ARCHIVE_SEAL_TSA_TRUST', default: '' },
@@ -109,6 +112,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   return Object.freeze({
     chains: chainsConfig(get('chains'), () => integer('localChainPort', 0, 65535), () => integer('confirmations', 1, 1000)),
+    anchorResendAfterMs: integer('anchorResendAfterMs', 1000, 24 * 3600 * 1000),
     pkiDir: resolve(get('pkiDir')),
     tsaUrl: tsaUrl === '' ? undefined : tsaUrl,
     tsaTrustFile: get('tsaTrustFile') === '' ? undefined : resolve(get('tsaTrustFile')),

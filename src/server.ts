@@ -75,7 +75,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     } else if (config.chains.kind === 'configured') {
       for (const settings of config.chains.chains) chains.push(new EvmAnchorChain(settings));
     }
-    const anchoring = new AnchoringService({ store, chains, log });
+    const anchoring = new AnchoringService({ store, chains, log, resendAfterMs: config.anchorResendAfterMs });
 
     const reader = new RegistrationReader(store);
     registrations = await RegistrationService.start({

@@ -13,8 +13,6 @@ import { AnchorError } from './anchor-error.js';
 const ZERO = `0x${'00'.repeat(32)}`;
 /** Confirmed anchors whose blocks are re-checked on every pass (the full set at start). */
 const RECENT_TO_RECHECK = 12;
-/** A sent transaction the node has forgotten for this long is sent again (same nonce). */
-const DROPPED_AFTER_MS = 30_000;
 const MAX_BACKOFF_MS = 60_000;
 
 export interface AnchoringServiceOptions {
@@ -23,6 +21,8 @@ export interface AnchoringServiceOptions {
   log: (line: string) => void;
   /** Pause between passes when nothing failed; default 1 s. */
   pollMs?: number;
+  /** A sent transaction the node has forgotten for this long is sent again (same nonce); default 30 s. */
+  resendAfterMs?: number;
   now?: () => Date;
 }
 
@@ -41,6 +41,7 @@ export class AnchoringService {
   private readonly chains: readonly AnchorChain[];
   private readonly log: (line: string) => void;
   private readonly pollMs: number;
+  private readonly resendAfterMs: number;
   private readonly now: () => Date;
   private readonly loops = new Map<string, { timer?: NodeJS.Timeout; running?: Promise<void>; failures: number; checkedAll: boolean }>();
   private stopped = true;
@@ -50,6 +51,7 @@ export class AnchoringService {
     this.chains = options.chains;
     this.log = options.log;
     this.pollMs = options.pollMs ?? 1000;
+    this.resendAfterMs = options.resendAfterMs ?? 30_000;
     this.now = options.now ?? (() => new Date());
     for (const chain of this.chains) this.loops.set(chain.settings.name, { failures: 0, checkedAll: false });
   }
@@ -231,7 +233,7 @@ export class AnchoringService {
     const mined = await chain.minedTransaction(row.tx_hash);
     if (!mined) {
       const age = this.now().getTime() - Date.parse(row.updated_at);
-      if (age < DROPPED_AFTER_MS || (await chain.knowsTransaction(row.tx_hash))) return false;
+      if (age < this.resendAfterMs || (await chain.knowsTransaction(row.tx_hash))) return false;
       // Dropped from the node: the same nonce again (it can be mined only once).
       if ((await chain.rootOf(period.id)) === hex(period.root!)) return this.adopt(chain, period);
       const { latest } = await chain.nonces();

@@ -6,7 +6,7 @@ import { getCenterMeta } from '../store/accounts-repository.js';
 import { Store } from '../store/store.js';
 import { formatMasterKey, parseMasterKey, readMasterKeyFile, writeMasterKeyFile, type MasterKey } from '../vault/master-key.js';
 import { CliError, EXIT_OK, usageError } from './cli-error.js';
-import { keysCsr, keysImport, keysInit } from './pki-keys-commands.js';
+import { keysCsr, keysImport, keysInit, keysTls } from './pki-keys-commands.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -21,6 +21,7 @@ export const KEYS_SUBCOMMANDS: Record<string, KeysSubcommand> = {
   init: keysInit,
   csr: keysCsr,
   import: keysImport,
+  tls: keysTls,
   'export-master': {
     usage: 'archive-seal keys export-master [--out FILE] [--data-dir DIR]   print the vault master key for its offline copy',
     run: exportMaster,

@@ -1,4 +1,4 @@
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -11,6 +11,7 @@ import {
   writePkiSet,
 } from '../pki/key-management.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
+import { issueTlsCertificate } from '../vault/peer-tls.js';
 import type { KeysSubcommand } from './keys-command.js';
 
 const NAME_OPTIONS = {
@@ -119,6 +120,34 @@ export const keysImport: KeysSubcommand = {
     readPkiSetSource(dir); // the set now loads as the center will load it
     process.stdout.write(`center: ${report.center?.subject} (until ${report.center?.notAfter.toISOString()})\ntsa: ${report.tsa?.subject} (until ${report.tsa?.notAfter.toISOString()})\n`);
     if (report.isDevelopment) process.stderr.write('warning: these are DEVELOPMENT certificates: not for evidence\n');
+    return EXIT_OK;
+  },
+};
+
+/** A TLS certificate (server and client) for peer replication, issued by the PKI's root. */
+export const keysTls: KeysSubcommand = {
+  usage: 'archive-seal keys tls --pki-dir DIR --name CENTER_ID --out DIR [--host H]...   a mutual-TLS certificate for peer replication',
+  async run(args) {
+    const { values } = parseArgs({
+      args,
+      options: { 'pki-dir': { type: 'string' }, name: { type: 'string' }, out: { type: 'string' }, host: { type: 'string', multiple: true, default: [] } },
+    });
+    if (!values['pki-dir'] || !values.name || !values.out) throw usageError('--pki-dir, --name and --out are required');
+    const pkiDir = resolve(values['pki-dir']);
+    const rootKey = join(pkiDir, PKI_FILE_NAMES.rootKeyPem);
+    if (!existsSync(rootKey)) throw usageError(`${rootKey} is missing: the root's key issues TLS certificates (or get one from your CA)`);
+    const issued = issueTlsCertificate({
+      issuerCertPem: readFileSync(join(pkiDir, PKI_FILE_NAMES.rootCertPem), 'utf8'),
+      issuerKeyPem: readFileSync(rootKey, 'utf8'),
+      commonName: values.name,
+      ...(values.host.length > 0 && { hosts: values.host }),
+    });
+    const out = resolve(values.out);
+    mkdirSync(out, { recursive: true });
+    writeFileSync(join(out, 'tls.pem'), issued.certPem, { flag: 'wx' });
+    writeFileSync(join(out, 'tls.key.pem'), issued.keyPem, { flag: 'wx', mode: 0o600 });
+    process.stdout.write(`${join(out, 'tls.pem')}\n${join(out, 'tls.key.pem')}\n`);
+    process.stderr.write(`set ARCHIVE_SEAL_TLS_CERT and ARCHIVE_SEAL_TLS_KEY to these; peers pin it by its SHA-256 fingerprint or subject CN=${values.name}\n`);
     return EXIT_OK;
   },
 };

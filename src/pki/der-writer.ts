@@ -3,6 +3,7 @@
  * Unlike forge.asn1 it takes integers of any size (serials, nonces) and splices already-encoded
  * elements (a request's nonce and messageImprint) in unchanged.
  */
+import { concatBytes as concat } from '../core/hex.js';
 
 /** Universal tags used below (X.680 §8.4). */
 export const TAG = {
@@ -20,17 +21,9 @@ export const TAG = {
   SET: 0x31,
 } as const;
 
-/** Concatenates byte arrays. */
+/** Concatenates byte arrays (a list, where core's takes them as arguments). */
 export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  let length = 0;
-  for (const p of parts) length += p.length;
-  const out = new Uint8Array(length);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(p, offset);
-    offset += p.length;
-  }
-  return out;
+  return concat(...parts);
 }
 
 /** Definite-length DER length octets (X.690 §8.1.3, minimal form per §10.1). */

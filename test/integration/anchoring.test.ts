@@ -126,3 +126,45 @@ describe('anchoring sealed periods', () => {
     await expectAnchoredExactlyOnce(chain, server, [1]);
   });
 });
+
+describe('anchoring when the node drops the transaction or the nonce is taken', () => {
+  it('sends again after a drop, and starts over when another transaction took the nonce', async () => {
+    const dir = makeTempDir();
+    cleanups.push(async () => dir.remove());
+    const chain = await startExternalChain(dir.path, { confirmations: 1 });
+    cleanups.push(() => chain.stop());
+    await chain.rpc('evm_setAutomine', [false]); // transactions wait in the pool until mined by hand
+    const env = { ARCHIVE_SEAL_CHAINS: chain.chainsFile, ARCHIVE_SEAL_ANCHOR_RESEND_AFTER_MS: '1000' };
+    const server = await startServerProcess(join(dir.path, 'data'), env);
+    cleanups.push(() => server.stop());
+
+    // 1. Dropped: the node forgets the anchor; the center sends it again with the same nonce.
+    await registerAndSeal(server, 'dropped');
+    const first = await waitFor('first send', async () => (await api(server.url, undefined, 'GET', '/v1/periods/1')).body.anchors.find((a: any) => a.txHash));
+    await chain.rpc('anvil_dropTransaction', [first.txHash]);
+    await waitFor('sent again', async () => ((await chain.rpc('txpool_content')) as any).pending && Object.keys(((await chain.rpc('txpool_content')) as any).pending).length > 0 ? true : undefined, 15_000);
+    await chain.rpc('evm_mine');
+    await anchored(server, 1);
+
+    // 2. Nonce taken: the anchor of period 2 is dropped and another transaction of the center's
+    //    account is mined with its nonce; the center sees the nonce used, and sends anew.
+    await registerAndSeal(server, 'clash');
+    const second = await waitFor('second send', async () => (await api(server.url, undefined, 'GET', '/v1/periods/2')).body.anchors.find((a: any) => a.txHash));
+    await chain.rpc('anvil_dropTransaction', [second.txHash]);
+    const owner = (await chain.rpc('eth_accounts'))[0];
+    await chain.rpc('eth_sendTransaction', [{ from: owner, to: owner, value: '0x1', nonce: `0x${(await nonceOf(chain, owner)).toString(16)}` }]);
+    await chain.rpc('evm_mine');
+    await waitFor('a new attempt in the pool', async () => {
+      const pending = ((await chain.rpc('txpool_content')) as any).pending;
+      return pending && Object.keys(pending).length > 0 ? true : undefined;
+    }, 15_000);
+    await chain.rpc('evm_mine');
+    const p2 = await anchored(server, 2);
+    expect(p2.anchors.map((a: any) => a.status)).toContain('failed');
+    await expectAnchoredExactlyOnce(chain, server, [1, 2]);
+  });
+});
+
+async function nonceOf(chain: ExternalChain, address: string): Promise<number> {
+  return Number(BigInt(await chain.rpc('eth_getTransactionCount', [address, 'latest'])));
+}

@@ -25,6 +25,17 @@ describe('archive-seal keys init | csr | import', () => {
     expect((await runCli(['keys', 'init', '--out', out])).code).toBe(2);
   });
 
+  it('tls issues a peer certificate under the PKI root', async () => {
+    const out = join(dir.path, 'tls');
+    const made = await runCli(['keys', 'tls', '--pki-dir', join(dir.path, 'own'), '--name', 'center-b', '--out', out]);
+    expect(made.code).toBe(0);
+    const { X509Certificate } = await import('node:crypto');
+    const cert = new X509Certificate(readFileSync(join(out, 'tls.pem')));
+    expect(cert.subject).toContain('CN=center-b');
+    expect(cert.checkIssued(new X509Certificate(readFileSync(join(dir.path, 'own', 'root-ca.pem'))))).toBe(true);
+    expect((await runCli(['keys', 'tls', '--name', 'x', '--out', out])).code).toBe(2);
+  });
+
   it('csr then import: certificates for other keys are refused, the CA’s answer installed', async () => {
     const out = join(dir.path, 'outside');
     expect((await runCli(['keys', 'csr', '--out', out, '--center-name', 'Outside CA Test Center'])).code).toBe(0);
