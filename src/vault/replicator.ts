@@ -20,7 +20,8 @@ import { VaultError } from './vault-error.js';
 
 const BATCH = 1000;
 const FAILURES_BEFORE_ALARM = 3;
-const REVISION_CHECK_MS = 30_000;
+/** How often sealed periods' bundles are compared with what peers hold: every sixth pass (30 s at the defaults). */
+const REVISION_CHECK_PASSES = 6;
 const JOURNAL_WATERMARK = 'journal-watermark';
 const JOURNAL_SEGMENT_MAX = 10_000;
 
@@ -145,7 +146,7 @@ export class Replicator {
       this.periodWatermark = periods[periods.length - 1]!;
     }
     this.journalNewRegistrations(at);
-    if (Date.now() - this.lastRevisionCheck >= REVISION_CHECK_MS) {
+    if (Date.now() - this.lastRevisionCheck >= REVISION_CHECK_PASSES * this.options.pollMs) {
       this.lastRevisionCheck = Date.now();
       this.requeueChangedBundles(at);
     }

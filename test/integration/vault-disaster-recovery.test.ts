@@ -8,20 +8,28 @@ import { leafHash, rootFromProof, verifyInclusionRfc9162 } from '../../src/core/
 import { api, runCli } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { eventually, makeFederation, upload, type PeerCenter } from '../vault/peer-fixture.js';
+import { startExternalChain, type ExternalChain } from '../helpers/external-chain.js';
+import { mkdirSync, writeFileSync } from 'node:fs';
 
 // Center A loses its whole data directory and is rebuilt from center B's copies.
 const dir = makeTempDir();
 let a: PeerCenter;
 let b: PeerCenter;
+let chain: ExternalChain;
 
 beforeAll(async () => {
   const federation = await makeFederation(dir.path, ['center-a', 'center-b']);
   a = federation[0]!;
   b = federation[1]!;
+  // Center A anchors on a chain that survives the disaster (it is not in A's data directory).
+  mkdirSync(join(dir.path, 'chain-dir'));
+  chain = await startExternalChain(join(dir.path, 'chain-dir'), { confirmations: 1 });
+  a.env.ARCHIVE_SEAL_CHAINS = chain.chainsFile;
   await Promise.all([a.start(), b.start()]);
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
+  await chain?.stop();
   dir.remove();
 });
 
@@ -52,6 +60,15 @@ describe('disaster recovery from a peer', () => {
     const thirdReg = await upload(a.server!.url, a.server!.adminToken, third, { category: 'agency.digitized' }, 'memo.pdf');
     originals.set(thirdReg.id, third);
     expect((await post(a, '/v1/periods/seal')).status).toBe(201);
+    await eventually(async () => ((await get(a, '/v1/periods/2')).body.anchored ? true : undefined), 'periods anchored');
+    // A certificate handed to a registrant before the disaster.
+    const [firstId, firstData] = [...originals.entries()][0]!;
+    const oldCertificate = (await get(a, `/v1/registrations/${firstId}/certificate`)).body;
+    expect(oldCertificate.format).toBe('archive-seal/certificate@1');
+    const certFile = join(dir.path, 'old-certificate.json');
+    const firstFile = join(dir.path, 'first-original.pdf');
+    writeFileSync(certFile, JSON.stringify(oldCertificate));
+    writeFileSync(firstFile, firstData);
     await eventually(async () => {
       const s = (await get(a, '/v1/backup/status')).body;
       return s.blobs.belowMinimum === 0 && s.periods.belowMinimum === 0 && s.peers[0].pending === 0 ? s : undefined;
@@ -102,6 +119,9 @@ describe('disaster recovery from a peer', () => {
 
     // After: the center starts, everything sealed is back with the same ids, proofs and roots.
     await a.start();
+    // An anchor the peer last saw in flight is settled from the chain (never sent again).
+    await eventually(async () => ((await get(a, '/v1/periods/2')).body.anchored ? true : undefined), 'anchors settled from the chain');
+    expect(await chain.anchorEvents()).toEqual(new Map([[1, 1], [2, 1]]));
     expect((await get(a, '/v1/periods')).body.periods.filter((p: any) => p.status === 'sealed')).toEqual(periodsBefore.filter((p: any) => p.status === 'sealed'));
     for (const [id, old] of before) {
       const now = (await get(a, `/v1/registrations/${id}`)).body;
@@ -111,6 +131,14 @@ describe('disaster recovery from a peer', () => {
       expect(verifyInclusionRfc9162(leaf, now.proof, hexToBytes(old.root))).toBe(true);
     }
     for (const [id, data] of originals) expect((await download(a, id)).equals(data)).toBe(true);
+    // The certificate issued before the disaster still verifies, anchor included; and the rebuilt
+    // center issues the same registration's certificate again.
+    const oldVerified = await runCli(['verify', firstFile, certFile, '--rpc', chain.rpcUrl]);
+    expect(oldVerified.stdout).toMatch(/^AUTHENTIC/m);
+    expect(oldVerified.code).toBe(0);
+    const reissued = await get(a, `/v1/registrations/${firstId}/certificate`);
+    expect(reissued.status).toBe(200);
+    expect(reissued.body.content.anchors).toEqual(oldCertificate.content.anchors);
     expect((await get(a, `/v1/registrations/${unsealed.body.id}`)).body).toEqual(unsealedView);
     // The lost one's id is given again: its receipt names a record the center no longer has.
     expect((await get(a, `/v1/registrations/${lost.body.id}`)).status).toBe(404);
