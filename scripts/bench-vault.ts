@@ -16,18 +16,18 @@
  * The file was just written, so it is in the page cache for every reader alike; `sync` runs
  * between phases so that no phase pays for the writeback of another.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createReadStream, createWriteStream, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { ApiClient } from '../src/cli/api-client.js';
+import { startBenchServer } from './bench-server.js';
 import { Store } from '../src/store/store.js';
 import { Vault } from '../src/vault/vault.js';
 
-const ROOT = join(import.meta.dirname, '..');
 
 export interface VaultBenchResult {
   bytes: number;
@@ -133,27 +133,14 @@ export async function benchVault(options: { bytes?: number; dir?: string; upload
 }
 
 /** Starts the built server (embedded defaults, no chain) for the upload figure. */
+/** Runs `run` against the built server (embedded defaults, no chain), for the upload figure. */
 async function withServer<T>(run: (server: { url: string; token: string }) => Promise<T>): Promise<T> {
   const dataDir = mkdtempSync(join(tmpdir(), 'archive-seal-bench-server-'));
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'archive-seal.js'), 'serve'], {
-    env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const exited = new Promise((r) => child.once('exit', r));
+  const server = await startBenchServer(dataDir, { ARCHIVE_SEAL_CHAINS: 'none' });
   try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = '';
-      child.stdout!.on('data', (d) => {
-        out += d;
-        const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(out);
-        if (m) resolve(m[1]!);
-      });
-      child.once('exit', (code) => reject(new Error(`server exited ${code}: ${out}`)));
-    });
-    return await run({ url, token: readFileSync(join(dataDir, 'admin-token.txt'), 'utf8').trim() });
+    return await run(server);
   } finally {
-    child.kill('SIGTERM');
-    await exited;
+    await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
