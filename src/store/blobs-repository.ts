@@ -51,9 +51,3 @@ export function listBlobsAfter(store: Store, afterRowid: number, limit: number):
   }[];
 }
 
-/** Every blob, a page at a time, by SHA-256. */
-export function listVaultBlobs(store: Store, options: { limit: number; after?: Buffer }): VaultBlobRow[] {
-  let q = store.db.selectFrom('vault_blob').selectAll().orderBy('sha256').limit(options.limit);
-  if (options.after) q = q.where('sha256', '>', options.after);
-  return store.all(q);
-}

@@ -64,11 +64,6 @@ export function clearAlarm(store: Store, kind: string, subject: string, at: stri
   );
 }
 
-/** Open alarms of `kind` (any subject). */
-export function listOpenAlarmsOfKind(store: Store, kind: string): AlarmRow[] {
-  return store.all(store.db.selectFrom('alarm').selectAll().where('kind', '=', kind).where('cleared_at', 'is', null));
-}
-
 /** Open alarms first, then the most recent cleared ones. */
 export function listAlarms(store: Store, options: { limit: number; includeCleared: boolean }): AlarmRow[] {
   let q = store.db.selectFrom('alarm').selectAll().orderBy('id', 'desc').limit(options.limit);

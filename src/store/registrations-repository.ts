@@ -39,11 +39,6 @@ export function findRegistration(store: Store, id: number): RegistrationRow | un
   return store.prepare('SELECT * FROM registration WHERE id = ?').get(id) as RegistrationRow | undefined;
 }
 
-export function findRegistrations(store: Store, ids: readonly number[]): RegistrationRow[] {
-  if (ids.length === 0) return [];
-  return store.all(store.db.selectFrom('registration').selectAll().where('id', 'in', ids as number[]));
-}
-
 /** Newest first; a registrant's own only when `registrantId` is given. */
 export function listRegistrations(
   store: Store,

@@ -20,12 +20,6 @@ export function ensureReplica(store: Store, replica: { kind: ReplicaKind; object
   );
 }
 
-export function findReplica(store: Store, kind: ReplicaKind, object: string, peer: string): ReplicaRow | undefined {
-  return store.first(
-    store.db.selectFrom('replica').selectAll().where('kind', '=', kind).where('object', '=', object).where('peer', '=', peer),
-  );
-}
-
 /** Replicas waiting to be sent whose next attempt is due, oldest first. */
 export function listDueReplicas(store: Store, peer: string, now: string, limit: number): ReplicaRow[] {
   return store.all(
@@ -139,15 +133,6 @@ export function countReplicas(store: Store): number {
 /** Drops the journal replicas of periods up to `periodId` at `peer` (its sealed bundle replaces them). */
 export function deleteJournalReplicas(store: Store, peer: string, periodId: number): void {
   store.prepare("DELETE FROM replica WHERE kind = 'journal' AND peer = ? AND CAST(substr(object, 1, instr(object, ':') - 1) AS INTEGER) <= ?").run(peer, periodId);
-}
-
-/** Verified period copies whose period gained timestamp or anchor rows since `confirmed_at` minus `slackMs`. */
-export function listPeriodReplicasWithNewerRows(store: Store): ReplicaRow[] {
-  return store.prepare(
-    `SELECT r.* FROM replica r WHERE r.kind = 'period' AND r.status = 'verified' AND (
-       EXISTS (SELECT 1 FROM anchor a WHERE a.period_id = CAST(r.object AS INTEGER) AND a.updated_at >= r.confirmed_at)
-       OR EXISTS (SELECT 1 FROM period_timestamp t WHERE t.period_id = CAST(r.object AS INTEGER) AND t.created_at >= r.confirmed_at))`,
-  ).all() as ReplicaRow[];
 }
 
 // Held copies: what this center keeps for its peers.

@@ -107,8 +107,7 @@ export class Store {
   /** Runs a kysely statement; returns the number of rows changed. */
   run(query: Compilable<any>): number {
     const { sql, parameters } = query.compile();
-    const stmt = this.prepare(sql);
-    return stmt.reader ? stmt.all(...(parameters as unknown[])).length : stmt.run(...(parameters as unknown[])).changes;
+    return this.prepare(sql).run(...(parameters as unknown[])).changes;
   }
 
   /** Runs `fn` in one IMMEDIATE transaction: all of it commits, or none of it. */
