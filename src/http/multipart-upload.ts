@@ -65,7 +65,7 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
       // rest of a multi-GiB body only to discard it would waste the center's time.
       filePart.catch((err) => {
         source.unpipe(parser);
-        source.destroy();
+        source.pause(); // not destroyed: the answer must still reach the client (then Connection: close)
         fail(err);
       });
     });

@@ -44,7 +44,10 @@ export async function readJsonBody(c: Context<AppEnv>, maxBytes: number): Promis
     body.on('data', (chunk: Buffer) => {
       length += chunk.length;
       if (length > maxBytes) {
-        body.destroy();
+        // Stop reading, but keep the connection: the 413 must reach the client, and the answer's
+        // `Connection: close` (app.ts) ends the rest of the upload.
+        body.removeAllListeners('data');
+        body.pause();
         reject(tooLarge(maxBytes));
       } else chunks.push(chunk);
     });

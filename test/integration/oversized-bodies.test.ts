@@ -1,0 +1,72 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+// Over a real socket, a body sent without a length (chunked) that turns out too large still gets
+// its 413 answer — the server stops reading instead of dropping the connection — and nothing of
+// it is kept.
+const dir = makeTempDir();
+let server: ServerProcess;
+beforeAll(async () => {
+  server = await startServerProcess(join(dir.path, 'data'), { ARCHIVE_SEAL_MAX_UPLOAD_BYTES: '100000' });
+});
+afterAll(async () => {
+  await server?.stop();
+  dir.remove();
+});
+
+/** POSTs `parts` chunk by chunk (Transfer-Encoding: chunked), stopping once the server has answered. */
+function postChunked(path: string, contentType: string, parts: Buffer[]): Promise<{ status: number; body: any }> {
+  return new Promise((resolve, reject) => {
+    let answered = false;
+    const req = request(`${server.url}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': contentType, 'transfer-encoding': 'chunked' },
+    });
+    req.on('response', (res) => {
+      answered = true;
+      let text = '';
+      res.on('data', (d) => (text += d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+    });
+    req.on('error', (err) => (answered ? undefined : reject(err)));
+    void (async () => {
+      for (const part of parts) {
+        if (answered) return;
+        if (!req.write(part)) await new Promise((r) => req.once('drain', r));
+        await new Promise((r) => setImmediate(r));
+      }
+      req.end();
+    })();
+  });
+}
+
+describe('oversized bodies over a real connection', () => {
+  it('answers 413 to a chunked upload over the limit and keeps none of it', async () => {
+    const boundary = 'xxBOUNDARYxx';
+    const head = Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="category"\r\n\r\nagency.digitized\r\n` +
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="big.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`,
+    );
+    const chunks = [head, ...Array.from({ length: 40 }, () => randomBytes(16_384)), Buffer.from(`\r\n--${boundary}--\r\n`)];
+    const res = await postChunked('/v1/registrations', `multipart/form-data; boundary=${boundary}`, chunks);
+    expect(res).toEqual({ status: 413, body: { error: { code: 'PAYLOAD_TOO_LARGE', message: expect.any(String) } } });
+    const tmp = join(dir.path, 'data', 'blobs', 'tmp');
+    expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+    expect((await api(server.url, server.adminToken, 'GET', '/v1/registrations')).body.registrations).toEqual([]);
+  });
+
+  it('answers 413 to a chunked JSON body over 1 MiB', async () => {
+    const json = Buffer.from(JSON.stringify({ sha256: 'ab'.repeat(32), category: 'agency.documents', title: 'x'.repeat(1_200_000) }));
+    const chunks = Array.from({ length: Math.ceil(json.length / 65_536) }, (_, i) => json.subarray(i * 65_536, (i + 1) * 65_536));
+    const res = await postChunked('/v1/registrations', 'application/json', chunks);
+    expect(res.status).toBe(413);
+    expect(res.body.error.code).toBe('PAYLOAD_TOO_LARGE');
+    // The server is still there for the next request.
+    expect((await api(server.url, undefined, 'GET', '/v1/categories')).status).toBe(200);
+  });
+});
