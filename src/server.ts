@@ -14,7 +14,6 @@ import { readPkiSetSource } from './pki/key-management.js';
 import { BuiltInTimestampAuthority, HttpTimestampAuthority, type TimestampAuthority } from './pki/timestamp-authority.js';
 import { PeriodTimestamper } from './registry/period-timestamper.js';
 import { CertificateIssuer } from './registry/certificate-issuer.js';
-import { ReceiptSigner } from './registry/receipt-signer.js';
 import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
 import { PeriodSealer } from './registry/period-sealer.js';
 import { RegistrationReader } from './registry/registration-reader.js';
@@ -86,8 +85,9 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
         synchronous: config.sqliteSynchronous,
         centerId: config.centerId,
         pseudonymKey: centerSecret(store, 'pseudonym-key'),
+        // The identity alone: the loaded certificates' X509Certificate objects stay here.
+        receiptSigner: { certificateDer: pki.center.certificateDer, privateKey: pki.center.privateKey, chainDer: pki.center.chainDer },
       },
-      receipts: new ReceiptSigner(config.centerId, pki.center),
     });
     const sealer = new PeriodSealer({
       store,

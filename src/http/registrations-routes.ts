@@ -42,9 +42,8 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       } else {
         request = { ...parseRegistrationInput(await readJsonBody(c, MAX_SINGLE_BODY)), hasFile: false };
       }
-      const { outcomes, receipt } = await registrations.register(principal, [request]);
-      const [outcome] = outcomes;
-      return c.json({ ...outcome!.registration, receipt }, outcome!.created ? 201 : 200);
+      const { created, json } = await registrations.registerAsJson(principal, request);
+      return c.body(json, created ? 201 : 200, { 'Content-Type': 'application/json' });
     })
     .post('/batch', async (c) => {
       const body = await readJsonBody(c, MAX_BATCH_BODY);

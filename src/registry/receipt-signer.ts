@@ -1,7 +1,6 @@
 import { canonicalBytes } from '../core/canonical-json.js';
 import { bytesToHex } from '../core/hex.js';
 import { buildLayers, proofFromLayers } from '../core/merkle.js';
-import { bytesToBase64 } from '../core/pem.js';
 import { RECEIPT_FORMAT, type Receipt, type ReceiptContent } from '../core/receipt.js';
 import { signDetached, type SigningIdentity } from '../pki/cms-signer.js';
 import { merkleRoot } from './tree-builder.js';
@@ -30,8 +29,8 @@ export class ReceiptSigner {
       root: bytesToHex(layers[layers.length - 1]![0]!),
     };
     const signed = canonicalBytes(content);
-    const signature = bytesToBase64(signDetached(signed, this.signer, { signingTime: new Date(receivedAt) }));
-    const signedContent = bytesToBase64(signed);
+    const signature = Buffer.from(signDetached(signed, this.signer, { signingTime: new Date(receivedAt) })).toString('base64');
+    const signedContent = Buffer.from(signed).toString('base64');
     return leaves.map((_, i) => ({ format: RECEIPT_FORMAT, content, signedContent, signature, proof: proofFromLayers(layers, i) }));
   }
 }

@@ -6,10 +6,9 @@ import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationReader } from './registration-reader.js';
 import type { RegistrationView } from './registration-view.js';
-import type { RegistrationRequest, WriterJob, WriterOutcome } from './registration-writer.js';
+import type { RegistrationRequest, WriterOutcome } from './registration-writer.js';
 import type { Receipt } from '../core/receipt.js';
-import type { ReceiptSigner } from './receipt-signer.js';
-import type { WriterThreadData, WriterThreadReply } from './registration-writer-worker.js';
+import type { ThreadJob, ThreadJobResult, WriterThreadData, WriterThreadReply } from './registration-threads.js';
 import { invariant, RegistryError } from './registry-error.js';
 
 export type { RegistrationRequest } from './registration-writer.js';
@@ -40,8 +39,8 @@ export interface BatchOutcome {
   leafHash: string;
 }
 
-interface Job extends WriterJob {
-  resolve: (result: { outcomes: WriterOutcome[]; receipt: Receipt }) => void;
+interface Job extends ThreadJob {
+  resolve: (result: ThreadJobResult) => void;
   reject: (err: unknown) => void;
 }
 
@@ -50,10 +49,8 @@ export interface RegistrationServiceOptions {
   store: Store;
   /** Shows an earlier registration (with its proof) when the same content comes again. */
   reader: RegistrationReader;
-  /** What the writer thread needs to open its own connection and build records. */
+  /** What the writer thread needs: the database, how to build records, the receipt signer. */
   writer: Omit<WriterThreadData, 'pseudonymKey'> & { pseudonymKey: Buffer };
-  /** Signs each committed group's receipt. */
-  receipts: ReceiptSigner;
 }
 
 /**
@@ -61,12 +58,12 @@ export interface RegistrationServiceOptions {
  * writer at a time, and every request that arrives meanwhile joins the next group. Each caller
  * is answered only after its rows are committed. One transaction per group keeps SQLite at tens
  * of thousands of rows per second where a transaction per row manages a few thousand, and the
- * thread keeps that work off the event loop that parses and answers requests.
+ * thread keeps that work, the group's receipt signature and the answers' serialization off
+ * the event loop that parses requests and sends answers.
  */
 export class RegistrationService {
   private readonly store: Store;
   private readonly reader: RegistrationReader;
-  private readonly receipts: ReceiptSigner;
   private readonly worker: Worker;
   private readonly ready: Promise<void>;
   private queue: Job[] = [];
@@ -78,7 +75,6 @@ export class RegistrationService {
   private constructor(options: RegistrationServiceOptions) {
     this.store = options.store;
     this.reader = options.reader;
-    this.receipts = options.receipts;
     this.worker = startWriterThread(options.writer);
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', () => resolve());
@@ -98,7 +94,7 @@ export class RegistrationService {
 
   /** Registers `requests` for `principal`; answers with each registration once committed. */
   async register(principal: Principal, requests: RegistrationRequest[]): Promise<Registered<RegistrationOutcome>> {
-    const { outcomes, receipt } = await this.submit({ principal, requests, detail: 'full' });
+    const { outcomes, receipt } = await this.submitForObjects({ principal, requests, detail: 'full', asJson: false });
     return {
       receipt,
       outcomes: outcomes.map((o) => {
@@ -111,7 +107,7 @@ export class RegistrationService {
 
   /** Registers up to 10,000 entries for `principal`; answers with a summary of each. */
   async registerBatch(principal: Principal, requests: RegistrationRequest[]): Promise<Registered<BatchOutcome>> {
-    const { outcomes, receipt } = await this.submit({ principal, requests, detail: 'summary' });
+    const { outcomes, receipt } = await this.submitForObjects({ principal, requests, detail: 'summary', asJson: false });
     return {
       receipt,
       outcomes: outcomes.map((o, i) => {
@@ -126,7 +122,24 @@ export class RegistrationService {
     };
   }
 
-  private submit(job: WriterJob): Promise<{ outcomes: WriterOutcome[]; receipt: Receipt }> {
+  /**
+   * Registers one request and gives the HTTP answer's JSON: the registration's view (the
+   * earlier one for a repeat) with its receipt, as `register` would, built on the writer thread
+   * so that this thread only sends it.
+   */
+  async registerAsJson(principal: Principal, request: RegistrationRequest): Promise<{ created: boolean; json: string }> {
+    const result = await this.submit({ principal, requests: [request], detail: 'full', asJson: true });
+    invariant('json' in result, 'a JSON job answered with objects');
+    return result;
+  }
+
+  private async submitForObjects(job: ThreadJob): Promise<{ outcomes: WriterOutcome[]; receipt: Receipt }> {
+    const result = await this.submit(job);
+    invariant('outcomes' in result, 'an object job answered with JSON');
+    return result;
+  }
+
+  private submit(job: ThreadJob): Promise<ThreadJobResult> {
     const { requests } = job;
     if (requests.length === 0) return Promise.reject(new RegistryError('EMPTY_BATCH', 'nothing to register'));
     if (requests.length > MAX_BATCH) {
@@ -161,29 +174,20 @@ export class RegistrationService {
       rows += job.requests.length;
     }
     this.inFlight = { seq: ++this.seq, jobs };
-    this.worker.postMessage({ seq: this.seq, jobs: jobs.map(({ principal, requests, detail }) => ({ principal, requests, detail })) });
+    this.worker.postMessage({ seq: this.seq, jobs: jobs.map(({ principal, requests, detail, asJson }) => ({ principal, requests, detail, asJson })) });
   }
 
   private onReply(reply: WriterThreadReply): void {
     const group = this.inFlight;
     if (!group || reply.seq !== group.seq) return; // the ready message, or a reply to nothing
     this.inFlight = undefined;
-    // The next group goes to the writer first: it commits while this thread signs this one's receipt.
     this.pump();
     if ('error' in reply) {
-      const err = Object.assign(new Error(`registration not committed: ${reply.error.message}`), reply.error);
+      const err = Object.assign(new Error(reply.error.message), reply.error);
       for (const job of group.jobs) job.reject(err);
       return;
     }
-    let receipts: Receipt[];
-    try {
-      // Signed only now, after the commit: a receipt never speaks for registrations not yet durable.
-      receipts = this.receipts.sign(reply.receivedAt, reply.leaves);
-    } catch (err) {
-      for (const job of group.jobs) job.reject(err);
-      return;
-    }
-    group.jobs.forEach((job, i) => job.resolve({ outcomes: reply.outcomes[i]!, receipt: receipts[i]! }));
+    group.jobs.forEach((job, i) => job.resolve(reply.results[i]!));
   }
 
   private onWorkerGone(err: Error): void {

@@ -1,42 +1,60 @@
 // The writer thread's entry: one SQLite connection that only writes registrations, so the
-// transaction work of each group (records, hashes, index inserts, the WAL sync) runs beside the
-// HTTP thread instead of in its way. See RegistrationService.
+// transaction work of each group (records, hashes, index inserts, the WAL sync), the group's
+// signed receipt and the answers run beside the HTTP thread instead of in its way. For a single
+// registration the answer is the HTTP body itself, so the HTTP thread only sends it.
+// See RegistrationService.
 import { parentPort, workerData } from 'node:worker_threads';
 import { findRegistration } from '../store/registrations-repository.js';
 import { Store } from '../store/store.js';
-import { RegistrationWriter, type WriterJob, type WriterOutcome } from './registration-writer.js';
-
-export interface WriterThreadData {
-  file: string;
-  synchronous: 'FULL' | 'NORMAL';
-  centerId: string;
-  pseudonymKey: Uint8Array;
-}
-
-export type WriterThreadRequest = { seq: number; jobs: WriterJob[] };
-export type WriterThreadReply =
-  /** `leaves[i]`: the leaf (hex) of each of job i's registrations, for its receipt. */
-  | { seq: number; receivedAt: string; outcomes: WriterOutcome[][]; leaves: string[][] }
-  | { seq: number; error: { name: string; message: string; code?: string } };
+import { ReceiptSigner } from './receipt-signer.js';
+import { RegistrationReader } from './registration-reader.js';
+import { toThreadError, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply, type WriterThreadRequest } from './registration-threads.js';
+import { RegistrationWriter, type WriterOutcome } from './registration-writer.js';
 
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WriterThreadData;
   const store = Store.openConnection({ file: data.file, synchronous: data.synchronous });
   const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
+  const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
+  const reader = new RegistrationReader(store);
   // The leaf of each outcome: new ones carry it, repeats are read back.
   const leafOf = (o: WriterOutcome): string => {
     if (!o.created) return findRegistration(store, o.id)!.leaf_hash.toString('hex');
     return 'registration' in o ? o.registration.leafHash : o.summary.leafHash;
   };
+  const viewOf = (o: WriterOutcome) => {
+    if (o.created && 'registration' in o) return o.registration;
+    return reader.viewOf(findRegistration(store, 'id' in o ? o.id : o.summary.id)!);
+  };
+
+  const answer = (jobs: ThreadJob[], receivedAt: string, outcomes: WriterOutcome[][]): ThreadJobResult[] => {
+    // Signed only after the commit: a receipt never speaks for registrations not yet durable.
+    const signed = receipts.sign(receivedAt, outcomes.map((job) => job.map(leafOf)));
+    // The receipt's shared part (its signature alone is ~2.7 KB) is serialized once per group.
+    let sharedReceiptJson: string | undefined;
+    return outcomes.map((jobOutcomes, i): ThreadJobResult => {
+      const receipt = signed[i]!;
+      if (!jobs[i]!.asJson || jobOutcomes.length !== 1) return { outcomes: jobOutcomes, receipt };
+      const { proof, ...shared } = receipt;
+      sharedReceiptJson ??= JSON.stringify(shared).slice(0, -1);
+      const view = JSON.stringify(viewOf(jobOutcomes[0]!)).slice(0, -1);
+      // Byte for byte what JSON.stringify({ ...view, receipt }) gives.
+      return { created: jobOutcomes[0]!.created, json: `${view},"receipt":${sharedReceiptJson},"proof":${JSON.stringify(proof)}}}` };
+    });
+  };
+
   port.on('message', (request: WriterThreadRequest) => {
     let reply: WriterThreadReply;
     try {
       const { receivedAt, outcomes } = writer.commit(request.jobs);
-      reply = { seq: request.seq, receivedAt, outcomes, leaves: outcomes.map((job) => job.map(leafOf)) };
+      try {
+        reply = { seq: request.seq, results: answer(request.jobs, receivedAt, outcomes) };
+      } catch (err) {
+        reply = { seq: request.seq, error: { ...toThreadError(err), message: `registration committed, but not answered: ${(err as Error).message}` } };
+      }
     } catch (err) {
-      const e = err as Error & { code?: string };
-      reply = { seq: request.seq, error: { name: e.name, message: e.message, ...(e.code !== undefined && { code: e.code }) } };
+      reply = { seq: request.seq, error: { ...toThreadError(err), message: `registration not committed: ${(err as Error).message}` } };
     }
     port.postMessage(reply);
   });
