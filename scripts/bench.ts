@@ -217,7 +217,7 @@ async function benchCertificates(server: Server): Promise<void> {
 /** Vault write and read of a 1 GiB file against cp on the same disk, and the upload over HTTP (scripts/bench-vault.ts). */
 async function benchUploadAndVault(server: Server, dir: string): Promise<void> {
   const result = await benchVault({ bytes: UPLOAD_BYTES, dir, uploadTo: { url: server.url, token: server.token } });
-  report('upload (SHA-256 + SM3)', { bytes: result.bytes, MBps: result.uploadMBps, sm3OneCoreMBps: result.sm3OneCoreMBps });
+  report('upload (SHA-256 + SM3)', { bytes: result.bytes, MBps: result.uploadMBps, client: result.uploadClient, sm3OneCoreMBps: result.sm3OneCoreMBps });
   report('vault vs cp', {
     vaultWriteMBps: result.vaultWriteMBps,
     vaultReadMBps: result.vaultReadMBps,

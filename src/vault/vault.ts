@@ -26,13 +26,11 @@ import {
 } from './blob-cipher.js';
 import { BlobTooLargeError, type BlobReader, type BlobStore, type ExpectedDigests, type IngestedBlob } from './blob-store.js';
 import { DigestThread, type DigestJob } from './digest-thread.js';
+import { SequentialFile } from './sequential-file.js';
 import { generateMasterKey, readMasterKeyFile, writeMasterKeyFile, type MasterKey } from './master-key.js';
 import { VaultError } from './vault-error.js';
 
 const MASTER_KEY_META = 'vault-master-key-id';
-const MAX_PENDING_WRITES = 4;
-// Flushing as we go spreads the disk's work over the upload instead of one long fsync at its end.
-const FLUSH_EVERY_BYTES = 64 * 1024 * 1024;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 export interface VaultOptions {
@@ -123,15 +121,11 @@ export class Vault implements BlobStore {
 
   async ingest(source: Readable, options: { maxBytes: number }): Promise<IngestedBlob> {
     const tmp = await this.tempFile();
-    const handle = await open(tmp, 'w', 0o600);
+    const file = await SequentialFile.create(tmp, { reserve: HEADER_BYTES, mode: 0o600 });
     const sealer = new BlobSealer(this.segmentBytes);
     const sha256 = createHash('sha256');
     let sm3Job: DigestJob | undefined;
     let sm3Inline: Hash | undefined;
-    const pending: Promise<unknown>[] = [];
-    let flushing: Promise<void> | undefined;
-    let flushedAt = 0;
-    let position = HEADER_BYTES;
     let size = 0;
     let segment = this.digests.takeBuffer(this.segmentBytes);
     let fill = 0;
@@ -140,13 +134,7 @@ export class Vault implements BlobStore {
     const seal = async (plain: Buffer, final: boolean) => {
       sha256.update(plain);
       const [cipherText, tag] = sealer.seal(plain, final);
-      pending.push(handle.writev([cipherText, tag], position));
-      position += cipherText.length + TAG_BYTES;
-      if (pending.length >= MAX_PENDING_WRITES) await pending.shift();
-      if (!flushing && position - flushedAt >= FLUSH_EVERY_BYTES) {
-        flushedAt = position;
-        flushing = handle.datasync().finally(() => (flushing = undefined));
-      }
+      await file.append(cipherText, tag);
       if (final && !sm3Job) {
         sm3Inline = createHash('sm3').update(plain);
       } else {
@@ -177,13 +165,9 @@ export class Vault implements BlobStore {
         }
       }
       await seal(held ?? segment.subarray(0, fill), true);
-      await Promise.all(pending.splice(0));
-      await flushing;
       const sha256Bytes = sha256.digest();
       const header = sealer.header(this.masterKey, sha256Bytes);
-      await handle.write(header, 0, HEADER_BYTES, 0);
-      await handle.sync();
-      await handle.close();
+      const position = await file.finish(header);
       const sm3 = sm3Job ? await sm3Job.digest() : sm3Inline!.digest('hex');
       const blob = { sha256: sha256Bytes.toString('hex'), sm3, size };
       await this.exclusive(blob.sha256, async () => {
@@ -212,8 +196,7 @@ export class Vault implements BlobStore {
       return blob;
     } catch (err) {
       sm3Job?.abort();
-      await Promise.allSettled([...pending, flushing]);
-      await handle.close().catch(() => {});
+      await file.abort();
       await rm(tmp, { force: true });
       throw err;
     }
@@ -319,17 +302,16 @@ export class Vault implements BlobStore {
     const tmp = await this.tempFile();
     const cipherHash = createHash('sha256');
     try {
-      const out = await open(tmp, 'w', 0o600);
+      const out = await SequentialFile.create(tmp, { mode: 0o600 });
       try {
-        let position = 0;
         for await (const chunk of source as AsyncIterable<Buffer>) {
           cipherHash.update(chunk);
-          await out.write(chunk, 0, chunk.length, position);
-          position += chunk.length;
+          await out.append(chunk);
         }
-        await out.sync();
-      } finally {
-        await out.close();
+        await out.finish();
+      } catch (err) {
+        await out.abort();
+        throw err;
       }
       const cipherSha256 = cipherHash.digest('hex');
       if (expected.cipherSha256 !== undefined && expected.cipherSha256 !== cipherSha256) {
