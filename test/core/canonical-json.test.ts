@@ -1,3 +1,4 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes, canonicalize, CanonicalJsonError } from '../../src/core/canonical-json.js';
 
@@ -83,5 +84,35 @@ describe('RFC 8785 canonical JSON', () => {
     expect(() => canonicalize(new Date(0))).toThrow(CanonicalJsonError);
     expect(() => canonicalize(() => 1)).toThrow(CanonicalJsonError);
     expect(() => canonicalize(10n)).toThrow(CanonicalJsonError);
+  });
+
+  // Values whose members are already in order are written by JSON.stringify (the fast path);
+  // the same values with members in another order go through the general serializer.
+  it('gives the same bytes whatever the member order (fast path and general path agree)', () => {
+    const reorder = (v: unknown, order: (keys: string[]) => string[]): unknown => {
+      if (Array.isArray(v)) return v.map((x) => reorder(x, order));
+      if (v === null || typeof v !== 'object') return v;
+      const out: Record<string, unknown> = {};
+      for (const k of order(Object.keys(v))) out[k] = reorder((v as Record<string, unknown>)[k], order);
+      return out;
+    };
+    fc.assert(
+      fc.property(fc.jsonValue(), (value) => {
+        const sorted = canonicalize(reorder(value, (keys) => [...keys].sort()));
+        expect(canonicalize(reorder(value, (keys) => [...keys].sort().reverse()))).toBe(sorted);
+        expect(JSON.parse(sorted)).toEqual(JSON.parse(JSON.stringify(value)));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('refuses lone surrogates and non-JSON values on the fast path too', () => {
+    expect(() => canonicalize({ a: '\ud800' })).toThrow(CanonicalJsonError);
+    expect(() => canonicalize({ ['\udc00']: 1 })).toThrow(CanonicalJsonError);
+    expect(() => canonicalize({ a: Number.NaN })).toThrow(CanonicalJsonError);
+    expect(() => canonicalize([1, () => 2])).toThrow(CanonicalJsonError);
+    expect(canonicalize({ b: 1, a: undefined })).toBe('{"b":1}');
+    // A toJSON member is not JSON data: the general path refuses the function.
+    expect(() => canonicalize({ a: { toJSON: () => 'x' } })).toThrow(CanonicalJsonError);
   });
 });
