@@ -5,6 +5,7 @@
  *
  *   npm run bench                 # everything (~3 minutes on 2 cores)
  *   BENCH_ROWS=200000 npm run bench   # a smaller batch/seal run
+ *   BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # profiles of the server's threads
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawnSync } from 'node:child_process';
