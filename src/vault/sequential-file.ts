@@ -8,6 +8,14 @@ const ALIGN = 4096;
 /** With buffered writes (no O_DIRECT), sync this often so the final sync has little left to do. */
 const BUFFERED_SYNC_EVERY = 64 * 1024 * 1024;
 const WASM_PAGE = 65536;
+const MEMORY_PAGES = Math.ceil((2 * STAGE_BYTES + ALIGN) / WASM_PAGE);
+/**
+ * Staging memories of finished files, for the next ones: V8 reserves a large address range for
+ * every WebAssembly memory and frees it only when collected, so a busy center reuses a few
+ * instead of making one per upload.
+ */
+const freeMemories: WebAssembly.Memory[] = [];
+const MAX_FREE_MEMORIES = 4;
 
 /**
  * A new file written front to back and made durable once, for the vault's originals (GiB-sized).
@@ -27,6 +35,8 @@ const WASM_PAGE = 65536;
  * carries the content's SHA-256): `finish(head)` writes it.
  */
 export class SequentialFile {
+  private readonly memory: WebAssembly.Memory;
+  private released = false;
   private readonly stages: Buffer[];
   /** A copy of the file's first aligned page, so `finish` can put the header into it. */
   private readonly firstPage: Buffer;
@@ -45,10 +55,11 @@ export class SequentialFile {
     private readonly reserve: number,
   ) {
     if (reserve > ALIGN) throw new RangeError(`a reserved head of ${reserve} bytes is more than one ${ALIGN}-byte page`);
-    const memory = new WebAssembly.Memory({ initial: Math.ceil((2 * STAGE_BYTES + ALIGN) / WASM_PAGE) });
+    const memory = (this.memory = freeMemories.pop() ?? new WebAssembly.Memory({ initial: MEMORY_PAGES }));
     this.stages = [Buffer.from(memory.buffer, 0, STAGE_BYTES), Buffer.from(memory.buffer, STAGE_BYTES, STAGE_BYTES)];
     this.firstPage = Buffer.from(memory.buffer, 2 * STAGE_BYTES, ALIGN);
     this.fill = reserve;
+    this.stages[0]!.fill(0, 0, reserve); // a reused memory holds an earlier file's bytes
   }
 
   /** Creates `path` (it must not exist) with `mode`; `directIo: false` goes through the page cache. */
@@ -114,6 +125,7 @@ export class SequentialFile {
     await this.handle.truncate(size);
     await this.handle.datasync();
     await this.handle.close();
+    this.release();
     return size;
   }
 
@@ -121,6 +133,14 @@ export class SequentialFile {
   async abort(): Promise<void> {
     await this.inFlight?.catch(() => {});
     await this.handle.close().catch(() => {});
+    this.release();
+  }
+
+  /** Gives the staging memory back once no write can still be reading it. */
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (freeMemories.length < MAX_FREE_MEMORIES) freeMemories.push(this.memory);
   }
 
   /** Writes the current stage's first `length` bytes (whole pages) and moves to the other stage. */
