@@ -1,5 +1,6 @@
+import type { Updateable } from 'kysely';
 import type { Store } from './store.js';
-import type { AnchorRow, AnchorStatus, PeriodRow, PeriodTimestampRow } from './database.js';
+import type { AnchorRow, AnchorTable, PeriodRow, PeriodTimestampRow } from './database.js';
 
 /** Every anchor row of a period (all chains, all attempts), oldest first. */
 export function listAnchors(store: Store, periodId: number): AnchorRow[] {
@@ -87,17 +88,8 @@ export function insertAnchor(
 export function updateAnchor(
   store: Store,
   id: number,
-  fields: Partial<{
-    status: AnchorStatus;
-    tx_hash: string | null;
-    nonce: number | null;
-    block_number: number | null;
-    block_hash: string | null;
-    block_time: string | null;
-    confirmations: number;
-    attempts: number;
-    last_error: string | null;
-  }>,
+  // What an attempt learns as it goes; which period, chain and contract it is for never changes.
+  fields: Omit<Updateable<AnchorTable>, 'id' | 'period_id' | 'chain' | 'chain_id' | 'contract' | 'created_at' | 'updated_at'>,
   now: string,
 ): void {
   store.run(store.db.updateTable('anchor').set({ ...fields, updated_at: now }).where('id', '=', id));

@@ -18,6 +18,7 @@ import {
   ROOT_OF_SELECTOR,
   encodeRootOfCall,
 } from '../../src/core/anchor-abi.js';
+import { jsonRpcOverHttp } from '../../src/core/json-rpc.js';
 import { checkAnchor, type AnchorToCheck, type JsonRpcRequest } from '../../src/core/anchor-check.js';
 import { randomRoot, startRegistryFixture, type RegistryFixture } from './registry-fixture.js';
 
@@ -26,18 +27,8 @@ let request: JsonRpcRequest;
 /** Anchors as a certificate would record them, by period. */
 const anchors: Record<number, AnchorToCheck> = {};
 
-function fetchRequest(rpcUrl: string): JsonRpcRequest {
-  return async (method, params) => {
-    const response = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    });
-    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error !== undefined) throw new Error(body.error.message);
-    return body.result;
-  };
-}
+/** JSON-RPC over fetch, with the requester the browser verifier uses. */
+const fetchRequest = (rpcUrl: string): JsonRpcRequest => jsonRpcOverHttp(rpcUrl, fetch);
 
 async function anchorPeriod(client: AnchorRegistryClient, periodId: number, previousRoot: string): Promise<AnchorToCheck> {
   const root = randomRoot();

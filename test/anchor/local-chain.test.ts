@@ -11,7 +11,6 @@ import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileAnchorRegistry, REPOSITORY_ROOT } from '../../scripts/compile-anchor-registry.js';
-import { AnchorError } from '../../src/anchor/anchor-error.js';
 import {
   AnchorRegistryClient,
   ZERO_ROOT,
@@ -26,8 +25,9 @@ import {
   type LocalChain,
   type LocalChainOptions,
 } from '../../src/anchor/local-chain.js';
-import { checkAnchor } from '../../src/core/anchor-check.js';
-import { randomRoot } from './registry-fixture.js';
+import { jsonRpcOverHttp } from '../../src/core/json-rpc.js';
+import { checkAnchor, type JsonRpcRequest } from '../../src/core/anchor-check.js';
+import { randomRoot, rejection } from './registry-fixture.js';
 
 let dir: string;
 /** Every chain a test starts, so afterAll stops the ones a failing test left behind. */
@@ -63,29 +63,8 @@ async function waitUntil(condition: () => boolean | Promise<boolean>, timeoutMs:
   return condition();
 }
 
-async function rejection(promise: Promise<unknown>): Promise<AnchorError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AnchorError);
-    return error as AnchorError;
-  }
-  throw new Error('expected a rejection');
-}
-
-/** JSON-RPC over fetch, as the browser verifier does it. */
-function fetchRequest(rpcUrl: string) {
-  return async (method: string, params: unknown[]): Promise<unknown> => {
-    const response = await fetch(rpcUrl, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }),
-    });
-    const body = (await response.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error !== undefined) throw new Error(body.error.message);
-    return body.result;
-  };
-}
+/** JSON-RPC over fetch, with the requester the browser verifier uses. */
+const fetchRequest = (rpcUrl: string): JsonRpcRequest => jsonRpcOverHttp(rpcUrl, fetch);
 
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), 'archive-seal-chain-'));

@@ -3,6 +3,8 @@
  * Not a test file itself: each test file starts and stops its own.
  */
 import { Wallet, type HDNodeWallet, type JsonRpcProvider } from 'ethers';
+import { expect } from 'vitest';
+import { AnchorError } from '../../src/anchor/anchor-error.js';
 import {
   AnchorRegistryClient,
   createAnchorProvider,
@@ -70,4 +72,15 @@ export async function startRegistryFixture(chainOptions: { chainId?: number } = 
     await chain.stop();
     throw error;
   }
+}
+
+/** The AnchorError `promise` rejects with; fails the test when it fulfils or rejects otherwise. */
+export async function rejection(promise: Promise<unknown>): Promise<AnchorError> {
+  try {
+    await promise;
+  } catch (error) {
+    expect(error).toBeInstanceOf(AnchorError);
+    return error as AnchorError;
+  }
+  throw new Error('expected a rejection');
 }

@@ -12,7 +12,7 @@ import {
   createAnchorProvider,
   deployAnchorRegistry,
 } from '../../src/anchor/anchor-registry.js';
-import { randomRoot, startRegistryFixture, type RegistryFixture } from '../anchor/registry-fixture.js';
+import { randomRoot, rejection, startRegistryFixture, type RegistryFixture } from '../anchor/registry-fixture.js';
 
 let fx: RegistryFixture;
 
@@ -23,16 +23,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await fx?.close();
 });
-
-async function rejection(promise: Promise<unknown>): Promise<AnchorError> {
-  try {
-    await promise;
-  } catch (error) {
-    expect(error).toBeInstanceOf(AnchorError);
-    return error as AnchorError;
-  }
-  throw new Error('expected a rejection');
-}
 
 async function expectCode(promise: Promise<unknown>, code: AnchorErrorCode): Promise<AnchorError> {
   const error = await rejection(promise);
