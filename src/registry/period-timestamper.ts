@@ -1,5 +1,6 @@
 import type { TimestampAuthority } from '../pki/timestamp-authority.js';
 import { findPeriodsWithoutTimestamp, insertPeriodTimestamp } from '../store/anchors-repository.js';
+import type { PeriodRow } from '../store/database.js';
 import type { Store } from '../store/store.js';
 
 const MAX_BACKOFF_MS = 60_000;
@@ -59,10 +60,21 @@ export class PeriodTimestamper {
     await this.running;
   }
 
-  /** Timestamps every period that lacks a token, oldest first. */
+  /**
+   * Timestamps every period that lacks a token, oldest first, including periods sealed while it
+   * runs (a nudge during a run finds it busy and relies on this).
+   */
   async timestampPending(): Promise<number> {
     let done = 0;
-    for (const period of findPeriodsWithoutTimestamp(this.store)) {
+    for (let pending = findPeriodsWithoutTimestamp(this.store); pending.length > 0; pending = findPeriodsWithoutTimestamp(this.store)) {
+      done += await this.timestampEach(pending);
+    }
+    return done;
+  }
+
+  private async timestampEach(periods: readonly PeriodRow[]): Promise<number> {
+    let done = 0;
+    for (const period of periods) {
       const result = await this.tsa.timestamp(period.root!);
       insertPeriodTimestamp(this.store, {
         period_id: period.id,

@@ -1,5 +1,6 @@
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import { canonicalize } from '../core/canonical-json.js';
+import { HASH_BYTES, LEAF_PREFIX, SALT_BYTES } from '../core/merkle.js';
 import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
@@ -9,8 +10,6 @@ import type { Principal } from './principal.js';
 import type { RegistrationInput } from './registration-input.js';
 import { toRegistrationView, type RegistrationView } from './registration-view.js';
 
-const SALT_BYTES = 32;
-const LEAF_PREFIX = 0x00; // RFC 6962 §2.1 leaf domain separation
 
 export interface RegistrationRequest extends RegistrationInput {
   /** True when the center holds the original (uploaded), false for hash-only. */
@@ -85,7 +84,7 @@ export class RegistrationWriter {
     const salts = randomBytes(SALT_BYTES * rowCount);
     let saltOffset = 0;
     // RFC 6962 §2.1 leaf input: 0x00, then the salt and the record digest (filled per row).
-    const leafInput = Buffer.alloc(1 + SALT_BYTES + 32);
+    const leafInput = Buffer.alloc(1 + SALT_BYTES + HASH_BYTES);
     leafInput[0] = LEAF_PREFIX;
     // Within one group the same content by the same registrant must resolve to one row too.
     const createdInGroup = new Map<string, number>();
