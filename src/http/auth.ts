@@ -31,6 +31,13 @@ export function requireRole(tokens: TokenAuthenticator, ...roles: Role[]) {
 }
 
 /** Parses a positive integer path parameter, or answers 400 INVALID_ID. */
+/** A list's `limit` query parameter: `fallback` when absent, at most 1,000, else INVALID_INPUT. */
+export function parseLimit(value: string | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d{1,9}$/.test(value)) throw new ApiError(400, 'INVALID_INPUT', 'limit must be a whole number from 0 to 1000');
+  return Math.min(Number(value), 1000);
+}
+
 export function parseId(value: string | undefined, what: string): number {
   const id = Number(value);
   if (!value || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(id)) {

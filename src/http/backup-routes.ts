@@ -8,7 +8,7 @@ import type { Store } from '../store/store.js';
 import type { BackupService } from '../vault/backup-service.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
-import { parseId, requireRole } from './auth.js';
+import { parseId, parseLimit, requireRole } from './auth.js';
 
 export interface BackupRoutesDeps {
   store: Store;
@@ -30,7 +30,7 @@ export function backupRoutes(deps: BackupRoutesDeps) {
       if (kind !== undefined && kind !== 'blob' && kind !== 'period') throw new ApiError(400, 'INVALID_INPUT', 'kind must be blob or period');
       return c.json(
         backup.status({
-          limit: limitOf(c.req.query('limit'), 100),
+          limit: parseLimit(c.req.query('limit'), 100),
           ...(kind !== undefined && { kind }),
           belowMinimumOnly: c.req.query('belowMinimum') === 'true' || c.req.query('belowMinimum') === '1',
         }),
@@ -42,7 +42,7 @@ export function backupRoutes(deps: BackupRoutesDeps) {
       const object = c.req.query('object');
       const outcome = c.req.query('outcome');
       const rows = listPreservationEvents(store, {
-        limit: limitOf(c.req.query('limit'), 100),
+        limit: parseLimit(c.req.query('limit'), 100),
         ...(before !== undefined && { before: parseId(before, 'before') }),
         ...(type !== undefined && { eventType: type }),
         ...(object !== undefined && { objectId: object }),
@@ -80,7 +80,7 @@ export function backupRoutes(deps: BackupRoutesDeps) {
 export function alarmRoutes(deps: { tokens: TokenAuthenticator; store: Store }) {
   return new Hono<AppEnv>().use('*', requireRole(deps.tokens, 'admin', 'registrar')).get('/', (c) => {
     const includeCleared = c.req.query('all') === 'true' || c.req.query('all') === '1';
-    return c.json({ alarms: listAlarms(deps.store, { limit: limitOf(c.req.query('limit'), 100), includeCleared }).map(toAlarmView) });
+    return c.json({ alarms: listAlarms(deps.store, { limit: parseLimit(c.req.query('limit'), 100), includeCleared }).map(toAlarmView) });
   });
 }
 
@@ -99,11 +99,6 @@ export function registrationFileRoutes(deps: BackupRoutesDeps) {
       }
       return deps.backup.download(principal, view);
     });
-}
-
-function limitOf(value: string | undefined, fallback: number): number {
-  const n = Number(value ?? fallback);
-  return Number.isSafeInteger(n) && n >= 0 ? Math.min(n, 1000) : fallback;
 }
 
 function toEventView(e: PreservationEventRow) {

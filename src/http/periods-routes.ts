@@ -8,7 +8,7 @@ import { findPeriod, listPeriods } from '../store/periods-repository.js';
 import type { Store } from '../store/store.js';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { AppEnv } from './app-env.js';
-import { parseId, requireRole } from './auth.js';
+import { parseId, parseLimit, requireRole } from './auth.js';
 
 /** One anchoring of a period on a chain, as the API shows it. */
 export interface AnchorView {
@@ -86,7 +86,7 @@ export function periodRoutes(deps: { store: Store; tokens: TokenAuthenticator; s
   const view = (row: PeriodRow) => toPeriodView(store, row, chainNames);
   return new Hono<AppEnv>()
     .get('/', (c) => {
-      const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);
+      const limit = parseLimit(c.req.query('limit'), 100);
       const before = c.req.query('before');
       const rows = listPeriods(store, { limit, ...(before !== undefined && { before: parseId(before, 'before') }) });
       return c.json({ periods: rows.map(view) });

@@ -10,7 +10,7 @@ import type { BlobStore } from '../vault/blob-store.js';
 import { ApiError } from './api-error.js';
 import { certificatePdfResponse, type CertificatePdfDeps } from './certificates-routes.js';
 import type { AppEnv } from './app-env.js';
-import { parseId, requireRole } from './auth.js';
+import { parseId, parseLimit, requireRole } from './auth.js';
 import { receiveUpload } from './multipart-upload.js';
 import { readJsonBody, requestHeader } from './request-body.js';
 
@@ -59,7 +59,7 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       return c.json({ count: outcomes.length, created: outcomes.filter((o) => o.created).length, registrations: outcomes, receipt }, 201);
     })
     .get('/', (c) => {
-      const limit = Math.min(Number(c.req.query('limit') ?? 100) || 100, 1000);
+      const limit = parseLimit(c.req.query('limit'), 100);
       const before = c.req.query('before');
       const periodId = c.req.query('period');
       return c.json({

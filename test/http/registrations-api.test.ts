@@ -148,6 +148,17 @@ describe('access', () => {
     expect((await center.request('GET', '/v1/periods/4242')).status).toBe(404);
     expect((await center.request('GET', '/v1/nothing')).body.error.code).toBe('ROUTE_NOT_FOUND');
   });
+
+  it('takes a list limit of 0 to 1000 and refuses anything else with 400 (not "no limit", not 500)', async () => {
+    await center.request('POST', '/v1/registrations/batch', { token: center.adminToken, json: { entries: [1, 2, 3].map((i) => ({ sha256: sha(`limit-${i}`), category: 'agency.documents' })) } });
+    expect((await center.request('GET', '/v1/registrations?limit=2', { token: center.adminToken })).body.registrations).toHaveLength(2);
+    for (const bad of ['-1', '0.5', 'abc', '']) {
+      const res = await center.request('GET', `/v1/registrations?limit=${bad}`, { token: center.adminToken });
+      expect([res.status, res.body.error?.code]).toEqual([400, 'INVALID_INPUT']);
+      const periods = await center.request('GET', `/v1/periods?limit=${bad}`);
+      expect([periods.status, periods.body.error?.code]).toEqual([400, 'INVALID_INPUT']);
+    }
+  });
 });
 
 describe('POST /v1/registrations/batch', () => {
