@@ -73,6 +73,8 @@ export class SequentialFile {
         handle = await open(path, flags | constants.O_DIRECT, mode);
       } catch (err) {
         if ((err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
+        // Linux creates the file before it refuses O_DIRECT: open that one, without.
+        handle = await open(path, constants.O_WRONLY | constants.O_TRUNC);
         direct = false;
       }
     }
@@ -153,14 +155,14 @@ export class SequentialFile {
     // One write in flight while the other stage fills.
     await this.inFlight;
     const at = this.stageAt;
-    this.inFlight = this.write(buffer, length, at);
+    this.inFlight = settledLater(this.write(buffer, length, at));
     this.stageAt += length;
     this.stage = 1 - this.stage;
     this.fill = 0;
     if (!this.direct && this.stageAt - this.syncedAt >= BUFFERED_SYNC_EVERY) {
       this.syncedAt = this.stageAt;
       const written = this.inFlight;
-      this.inFlight = written.then(() => this.handle.datasync());
+      this.inFlight = settledLater(written.then(() => this.handle.datasync()));
     }
   }
 
@@ -176,4 +178,14 @@ export class SequentialFile {
       await this.handle.write(buffer, 0, length, position);
     }
   }
+}
+
+/**
+ * `promise`, marked as handled: a write fails while the caller awaits something else (the
+ * upload stream, the SM3 thread), and an unhandled rejection would end the process. The next
+ * await of it still throws.
+ */
+function settledLater<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
 }

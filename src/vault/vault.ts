@@ -121,7 +121,10 @@ export class Vault implements BlobStore {
 
   async ingest(source: Readable, options: { maxBytes: number }): Promise<IngestedBlob> {
     const tmp = await this.tempFile();
-    const file = await SequentialFile.create(tmp, { reserve: HEADER_BYTES, mode: 0o600 });
+    const file = await SequentialFile.create(tmp, { reserve: HEADER_BYTES, mode: 0o600 }).catch(async (err: unknown) => {
+      await rm(tmp, { force: true });
+      throw err;
+    });
     const sealer = new BlobSealer(this.segmentBytes);
     const sha256 = createHash('sha256');
     let sm3Job: DigestJob | undefined;
