@@ -9,7 +9,8 @@
 export function canonicalize(value: unknown): string {
   // Most values the center canonicalizes (its own records) are built with their members already
   // in order: then the engine's JSON.stringify writes exactly the canonical form, several times
-  // faster than assembling it here. Anything else takes the general path.
+  // faster than assembling it here. Anything else takes the general path. Values are data (as
+  // JSON.parse or a literal makes them): a getter is read by the check and again by stringify.
   return isAlreadyCanonicalShape(value, 0) ? JSON.stringify(value) : serialize(value, 0);
 }
 
@@ -30,6 +31,8 @@ function isAlreadyCanonicalShape(value: unknown, depth: number): boolean {
       return isWellFormed(value);
     case 'object': {
       if (Array.isArray(value)) {
+        // JSON.stringify honours toJSON on arrays too; the general path does not.
+        if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return false;
         for (let i = 0; i < value.length; i++) {
           if (!(i in value) || !isAlreadyCanonicalShape(value[i], depth + 1)) return false;
         }

@@ -47,7 +47,7 @@ export function parseRegistrationInput(value: unknown, where = ''): Registration
     'INVALID_INPUT',
     `${where}mediaType must be a media type such as application/pdf`,
   );
-  if (metadata !== undefined) checkMetadata(metadata, `${where}metadata`);
+  const orderedMetadata = metadata === undefined ? undefined : checkMetadata(metadata, `${where}metadata`);
   return {
     sha256: sha256.toLowerCase(),
     ...(sm3 !== undefined && { sm3: (sm3 as string).toLowerCase() }),
@@ -56,7 +56,7 @@ export function parseRegistrationInput(value: unknown, where = ''): Registration
     ...(title !== undefined && { title: title as string }),
     ...(mediaType !== undefined && { mediaType: (mediaType as string).toLowerCase() }),
     category,
-    ...(metadata !== undefined && { metadata: metadata as Record<string, unknown> }),
+    ...(orderedMetadata !== undefined && { metadata: orderedMetadata }),
   };
 }
 
@@ -69,7 +69,11 @@ function checkText(value: unknown, name: string): void {
   );
 }
 
-function checkMetadata(value: unknown, name: string): void {
+/**
+ * Checks metadata and gives it back with its members in canonical order (the same data), so that
+ * the record holding it canonicalizes on the fast path (see canonicalize).
+ */
+function checkMetadata(value: unknown, name: string): Record<string, unknown> {
   validateArgument(isPlainObject(value), 'INVALID_INPUT', `${name} must be a JSON object`);
   let canonical: string;
   try {
@@ -83,6 +87,7 @@ function checkMetadata(value: unknown, name: string): void {
     'INVALID_INPUT',
     `${name} must be at most ${MAX_METADATA_BYTES} bytes as canonical JSON`,
   );
+  return JSON.parse(canonical) as Record<string, unknown>;
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

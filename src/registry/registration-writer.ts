@@ -89,8 +89,9 @@ export class RegistrationWriter {
     // Within one group the same content by the same registrant must resolve to one row too.
     const createdInGroup = new Map<string, number>();
 
-    const outcomes = jobs.map((job) =>
-      job.requests.map((request): WriterOutcome => {
+    const outcomes = jobs.map((job) => {
+      const registrant = this.registrantOf(job.principal); // an HMAC for a private registrant: once per job
+      return job.requests.map((request): WriterOutcome => {
         const sha256 = Buffer.from(request.sha256, 'hex');
         const key = `${job.principal.accountId}:${request.sha256}`;
         const lookupKey = sha256Key(sha256);
@@ -98,7 +99,7 @@ export class RegistrationWriter {
         if (earlier !== undefined) return { created: false, id: earlier };
 
         const id = nextId++;
-        const record = this.buildRecord(id, registeredAt, job.principal, request);
+        const record = this.buildRecord(id, registeredAt, registrant, request);
         const canonical = canonicalize(record);
         // Hex output: node:crypto's one-shot hash makes a Buffer at twice the cost of a string.
         const recordDigest = Buffer.from(hash('sha256', canonical, 'hex'), 'hex');
@@ -130,8 +131,8 @@ export class RegistrationWriter {
         return job.detail === 'full'
           ? { created: true, registration: toRegistrationView(row, period, undefined, record) }
           : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash: leafHex } };
-      }),
-    );
+      });
+    });
     if (leafIndex !== period.leaf_count) {
       this.store.prepare('UPDATE period SET leaf_count = ? WHERE id = ?').run(leafIndex, period.id);
     }
@@ -139,7 +140,7 @@ export class RegistrationWriter {
   }
 
   /** The record, its members written in sorted order so that canonicalize takes its fast path. */
-  private buildRecord(id: number, registeredAt: string, principal: Principal, request: RegistrationRequest): RegistrationRecord {
+  private buildRecord(id: number, registeredAt: string, registrant: Registrant, request: RegistrationRequest): RegistrationRecord {
     return {
       category: request.category,
       center: this.centerId,
@@ -150,7 +151,7 @@ export class RegistrationWriter {
       ...(request.mediaType !== undefined && { mediaType: request.mediaType }),
       ...(request.metadata !== undefined && { metadata: request.metadata }),
       registeredAt,
-      registrant: this.registrantOf(principal),
+      registrant,
       registrationId: id,
       ...(request.size !== undefined && { size: request.size }),
       ...(request.title !== undefined && { title: request.title }),
