@@ -70,7 +70,7 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
     if (/^multipart\/form-data/i.test(requestHeader(c, 'content-type') ?? '')) {
       ({ certificate, file } = await receiveVerifyUpload(c, deps.maxUploadBytes));
     } else {
-      const body = (await readJsonBody(c, 4 * 1024 * 1024)) as { certificate?: unknown; digests?: { sha256?: unknown; sm3?: unknown } } | null;
+      const body = (await readJsonBody(c, MAX_CERTIFICATE_BYTES)) as { certificate?: unknown; digests?: { sha256?: unknown; sm3?: unknown } } | null;
       certificate = body?.certificate;
       const d = body?.digests;
       if (typeof d?.sha256 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(d.sha256) || (d.sm3 !== undefined && (typeof d.sm3 !== 'string' || !/^[0-9a-fA-F]{64}$/.test(d.sm3)))) {
@@ -84,12 +84,15 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
   });
 }
 
+/** A certificate file is some kilobytes; 4 MiB leaves room for many anchors and long metadata. */
+const MAX_CERTIFICATE_BYTES = 4 * 1024 * 1024;
+
 async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
   const source = requestBodyStream(c);
   if (!source) throw new RegistryError('INVALID_INPUT', 'the request has no body');
   let parser: busboy.Busboy;
   try {
-    parser = busboy({ headers: { 'content-type': requestHeader(c, 'content-type') ?? '' }, limits: { files: 2, fields: 2, fieldSize: 4 * 1024 * 1024 } });
+    parser = busboy({ headers: { 'content-type': requestHeader(c, 'content-type') ?? '' }, limits: { files: 2, fields: 2, fieldSize: MAX_CERTIFICATE_BYTES } });
   } catch (err) {
     throw new RegistryError('INVALID_INPUT', `malformed multipart request: ${(err as Error).message}`);
   }
@@ -101,14 +104,24 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
       if (name === 'certificate') certificateText = value;
     });
     parser.on('file', (name, stream) => {
+      if ((name !== 'certificate' && name !== 'file') || (name === 'file' ? file : certificateText) !== undefined) {
+        problem ??= new RegistryError('INVALID_INPUT', 'send one part "file" and one "certificate" (as a file or a field)');
+        stream.resume();
+        return;
+      }
+      const limit = name === 'certificate' ? MAX_CERTIFICATE_BYTES : maxBytes;
       const sha256 = createHash('sha256');
       const sm3 = createHash('sm3');
       const chunks: Buffer[] = [];
       let size = 0;
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > maxBytes) {
-          problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the file is larger than ${maxBytes} bytes`);
+        if (size > limit) {
+          // Refused at once: reading (or keeping) the rest of a large part would only waste the center's time.
+          problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the ${name} part is larger than ${limit} bytes`);
+          source.unpipe(parser);
+          source.pause(); // not destroyed: the answer must still reach the client (then Connection: close)
+          resolve();
           return;
         }
         if (name === 'certificate') chunks.push(chunk);

@@ -69,4 +69,21 @@ describe('oversized bodies over a real connection', () => {
     // The server is still there for the next request.
     expect((await api(server.url, undefined, 'GET', '/v1/categories')).status).toBe(200);
   });
+
+  it('answers 413 to a certificate part over 4 MiB sent to the public verifier, without reading it all', async () => {
+    const boundary = 'xxVERIFYxx';
+    const head = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="certificate"; filename="c.json"\r\nContent-Type: application/json\r\n\r\n`);
+    // 4 MiB of certificate and then as much again: the answer comes before the rest is sent.
+    const chunks = [head, ...Array.from({ length: 128 }, () => Buffer.alloc(65_536, 0x20))];
+    const res = await postChunked('/v1/verify', `multipart/form-data; boundary=${boundary}`, chunks);
+    expect([res.status, res.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    expect(res.body.error.message).toMatch(/certificate part is larger than 4194304 bytes/);
+  });
+
+  it('refuses a verifier upload with a part other than "file" and "certificate" (400)', async () => {
+    const boundary = 'xxPARTSxx';
+    const body = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="other"; filename="o.bin"\r\n\r\nabc\r\n--${boundary}--\r\n`);
+    const res = await postChunked('/v1/verify', `multipart/form-data; boundary=${boundary}`, [body]);
+    expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+  });
 });
