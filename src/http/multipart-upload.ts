@@ -1,4 +1,6 @@
 import busboy from 'busboy';
+import { IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Context } from 'hono';
 import { BlobTooLargeError, type BlobStore, type IngestedBlob } from '../vault/blob-store.js';
 import { ApiError } from './api-error.js';
@@ -42,6 +44,7 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
   let filePart: Promise<Omit<Upload, 'fields'>> | undefined;
   let problem: ApiError | undefined;
   let fail: (err: unknown) => void = () => {};
+  let fileStream: Readable | undefined;
 
   const done = new Promise<void>((resolve, reject) => {
     fail = reject;
@@ -56,6 +59,7 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
         stream.resume();
         return;
       }
+      fileStream = stream;
       filePart = blobs.ingest(stream, { maxBytes }).then((blob) => ({
         blob,
         ...(info.filename && { fileName: info.filename }),
@@ -75,7 +79,17 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
     parser.on('close', resolve);
   });
 
-  source.on('error', (err) => fail(new ApiError(400, 'INVALID_INPUT', `the upload was cut off: ${err.message}`)));
+  // A client gone before the end: the file part would wait for bytes that never come, so it is
+  // ended with the error and the blob store removes what it had written.
+  const cutOff = (reason: string) => {
+    const err = new ApiError(400, 'INVALID_INPUT', `the upload was cut off: ${reason}`);
+    fileStream?.destroy(err);
+    fail(err);
+  };
+  source.on('error', (err) => cutOff(err.message));
+  source.on('close', () => {
+    if (source instanceof IncomingMessage && !source.complete) cutOff('the connection closed before the end of the body');
+  });
   source.pipe(parser);
   let file: Omit<Upload, 'fields'> | undefined;
   try {

@@ -86,4 +86,30 @@ describe('oversized bodies over a real connection', () => {
     const res = await postChunked('/v1/verify', `multipart/form-data; boundary=${boundary}`, [body]);
     expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_INPUT']);
   });
+
+  it('removes the partial file of an upload whose client goes away before the end', async () => {
+    const boundary = 'xxGONExx';
+    const req = request(`${server.url}/v1/registrations`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${server.adminToken}`, 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' },
+    });
+    req.on('error', () => {});
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="category"\r\n\r\nagency.digitized\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="half.bin"\r\n\r\n`);
+    for (let i = 0; i < 4; i++) req.write(randomBytes(16_384));
+    const tmp = join(dir.path, 'data', 'blobs', 'tmp');
+    // The partial file is there while the upload runs…
+    await waitFor(() => existsSync(tmp) && readdirSync(tmp).length > 0, 'the upload to start');
+    req.destroy();
+    // …and gone once the client has left.
+    await waitFor(() => readdirSync(tmp).length === 0, 'the partial file to be removed');
+    expect((await api(server.url, server.adminToken, 'GET', '/v1/registrations')).body.registrations).toEqual([]);
+  });
 });
+
+async function waitFor(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; i < 200; i++) {
+    if (condition()) return;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
