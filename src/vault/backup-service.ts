@@ -113,6 +113,8 @@ export class BackupService {
 
   /** Opens the peer listener (when configured) and starts replication, audits and the watch; resolves with the listener's URL. */
   async start(): Promise<{ peerUrl?: string }> {
+    const leftovers = await this.vault.removeTemporaryFiles();
+    if (leftovers > 0) this.log(`removed ${leftovers} unfinished upload file(s) left in the vault's tmp directory`);
     const backup = this.config.backup;
     let peerUrl: string | undefined;
     if (backup.peerPort !== null && this.tls) {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes, type Hash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { mkdir, open, rename, rm, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
@@ -442,6 +442,23 @@ export class Vault implements BlobStore {
         }
       },
     };
+  }
+
+  /**
+   * Removes what writes cut short (a crash, a kill) left in the temporary directory; call it at
+   * start, before any write. Returns how many files it removed.
+   */
+  async removeTemporaryFiles(): Promise<number> {
+    const dir = join(this.root, 'tmp');
+    let names: string[];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0;
+      throw err;
+    }
+    await Promise.all(names.map((name) => rm(join(dir, name), { force: true, recursive: true })));
+    return names.length;
   }
 
   private async tempFile(): Promise<string> {

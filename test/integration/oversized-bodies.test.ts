@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -11,7 +11,11 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 // it is kept.
 const dir = makeTempDir();
 let server: ServerProcess;
+// What a crash of an earlier run left half-written: removed at start.
+const staleTemp = join(dir.path, 'data', 'blobs', 'tmp', 'cut-short-by-a-crash');
 beforeAll(async () => {
+  mkdirSync(dirname(staleTemp), { recursive: true });
+  writeFileSync(staleTemp, randomBytes(1000));
   server = await startServerProcess(join(dir.path, 'data'), { ARCHIVE_SEAL_MAX_UPLOAD_BYTES: '100000' });
 });
 afterAll(async () => {
@@ -46,6 +50,10 @@ function postChunked(path: string, contentType: string, parts: Buffer[]): Promis
 }
 
 describe('oversized bodies over a real connection', () => {
+  it('removed the unfinished upload an earlier run left in the vault at start', () => {
+    expect(existsSync(staleTemp)).toBe(false);
+  });
+
   it('answers 413 to a chunked upload over the limit and keeps none of it', async () => {
     const boundary = 'xxBOUNDARYxx';
     const head = Buffer.from(
