@@ -1,0 +1,59 @@
+import { createHash, createPublicKey } from 'node:crypto';
+import { join } from 'node:path';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { RegistrationReader } from '../../src/registry/registration-reader.js';
+import { RegistrationService } from '../../src/registry/registration-service.js';
+import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+
+// The writer thread's failures reach the caller: nothing hangs, nothing is half-written.
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+const admin = { accountId: 1, name: 'admin', role: 'admin' as const, pseudonymous: false };
+const request = (tag: string) => ({ sha256: sha(tag), category: 'agency.documents', hasFile: false });
+let center: TestCenter;
+beforeEach(async () => {
+  center = await makeTestCenter();
+});
+afterEach(() => center.destroy());
+const rows = () => center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck().get() as number;
+
+it('answers 500 when a group cannot be committed, writes nothing, and goes on once it can', async () => {
+  center.store.sqlite.exec("CREATE TRIGGER refuse BEFORE INSERT ON registration BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+  const refused = await center.request('POST', '/v1/registrations', { token: center.adminToken, json: { sha256: sha('a'), category: 'agency.documents' } });
+  expect([refused.status, refused.body.error.code]).toEqual([500, 'INTERNAL']);
+  expect(center.logs.join('\n')).toMatch(/registration not committed: disk says no/);
+  expect(rows()).toBe(0);
+  center.store.sqlite.exec('DROP TRIGGER refuse');
+  expect((await center.request('POST', '/v1/registrations', { token: center.adminToken, json: { sha256: sha('a'), category: 'agency.documents' } })).status).toBe(201);
+});
+
+it('says so when a group was committed but its receipt could not be signed', async () => {
+  const id = center.pki.center;
+  // A public key cannot sign: the group commits, then the receipt fails.
+  const broken = await RegistrationService.start({
+    store: center.store,
+    reader: new RegistrationReader(center.store),
+    writer: {
+      file: join(center.dataDir, 'archive-seal.sqlite'),
+      synchronous: 'FULL',
+      centerId: 'dev-center',
+      pseudonymKey: Buffer.alloc(32),
+      receiptSigner: { certificateDer: id.certificateDer, chainDer: id.chainDer, privateKey: createPublicKey(id.privateKey) },
+    },
+  });
+  try {
+    await expect(broken.register(admin, [request('b')])).rejects.toThrow(/committed, but not answered/);
+    expect(rows()).toBe(1);
+    // The registration is durable: asked again, the working service shows it as the existing one.
+    const again = await center.registrations.register(admin, [request('b')]);
+    expect(again.outcomes[0]!.created).toBe(false);
+  } finally {
+    await broken.close();
+  }
+});
+
+it('fails every waiting and later request once the writer thread is gone, instead of hanging', async () => {
+  const service = center.registrations as unknown as { worker: { terminate(): Promise<number> } };
+  await service.worker.terminate();
+  await expect(center.registrations.register(admin, [request('c')])).rejects.toThrow(/writer thread exited/);
+  await expect(center.registrations.registerBatch(admin, [request('d')])).rejects.toThrow(/writer thread exited/);
+});
