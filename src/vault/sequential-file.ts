@@ -49,9 +49,8 @@ export class SequentialFile {
   private syncedAt = 0;
 
   private constructor(
-    private handle: FileHandle,
-    private direct: boolean,
-    private readonly path: string,
+    private readonly handle: FileHandle,
+    private readonly direct: boolean,
     private readonly reserve: number,
   ) {
     if (reserve > ALIGN) throw new RangeError(`a reserved head of ${reserve} bytes is more than one ${ALIGN}-byte page`);
@@ -79,7 +78,7 @@ export class SequentialFile {
       }
     }
     handle ??= await open(path, flags, mode);
-    return new SequentialFile(handle, direct, path, options.reserve ?? 0);
+    return new SequentialFile(handle, direct, options.reserve ?? 0);
   }
 
   /** True while writes bypass the page cache (O_DIRECT). */
@@ -122,7 +121,7 @@ export class SequentialFile {
     await this.inFlight;
     if (this.reserve > 0) {
       this.firstPage.set(head, 0);
-      await this.write(this.firstPage, ALIGN, 0);
+      await this.handle.write(this.firstPage, 0, ALIGN, 0);
     }
     await this.handle.truncate(size);
     await this.handle.datasync();
@@ -155,7 +154,7 @@ export class SequentialFile {
     // One write in flight while the other stage fills.
     await this.inFlight;
     const at = this.stageAt;
-    this.inFlight = settledLater(this.write(buffer, length, at));
+    this.inFlight = settledLater(this.handle.write(buffer, 0, length, at));
     this.stageAt += length;
     this.stage = 1 - this.stage;
     this.fill = 0;
@@ -163,19 +162,6 @@ export class SequentialFile {
       this.syncedAt = this.stageAt;
       const written = this.inFlight;
       this.inFlight = settledLater(written.then(() => this.handle.datasync()));
-    }
-  }
-
-  private async write(buffer: Buffer, length: number, position: number): Promise<void> {
-    try {
-      await this.handle.write(buffer, 0, length, position);
-    } catch (err) {
-      // A device whose blocks are larger than 4 KiB refuses the alignment: go on through the page cache.
-      if (!this.direct || (err as NodeJS.ErrnoException).code !== 'EINVAL') throw err;
-      await this.handle.close();
-      this.handle = await open(this.path, constants.O_WRONLY);
-      this.direct = false;
-      await this.handle.write(buffer, 0, length, position);
     }
   }
 }

@@ -69,6 +69,16 @@ describe.each(places)('SequentialFile on %s', (_, dir, directIo) => {
   });
 });
 
+it('starts a file with zeros where its head goes, also in staging memory an earlier file used', async () => {
+  const first = await SequentialFile.create(join(disk.path, 'reuse-1'), { reserve: 96 });
+  await first.append(Buffer.alloc(9 * MiB, 0xee));
+  await first.finish(Buffer.alloc(96, 0xab));
+  const second = await SequentialFile.create(join(disk.path, 'reuse-2'), { reserve: 96 });
+  await second.append(randomBytes(8 * MiB)); // the first stage goes to disk before the head is known
+  expect(readFileSync(join(disk.path, 'reuse-2')).subarray(0, 96).equals(Buffer.alloc(96))).toBe(true);
+  await second.abort();
+});
+
 it('goes through the page cache when asked to', async () => {
   const buffered = await SequentialFile.create(join(disk.path, 'probe-buffered'), { directIo: false });
   expect(buffered.directIo).toBe(false);

@@ -125,7 +125,13 @@ describe('the encrypted vault', () => {
     const cipherSha256 = await vault.cipherSha256(blob.sha256);
     const bad = Buffer.from(good);
     bad[bad.length - 1]! ^= 0xff;
-    await expect(vault.installCiphertext(blob.sha256, Readable.from([bad]), { sm3: blob.sm3, size: blob.size })).rejects.toThrow();
+    const error = await vault.installCiphertext(blob.sha256, Readable.from([bad]), { sm3: blob.sm3, size: blob.size }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ name: 'VaultError', code: 'BLOB_CORRUPT' });
+    // A copy whose own SHA-256 is not the one expected is refused before it is even decrypted.
+    await expect(
+      vault.installCiphertext(blob.sha256, Readable.from([good]), { sm3: blob.sm3, size: blob.size, cipherSha256: '0'.repeat(64) }),
+    ).rejects.toMatchObject({ code: 'DIGEST_MISMATCH' });
+    expect(readdirSync(join(dir.path, 'blobs', 'tmp'))).toEqual([]);
     expect(readFileSync(path).equals(good)).toBe(true);
     unlinkSync(path);
     expect((await vault.checkLocal(blob.sha256)).ok).toBe(false);
