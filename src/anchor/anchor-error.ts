@@ -49,8 +49,3 @@ export class AnchorError extends Error {
     this.details = options.details ?? {};
   }
 }
-
-/** Type guard, optionally for one code: `isAnchorError(err, 'NOT_OWNER')`. */
-export function isAnchorError(error: unknown, code?: AnchorErrorCode): error is AnchorError {
-  return error instanceof AnchorError && (code === undefined || error.code === code);
-}

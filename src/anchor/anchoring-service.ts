@@ -9,8 +9,8 @@ import {
 import type { Store } from '../store/store.js';
 import type { AnchorChain } from './anchor-chain.js';
 import { AnchorError } from './anchor-error.js';
+import { ZERO_ROOT } from './anchor-registry.js';
 
-const ZERO = `0x${'00'.repeat(32)}`;
 /** Confirmed anchors whose blocks are re-checked on every pass (the full set at start). */
 const RECENT_TO_RECHECK = 12;
 const MAX_BACKOFF_MS = 60_000;
@@ -151,7 +151,7 @@ export class AnchoringService {
     const root = hex(period.root!);
     const onChain = await chain.rootOf(period.id);
     if (onChain === root) return this.adopt(chain, period);
-    if (onChain !== ZERO) {
+    if (onChain !== ZERO_ROOT) {
       throw new AnchorError('CONTRACT_REVERTED', `the contract holds another root for period ${period.id} (${onChain}); refusing to continue`);
     }
     const previous = hex(period.previous_root!);

@@ -11,6 +11,7 @@ import {
   writePkiSet,
 } from '../pki/key-management.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
+import { loadCenterPki } from '../pki/center-pki.js';
 import { issueTlsCertificate } from '../vault/peer-tls.js';
 import type { KeysSubcommand } from './keys-command.js';
 
@@ -103,6 +104,8 @@ export const keysImport: KeysSubcommand = {
     for (const key of [PKI_FILE_NAMES.centerKeyPem, PKI_FILE_NAMES.tsaKeyPem]) {
       if (!existsSync(join(dir, key))) throw usageError(`${join(dir, key)} is missing: run keys csr into this directory first`);
     }
+    // A chain.pem from an earlier import stays part of the set unless --chain replaces it: check it too.
+    const chainFile = values.chain ?? (existsSync(join(dir, CHAIN_FILE_NAME)) ? join(dir, CHAIN_FILE_NAME) : undefined);
     // Check first, from where the files are; install only a set that passes.
     const report = checkImportedPki({
       rootPem: readFileSync(values.root, 'utf8'),
@@ -110,14 +113,18 @@ export const keysImport: KeysSubcommand = {
       centerKeyPem: readFileSync(join(dir, PKI_FILE_NAMES.centerKeyPem), 'utf8'),
       tsaCertPem: readFileSync(values['tsa-cert'], 'utf8'),
       tsaKeyPem: readFileSync(join(dir, PKI_FILE_NAMES.tsaKeyPem), 'utf8'),
-      ...(values.chain !== undefined && { chainPems: [readFileSync(values.chain, 'utf8')] }),
+      ...(chainFile !== undefined && { chainPems: [readFileSync(chainFile, 'utf8')] }),
     });
     if (!report.ok) {
       for (const p of report.problems) process.stderr.write(`problem: ${p.code}: ${p.message}\n`);
       return EXIT_FAILURE;
     }
     for (const [from, name] of inputs) if (from !== undefined) copyFileSync(from, join(dir, name));
-    readPkiSetSource(dir); // the set now loads as the center will load it
+    try {
+      loadCenterPki(readPkiSetSource(dir)); // the installed set, loaded as the center will load it
+    } catch (err) {
+      throw new CliError(`the installed set in ${dir} does not load: ${(err as Error).message}`);
+    }
     process.stdout.write(`center: ${report.center?.subject} (until ${report.center?.notAfter.toISOString()})\ntsa: ${report.tsa?.subject} (until ${report.tsa?.notAfter.toISOString()})\n`);
     if (report.isDevelopment) process.stderr.write('warning: these are DEVELOPMENT certificates: not for evidence\n');
     return EXIT_OK;

@@ -25,6 +25,8 @@ export function jsonRpcOverHttp(url: string, fetchImpl: typeof fetch): JsonRpcRe
       throw new Error(`${url} answered ${method} with HTTP ${response.status} and no JSON`);
     }
     if (body.error) throw new Error(`${method}: ${body.error.message ?? 'node error'}`);
+    // A rate limit or a proxy's error page: say what happened, not what a missing result breaks later.
+    if (!response.ok || !('result' in body)) throw new Error(`${url} answered ${method} with HTTP ${response.status} and no result`);
     return body.result;
   };
 }

@@ -21,9 +21,8 @@ export const OID_SHA256 = '2.16.840.1.101.3.4.2.1';
 export const OID_SHA384 = '2.16.840.1.101.3.4.2.2';
 export const OID_SHA512 = '2.16.840.1.101.3.4.2.3';
 
-/** Signature algorithms: rsaEncryption (RFC 3370 §3.2), sha256WithRSAEncryption, ecdsa-with-SHA256 (RFC 5754 §3.3). */
+/** Signature algorithms: rsaEncryption (RFC 3370 §3.2), ecdsa-with-SHA256 (RFC 5754 §3.3). */
 export const OID_RSA_ENCRYPTION = '1.2.840.113549.1.1.1';
-export const OID_SHA256_WITH_RSA = '1.2.840.113549.1.1.11';
 export const OID_ECDSA_WITH_SHA256 = '1.2.840.10045.4.3.2';
 
 /** Certificate extensions, RFC 5280 §4.2.1. */

@@ -3,6 +3,7 @@ import * as pkijs from 'pkijs';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { asArrayBufferView } from './certificate-facts.js';
+import { bytesEqual } from './hex.js';
 import { pemCertificatesToDer } from './pem.js';
 import { getPkiEngine } from './pki-engine.js';
 import {
@@ -76,13 +77,6 @@ const WEBCRYPTO_HASH_NAMES: Record<string, string> = {
   [OID_SHA384]: 'SHA-384',
   [OID_SHA512]: 'SHA-512',
 };
-
-/** Byte equality. Everything compared here is public, so no constant-time comparison is needed. */
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
 
 /** Trust roots given as PEM text (one or more certificates each) or DER, parsed. Throws on junk. */
 export function parseTrustRoots(roots: readonly (string | Uint8Array)[]): pkijs.Certificate[] {

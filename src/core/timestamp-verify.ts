@@ -15,8 +15,8 @@ import {
   OID_SHA256,
   OID_TST_INFO,
 } from './pki-oids.js';
+import { bytesEqual } from './hex.js';
 import {
-  bytesEqual,
   digestByOid,
   errorText,
   parseSignedData,
