@@ -98,8 +98,6 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     });
     for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
     sealer.ensureOpenPeriod();
-    timestamper.start();
-    anchoring.start();
 
     let firstAdminTokenFile: string | undefined;
     if (!adminExists(store)) {
@@ -133,6 +131,9 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       maxUploadBytes: config.maxUploadBytes,
       log,
     });
+    // Last: nothing after this can fail and leave these loops running on a closed database.
+    timestamper.start();
+    anchoring.start();
     return {
       app,
       store,

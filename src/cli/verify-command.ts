@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { rpcEndpoints } from '../core/rpc-endpoints.js';
 import { verifyCertificate, type VerificationReport } from '../core/verify-certificate.js';
 import { EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
+import { digestFile } from './register-command.js';
 
 export const VERIFY_USAGE = `archive-seal verify FILE CERT [--rpc URL]... [--trust ROOT.pem]... [--json]
   Checks FILE against the certificate CERT, offline: digests, record, leaf, Merkle path,
@@ -42,7 +41,8 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
   }
   let digests: { sha256: string; sm3: string };
   try {
-    digests = await digestFile(filePath);
+    const { sha256, sm3 } = await digestFile(filePath);
+    digests = { sha256, sm3 };
   } catch {
     throw usageError(`cannot read the file ${filePath}`);
   }
@@ -56,17 +56,6 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
   if (values.rpc.length > 0) report.notes.push(`JSON-RPC: ${values.rpc.join(', ')}`);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
   return report.authentic ? EXIT_OK : EXIT_FAILURE;
-}
-
-/** SHA-256 and SM3 of a file, read once. */
-async function digestFile(path: string): Promise<{ sha256: string; sm3: string }> {
-  const sha256 = createHash('sha256');
-  const sm3 = createHash('sm3');
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    sha256.update(chunk);
-    sm3.update(chunk);
-  }
-  return { sha256: sha256.digest('hex'), sm3: sm3.digest('hex') };
 }
 
 const MARK = { ok: 'ok     ', failed: 'FAILED ', skipped: 'skipped' } as const;
