@@ -1,6 +1,6 @@
 import { createHmac, hash, randomBytes } from 'node:crypto';
 import { canonicalize } from '../core/canonical-json.js';
-import { HASH_BYTES, LEAF_PREFIX, SALT_BYTES } from '../core/merkle.js';
+import { SALT_BYTES } from '../core/merkle.js';
 import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
@@ -9,6 +9,7 @@ import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationInput } from './registration-input.js';
 import { toRegistrationView, type RegistrationView } from './registration-view.js';
+import { saltedLeaf } from './tree-builder.js';
 
 
 export interface RegistrationRequest extends RegistrationInput {
@@ -83,9 +84,6 @@ export class RegistrationWriter {
     const rowCount = jobs.reduce((n, j) => n + j.requests.length, 0);
     const salts = randomBytes(SALT_BYTES * rowCount);
     let saltOffset = 0;
-    // RFC 6962 §2.1 leaf input: 0x00, then the salt and the record digest (filled per row).
-    const leafInput = Buffer.alloc(1 + SALT_BYTES + HASH_BYTES);
-    leafInput[0] = LEAF_PREFIX;
     // Within one group the same content by the same registrant must resolve to one row too.
     const createdInGroup = new Map<string, number>();
 
@@ -104,10 +102,7 @@ export class RegistrationWriter {
         // Hex output: node:crypto's one-shot hash makes a Buffer at twice the cost of a string.
         const recordDigest = Buffer.from(hash('sha256', canonical, 'hex'), 'hex');
         const salt = salts.subarray(saltOffset, (saltOffset += SALT_BYTES));
-        leafInput.set(salt, 1);
-        leafInput.set(recordDigest, 1 + SALT_BYTES);
-        const leafHex = hash('sha256', leafInput, 'hex');
-        const leaf = Buffer.from(leafHex, 'hex');
+        const leaf = saltedLeaf(salt, recordDigest);
         const row: RegistrationRow = {
           id,
           period_id: period.id,
@@ -130,7 +125,7 @@ export class RegistrationWriter {
         // to receive than the writer spends committing them.
         return job.detail === 'full'
           ? { created: true, registration: toRegistrationView(row, period, undefined, record) }
-          : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash: leafHex } };
+          : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash: leaf.toString('hex') } };
       });
     });
     if (leafIndex !== period.leaf_count) {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalize } from '../core/canonical-json.js';
 import type { CenterPki } from '../pki/center-pki.js';
+import { saltedLeaf } from '../registry/tree-builder.js';
 import { sha256Key } from '../store/registrations-repository.js';
 import { setCenterMeta } from '../store/accounts-repository.js';
 import type { AccountRow, AnchorRow, AnchorStatus, RegistrationRow } from '../store/database.js';
@@ -27,7 +28,6 @@ import { PreservationLog } from './preservation-log.js';
 import { Vault } from './vault.js';
 import { VaultError } from './vault-error.js';
 
-const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1
 
 export interface RecoveryReport {
   periods: number;
@@ -237,7 +237,7 @@ function registrationRow(r: BundleRegistration, periodId: number): RegistrationR
     record,
     record_digest: recordDigest,
     salt,
-    leaf_hash: hash('sha256', Buffer.concat([LEAF_PREFIX, salt, recordDigest]), 'buffer'),
+    leaf_hash: saltedLeaf(salt, recordDigest),
     registered_at: r.registeredAt,
   };
 }

@@ -1,6 +1,5 @@
 import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
-import { canonicalize } from '../core/canonical-json.js';
-import { buildTreeLevels, HASH_BYTES } from '../registry/tree-builder.js';
+import { buildTreeLevels, HASH_BYTES, saltedLeaf } from '../registry/tree-builder.js';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import { countVaultBlobs, listBlobsDueForCheck } from '../store/blobs-repository.js';
 import type { RegistrationRow, ReplicaRow, VaultBlobRow } from '../store/database.js';
@@ -14,7 +13,6 @@ import type { Vault } from './vault.js';
 
 const DAY_MS = 24 * 3600 * 1000;
 const PERIOD_CURSOR = 'audit-period-cursor';
-const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1
 
 /** What one audit run did. */
 export interface AuditSummary {
@@ -154,8 +152,9 @@ export class FixityAuditor {
     let problem: string | undefined;
     const leaves = Buffer.alloc(rows.length * HASH_BYTES);
     rows.forEach((r, i) => {
-      const recordDigest = hash('sha256', canonicalize(JSON.parse(r.record)), 'buffer');
-      const leaf = hash('sha256', Buffer.concat([LEAF_PREFIX, r.salt, recordDigest]), 'buffer');
+      // The stored text is the record's canonical form, the exact bytes its digest covers.
+      const recordDigest = hash('sha256', r.record, 'buffer');
+      const leaf = saltedLeaf(r.salt, recordDigest);
       if (!problem && (r.leaf_index !== i || !recordDigest.equals(r.record_digest) || !leaf.equals(r.leaf_hash))) {
         problem = `registration ${r.id}: its record, salt and leaf no longer agree`;
       }

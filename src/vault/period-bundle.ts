@@ -3,7 +3,7 @@ import { canonicalize } from '../core/canonical-json.js';
 import { verifyDetachedCms } from '../core/cms-verify.js';
 import type { RegistrationRecord } from '../core/record.js';
 import { signDetached, type SigningIdentity } from '../pki/cms-signer.js';
-import { buildTreeLevels, HASH_BYTES } from '../registry/tree-builder.js';
+import { buildTreeLevels, HASH_BYTES, saltedLeaf } from '../registry/tree-builder.js';
 import { getCenterMeta } from '../store/accounts-repository.js';
 import { listAnchors } from '../store/anchors-repository.js';
 import type { AccountRow, PeriodRow, PeriodTimestampRow, RegistrationRow, Role } from '../store/database.js';
@@ -24,7 +24,6 @@ import { VaultError } from './vault-error.js';
  * center only (see sealed-secret.ts): the pseudonym key, and the names of private registrants.
  */
 export const BUNDLE_FORMAT = 'archive-seal/period-bundle@1';
-const LEAF_PREFIX = Buffer.from([0x00]); // RFC 6962 §2.1
 const ZERO_ROOT = '0'.repeat(64);
 
 export interface BundleAccount {
@@ -240,7 +239,7 @@ export async function verifyPeriodBundle(
     const salt = Buffer.from(r.salt, 'hex');
     if (salt.length !== 32) fail(`registration ${r.id} has no 32-byte salt`);
     const recordDigest = hash('sha256', canonicalize(r.record), 'buffer');
-    hash('sha256', Buffer.concat([LEAF_PREFIX, salt, recordDigest]), 'buffer').copy(leaves, i * HASH_BYTES);
+    saltedLeaf(salt, recordDigest).copy(leaves, i * HASH_BYTES);
   });
   const levels = registrations.length === 0 ? [] : await buildTreeLevels(leaves);
   const root = levels.length === 0 ? null : levels[levels.length - 1]!.toString('hex');
