@@ -1,5 +1,7 @@
+import type { Context } from 'hono';
 import { createMiddleware } from 'hono/factory';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
+import type { Principal } from '../registry/principal.js';
 import type { Role } from '../store/database.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
@@ -11,23 +13,29 @@ import { requestHeader } from './request-body.js';
  */
 export function requireRole(tokens: TokenAuthenticator, ...roles: Role[]) {
   return createMiddleware<AppEnv>(async (c, next) => {
-    const header = requestHeader(c, 'authorization');
-    if (!header) {
-      c.header('WWW-Authenticate', 'Bearer realm="archive-seal"');
-      throw new ApiError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)');
-    }
-    const match = /^Bearer\s+(\S+)$/i.exec(header);
-    const principal = match ? tokens.authenticate(match[1]!) : undefined;
-    if (!principal) {
-      c.header('WWW-Authenticate', 'Bearer realm="archive-seal", error="invalid_token"');
-      throw new ApiError(401, 'INVALID_TOKEN', 'the bearer token is unknown or revoked');
-    }
+    // Sub-apps mounted on one path each bring this middleware: authenticate a request once.
+    const principal = (c.get('principal') as Principal | undefined) ?? authenticate(c, tokens);
     if (!roles.includes(principal.role)) {
       throw new ApiError(403, 'FORBIDDEN', `this needs the role ${roles.join(' or ')}; the token is ${principal.role}`);
     }
     c.set('principal', principal);
     await next();
   });
+}
+
+function authenticate(c: Context<AppEnv>, tokens: TokenAuthenticator): Principal {
+  const header = requestHeader(c, 'authorization');
+  if (!header) {
+    c.header('WWW-Authenticate', 'Bearer realm="archive-seal"');
+    throw new ApiError(401, 'UNAUTHORIZED', 'a bearer token is required (Authorization: Bearer <token>)');
+  }
+  const match = /^Bearer\s+(\S+)$/i.exec(header);
+  const principal = match ? tokens.authenticate(match[1]!) : undefined;
+  if (!principal) {
+    c.header('WWW-Authenticate', 'Bearer realm="archive-seal", error="invalid_token"');
+    throw new ApiError(401, 'INVALID_TOKEN', 'the bearer token is unknown or revoked');
+  }
+  return principal;
 }
 
 /** Parses a positive integer path parameter, or answers 400 INVALID_ID. */

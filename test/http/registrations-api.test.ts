@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { TokenAuthenticator } from '../../src/registry/access-tokens.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -137,6 +138,17 @@ describe('access', () => {
     expect(made.body.token).toMatch(/^as_/);
     const used = await center.request('GET', '/v1/registrations', { token: made.body.token });
     expect(used.status).toBe(200);
+  });
+
+  it('authenticates a request once, though two route groups share /v1/registrations', async () => {
+    const authenticate = vi.spyOn(TokenAuthenticator.prototype, 'authenticate');
+    try {
+      const res = await center.request('POST', '/v1/registrations', { token: depositorA, json: { sha256: sha('once'), category: 'agency.documents' } });
+      expect(res.status).toBe(201);
+      expect(authenticate).toHaveBeenCalledTimes(1);
+    } finally {
+      authenticate.mockRestore();
+    }
   });
 
   it('answers unknown ids 404 and malformed ids 400', async () => {
