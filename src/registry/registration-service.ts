@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { findRegistration } from '../store/registrations-repository.js';
+import { findRegistration, findRegistrationSummaries } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationReader } from './registration-reader.js';
@@ -108,6 +108,8 @@ export class RegistrationService {
   /** Registers up to 10,000 entries for `principal`; answers with a summary of each. */
   async registerBatch(principal: Principal, requests: RegistrationRequest[]): Promise<Registered<BatchOutcome>> {
     const { outcomes, receipt } = await this.submitForObjects({ principal, requests, detail: 'summary', asJson: false });
+    // Repeats (a directory registered again) are read in one query, not one full view each.
+    const earlier = findRegistrationSummaries(this.store, outcomes.flatMap((o) => (o.created ? [] : [o.id])));
     return {
       receipt,
       outcomes: outcomes.map((o, i) => {
@@ -116,8 +118,17 @@ export class RegistrationService {
           return { ...o.summary, created: true, status: 'pending', digests: { sha256, ...(sm3 !== undefined && { sm3 }) } };
         }
         invariant(!o.created, 'summary outcome without a summary');
-        const v = this.viewOf(o.id);
-        return { id: v.id, created: false, status: v.status, periodId: v.periodId, registeredAt: v.registeredAt, digests: v.digests, leafHash: v.leafHash };
+        const r = earlier.get(o.id);
+        invariant(r, `registration ${o.id} vanished`);
+        return {
+          id: r.id,
+          created: false,
+          status: r.sealed ? 'sealed' : 'pending',
+          periodId: r.period_id,
+          registeredAt: r.registered_at,
+          digests: { sha256: r.sha256.toString('hex'), ...(r.sm3 !== null && { sm3: r.sm3.toString('hex') }) },
+          leafHash: r.leaf_hash.toString('hex'),
+        };
       }),
     };
   }

@@ -18,11 +18,7 @@ if (parentPort) {
   const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
   const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
   const reader = new RegistrationReader(store);
-  // The leaf of each outcome: new ones carry it, repeats are read back.
-  const leafOf = (o: WriterOutcome): string => {
-    if (!o.created) return findRegistration(store, o.id)!.leaf_hash.toString('hex');
-    return 'registration' in o ? o.registration.leafHash : o.summary.leafHash;
-  };
+  const leafOf = (o: WriterOutcome): string => ('registration' in o ? o.registration.leafHash : o.created ? o.summary.leafHash : o.leafHash);
   const viewOf = (o: WriterOutcome) => {
     if (o.created && 'registration' in o) return o.registration;
     return reader.viewOf(findRegistration(store, 'id' in o ? o.id : o.summary.id)!);

@@ -4,7 +4,7 @@ import { SALT_BYTES } from '../core/merkle.js';
 import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
-import { findSameRegistrationId, insertRegistration, maxRegistrationId, sha256Key } from '../store/registrations-repository.js';
+import { findSameRegistration, insertRegistration, maxRegistrationId, sha256Key } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationInput } from './registration-input.js';
@@ -40,7 +40,7 @@ export interface RegistrationSummary {
 export type WriterOutcome =
   | { created: true; registration: RegistrationView }
   | { created: true; summary: RegistrationSummary }
-  | { created: false; id: number };
+  | { created: false; id: number; leafHash: string };
 
 export interface RegistrationWriterOptions {
   store: Store;
@@ -85,7 +85,7 @@ export class RegistrationWriter {
     const salts = randomBytes(SALT_BYTES * rowCount);
     let saltOffset = 0;
     // Within one group the same content by the same registrant must resolve to one row too.
-    const createdInGroup = new Map<string, number>();
+    const createdInGroup = new Map<string, { id: number; leafHash: string }>();
 
     const outcomes = jobs.map((job) => {
       const registrant = this.registrantOf(job.principal); // an HMAC for a private registrant: once per job
@@ -93,8 +93,8 @@ export class RegistrationWriter {
         const sha256 = Buffer.from(request.sha256, 'hex');
         const key = `${job.principal.accountId}:${request.sha256}`;
         const lookupKey = sha256Key(sha256);
-        const earlier = createdInGroup.get(key) ?? findSameRegistrationId(this.store, job.principal.accountId, sha256, lookupKey);
-        if (earlier !== undefined) return { created: false, id: earlier };
+        const earlier = createdInGroup.get(key) ?? findSameRegistration(this.store, job.principal.accountId, sha256, lookupKey);
+        if (earlier !== undefined) return { created: false, ...earlier };
 
         const id = nextId++;
         const record = this.buildRecord(id, registeredAt, registrant, request);
@@ -120,12 +120,13 @@ export class RegistrationWriter {
           registered_at: registeredAt,
         };
         insertRegistration(this.store, row);
-        createdInGroup.set(key, id);
+        const leafHash = leaf.toString('hex');
+        createdInGroup.set(key, { id, leafHash });
         // A batch answer lists ids only: ten thousand full views would cost the HTTP thread more
         // to receive than the writer spends committing them.
         return job.detail === 'full'
           ? { created: true, registration: toRegistrationView(row, period, undefined, record) }
-          : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash: leaf.toString('hex') } };
+          : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash } };
       });
     });
     if (leafIndex !== period.leaf_count) {

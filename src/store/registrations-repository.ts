@@ -7,7 +7,10 @@ import type { NewRegistrationRow, RegistrationRow } from './database.js';
 const INSERT_SQL =
   'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const FIND_SAME_SQL = 'SELECT id, sha256 FROM registration WHERE registrant_id = ? AND sha256_key = ?';
+const FIND_SAME_SQL = 'SELECT id, sha256, leaf_hash FROM registration WHERE registrant_id = ? AND sha256_key = ?';
+const SUMMARIES_SQL =
+  'SELECT r.id, r.period_id, r.registered_at, r.leaf_hash, r.sha256, r.sm3, p.status = \'sealed\' AND p.root IS NOT NULL AS sealed ' +
+  'FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id IN (SELECT value FROM json_each(?))';
 
 /**
  * The duplicate look-up key of a SHA-256 digest: the first 6 bytes of the digest's own SHA-256,
@@ -26,10 +29,29 @@ export function insertRegistration(store: Store, row: Required<NewRegistrationRo
   store.prepare(INSERT_SQL).run(r.id, r.period_id, r.leaf_index, r.registrant_id, r.sha256, r.sha256_key, r.sm3, r.size, r.has_file, r.record, r.record_digest, r.salt, r.leaf_hash, r.registered_at);
 }
 
-/** The id of the registration of this content by this registrant, if there is one. */
-export function findSameRegistrationId(store: Store, registrantId: number, sha256: Buffer, key = sha256Key(sha256)): number | undefined {
-  const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, key) as { id: number; sha256: Buffer }[];
-  return candidates.find((c) => c.sha256.equals(sha256))?.id;
+/** The registration of this content by this registrant (its id and leaf, hex), if there is one. */
+export function findSameRegistration(store: Store, registrantId: number, sha256: Buffer, key = sha256Key(sha256)): { id: number; leafHash: string } | undefined {
+  const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, key) as { id: number; sha256: Buffer; leaf_hash: Buffer }[];
+  const same = candidates.find((c) => c.sha256.equals(sha256));
+  return same && { id: same.id, leafHash: same.leaf_hash.toString('hex') };
+}
+
+/** What a batch answer shows of an earlier registration. */
+export interface RegistrationSummaryRow {
+  id: number;
+  period_id: number;
+  registered_at: string;
+  leaf_hash: Buffer;
+  sha256: Buffer;
+  sm3: Buffer | null;
+  /** 1 when its period is sealed and rooted. */
+  sealed: 0 | 1;
+}
+
+/** The summaries of registrations `ids`, in one query, by id. */
+export function findRegistrationSummaries(store: Store, ids: readonly number[]): Map<number, RegistrationSummaryRow> {
+  const rows = store.prepare(SUMMARIES_SQL).all(JSON.stringify(ids)) as RegistrationSummaryRow[];
+  return new Map(rows.map((r) => [r.id, r]));
 }
 
 /** The largest registration id so far (0 when none). */

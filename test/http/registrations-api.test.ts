@@ -218,6 +218,19 @@ describe('POST /v1/registrations/batch', () => {
     expect(res.body.registrations[0].id).toBe(res.body.registrations[1].id);
   });
 
+  it('shows a repeat as the earlier registration, sealed once its period is', async () => {
+    const entries = [{ sha256: sha('again-1'), sm3: sm3('again-1'), category: 'agency.documents' }, { sha256: sha('again-2'), category: 'agency.documents' }];
+    const first = (await center.request('POST', '/v1/registrations/batch', { token: depositorB, json: { entries } })).body.registrations;
+    expect((await center.request('POST', '/v1/periods/seal', { token: center.adminToken })).status).toBe(201);
+    const again = await center.request('POST', '/v1/registrations/batch', { token: depositorB, json: { entries } });
+    expect(again.body.created).toBe(0);
+    expect(again.body.registrations).toEqual(first.map((r: any) => ({ ...r, created: false, status: 'sealed' })));
+    // The receipt covers the earlier leaves.
+    for (const r of again.body.registrations) {
+      expect((await center.request('GET', `/v1/registrations/${r.id}`, { token: depositorB })).body.leafHash).toBe(r.leafHash);
+    }
+  });
+
   it('refuses an empty batch and a body without entries', async () => {
     expect((await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { entries: [] } })).body.error.code).toBe('EMPTY_BATCH');
     expect((await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { nope: 1 } })).body.error.code).toBe('INVALID_INPUT');
