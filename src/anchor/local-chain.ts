@@ -9,11 +9,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { readFile, rename } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AnchorError } from './anchor-error.js';
+import { writeFileDurably } from '../durable-files.js';
 
 /**
  * DEV ONLY. Private key of anvil's account 0, derived from the public mnemonic
@@ -317,7 +318,7 @@ async function prepareStateFile(stateFile: string, allowFresh: boolean, warn: (m
   const problem = current.kind === 'broken' ? `does not parse (${current.reason})` : 'is missing';
 
   if (good.kind === 'good') {
-    await writeFileAtomic(stateFile, good.text);
+    await writeFileDurably(stateFile, good.text);
     warn(
       `chain state file ${stateFile} ${problem}; restored the last good copy ${goodFile}` +
         ` (blocks mined after that copy are lost)${asideNote}`,
@@ -348,25 +349,9 @@ async function saveGoodCopy(stateFile: string, cache: GoodCopyCache): Promise<bo
   if (reading.kind !== 'good') return false;
   const digest = createHash('sha256').update(reading.text).digest('hex');
   if (cache.digest === digest) return true;
-  await writeFileAtomic(`${stateFile}.good`, reading.text);
+  await writeFileDurably(`${stateFile}.good`, reading.text);
   cache.digest = digest;
   return true;
-}
-
-/** Temp file + fsync + rename: readers see the old content or the new, never a mix. */
-async function writeFileAtomic(path: string, text: string): Promise<void> {
-  const temporary = `${path}.tmp-${process.pid}-${Date.now()}`;
-  const handle = await open(temporary, 'w');
-  try {
-    await handle.writeFile(text);
-    await handle.sync();
-  } catch (error) {
-    await handle.close();
-    await unlink(temporary).catch(() => undefined);
-    throw error;
-  }
-  await handle.close();
-  await rename(temporary, path);
 }
 
 function validatePositiveInteger(value: number, name: string): void {

@@ -10,6 +10,7 @@ import {
 import { isDevelopmentOid } from './development-marker.js';
 import {
   OID_ATTR_SIGNING_CERTIFICATE,
+  OID_EXT_SUBJECT_ALT_NAME,
   OID_ATTR_SIGNING_CERTIFICATE_V2,
   OID_SHA1,
   OID_SHA256,
@@ -245,7 +246,7 @@ function checkTsaName(tstInfo: pkijs.TSTInfo, signer: pkijs.Certificate): void {
     );
   }
   const wanted = new Uint8Array((tsa.toSchema() as asn1js.BaseBlock).toBER());
-  const san = signer.extensions?.find((e) => e.extnID === '2.5.29.17')?.parsedValue as pkijs.AltName | undefined;
+  const san = signer.extensions?.find((e) => e.extnID === OID_EXT_SUBJECT_ALT_NAME)?.parsedValue as pkijs.AltName | undefined;
   for (const alt of san?.altNames ?? []) {
     if (bytesEqual(new Uint8Array((alt.toSchema() as asn1js.BaseBlock).toBER()), wanted)) return;
   }

@@ -1,6 +1,6 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, type KeyObject } from 'node:crypto';
 import type * as Forge from 'node-forge';
-import { OID_KP_DOCUMENT_SIGNING } from '../core/pki-oids.js';
+import { OID_EXT_CERTIFICATE_POLICIES, OID_KP_DOCUMENT_SIGNING } from '../core/pki-oids.js';
 import { derOid, derSequence } from './der-writer.js';
 import { forge } from './forge.js';
 import { PkiError } from './pki-error.js';
@@ -136,7 +136,7 @@ function profileExtensions(profile: CertificateProfile): object[] {
 /** certificatePolicies (RFC 5280 §4.2.1.4) with bare PolicyInformation entries. */
 function certificatePoliciesExtension(policies: readonly string[]): object {
   const value = derSequence(...policies.map((oid) => derSequence(derOid(oid))));
-  return { id: '2.5.29.32', critical: false, value: forge.util.binary.raw.encode(value) };
+  return { id: OID_EXT_CERTIFICATE_POLICIES, critical: false, value: forge.util.binary.raw.encode(value) };
 }
 
 const NAME_OIDS: [keyof DistinguishedName, string][] = [

@@ -96,10 +96,21 @@ export async function exportBag(options: BagExportOptions): Promise<BagExportRes
         ...(row.size !== null && { size: row.size }),
       });
       const path = `${base}/file/${safeFileName(view.record.fileName, row.id)}`;
-      const hashes = digesters();
+      // The vault's stream ends only once the content matched its SHA-256 and SM3: those two are
+      // known, so only SHA-512 is computed here (SM3 is the slow one).
+      const sha512 = createHash('sha512');
+      let bytes = 0;
+      const counting = new Transform({
+        transform(chunk: Buffer, _enc, done) {
+          bytes += chunk.length;
+          sha512.update(chunk);
+          done(null, chunk);
+        },
+      });
       await mkdir(dirname(join(dir, path)), { recursive: true });
-      await pipeline(reader.stream, hashing(hashes), createWriteStream(join(dir, path), { highWaterMark: 1 << 20 }));
-      payload.push({ path, ...finish(hashes) });
+      await pipeline(reader.stream, counting, createWriteStream(join(dir, path), { highWaterMark: 1 << 20 }));
+      const sm3 = (row.sm3 ?? options.vault.rowOf(sha256)!.sm3).toString('hex');
+      payload.push({ path, bytes, sha256, sha512: sha512.digest('hex'), sm3 });
       originals++;
     }
   }
@@ -164,18 +175,6 @@ function encodePath(path: string): string {
 
 function digesters(): { sha256: Hash; sha512: Hash; sm3: Hash; bytes: number } {
   return { sha256: createHash('sha256'), sha512: createHash('sha512'), sm3: createHash('sm3'), bytes: 0 };
-}
-
-function hashing(h: ReturnType<typeof digesters>): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _enc, done) {
-      h.bytes += chunk.length;
-      h.sha256.update(chunk);
-      h.sha512.update(chunk);
-      h.sm3.update(chunk);
-      done(null, chunk);
-    },
-  });
 }
 
 function finish(h: ReturnType<typeof digesters>) {

@@ -11,7 +11,6 @@ export class DigestThread {
   private worker: Worker | undefined;
   private nextId = 1;
   private readonly jobs = new Map<number, DigestJob>();
-  private failure: Error | undefined;
   /** Chunk memory the thread handed back after hashing, for the next chunks (no fresh pages, less GC). */
   private readonly pool: ArrayBuffer[] = [];
 
@@ -53,7 +52,6 @@ export class DigestThread {
   }
 
   private ensureWorker(): Worker {
-    if (this.failure) throw this.failure;
     if (this.worker) return this.worker;
     const worker = new Worker(WORKER_SOURCE, { eval: true });
     worker.unref();

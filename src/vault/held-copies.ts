@@ -1,6 +1,7 @@
-import { createHash, createHmac, randomBytes } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, open, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { syncPath, writeFileDurably } from '../durable-files.js';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -105,7 +106,7 @@ export class HeldCopies {
       } catch (err) {
         cut = err; // what arrived stays: the next attempt resumes after it
       }
-      await syncFile(part);
+      await syncPath(part, { missingOk: true });
       const received = await sizeOf(part);
       if (received > declared.size) {
         await rm(part, { force: true });
@@ -124,7 +125,7 @@ export class HeldCopies {
         throw new VaultError('DIGEST_MISMATCH', `the ${declared.size} bytes received have SHA-256 ${got}, not the ${declared.cipherSha256} declared`);
       }
       await rename(part, final);
-      await syncFile(dirname(final));
+      await syncPath(dirname(final));
       upsertHeldCopy(store, { ...base, received, sha256: got, complete: 1, updated_at: this.now() });
       return { received, complete: true, sha256: got };
     });
@@ -166,10 +167,7 @@ export class HeldCopies {
     return this.exclusive(`${origin}/period/${periodId}`, async () => {
       const path = this.bundlePath(origin, periodId);
       await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(tmp, framed);
-      await syncFile(tmp);
-      await rename(tmp, path);
+      await writeFileDurably(path, framed);
       const at = this.now();
       const row = findHeldCopy(this.options.store, origin, 'period', String(periodId));
       upsertHeldCopy(this.options.store, {
@@ -201,10 +199,7 @@ export class HeldCopies {
       if (findHeldCopy(this.options.store, origin, 'period', String(range.periodId))) return { sha256 }; // already sealed here
       const path = this.journalPath(origin, key);
       await mkdir(dirname(path), { recursive: true });
-      const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
-      await writeFile(tmp, framed);
-      await syncFile(tmp);
-      await rename(tmp, path);
+      await writeFileDurably(path, framed);
       const at = this.now();
       upsertHeldCopy(this.options.store, { origin, kind: 'journal', object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: at, updated_at: at });
       return { sha256 };
@@ -289,19 +284,6 @@ async function sizeOf(path: string): Promise<number> {
     return (await stat(path)).size;
   } catch {
     return 0;
-  }
-}
-
-async function syncFile(path: string): Promise<void> {
-  try {
-    const handle = await open(path, 'r');
-    try {
-      await handle.sync();
-    } finally {
-      await handle.close();
-    }
-  } catch {
-    // nothing there yet: nothing to make durable
   }
 }
 

@@ -1,5 +1,6 @@
 import { createHmac, randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { syncFileAndDirectorySync } from '../durable-files.js';
 import { dirname } from 'node:path';
 import { VaultError } from './vault-error.js';
 
@@ -54,6 +55,8 @@ export function readMasterKeyFile(file: string): MasterKey | undefined {
 export function writeMasterKeyFile(file: string, key: MasterKey): void {
   mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
   writeFileSync(file, formatMasterKey(key), { mode: 0o600, flag: 'wx' });
+  // Durable before any blob is sealed under it: a crash must not keep blobs and lose their key.
+  syncFileAndDirectorySync(file);
 }
 
 /** A fresh random key. */

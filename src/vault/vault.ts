@@ -29,6 +29,7 @@ import { DigestThread, type DigestJob } from './digest-thread.js';
 import { SequentialFile } from './sequential-file.js';
 import { generateMasterKey, readMasterKeyFile, writeMasterKeyFile, type MasterKey } from './master-key.js';
 import { VaultError } from './vault-error.js';
+import { syncPath } from '../durable-files.js';
 
 const MASTER_KEY_META = 'vault-master-key-id';
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -472,12 +473,7 @@ export class Vault implements BlobStore {
     await mkdir(dirname(target), { recursive: true, mode: 0o700 });
     await rename(tmp, target);
     // The rename is durable only once its directory is: fsync it too.
-    const dir = await open(dirname(target), 'r');
-    try {
-      await dir.sync();
-    } finally {
-      await dir.close();
-    }
+    await syncPath(dirname(target));
   }
 
   /** Runs `job` with no other install or removal of the same blob interleaved. */
