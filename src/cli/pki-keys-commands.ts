@@ -66,6 +66,9 @@ export const keysCsr: KeysSubcommand = {
     if (!values.out) throw usageError('--out DIR is required');
     const dir = resolve(values.out);
     const names = nameOptions(values);
+    const csrFiles = ['center.csr.pem', 'tsa.csr.pem'].map((name) => join(dir, name));
+    // Checked before any key is written: new keys beside old requests would not match them.
+    for (const file of csrFiles) if (existsSync(file)) throw new CliError(`${file} already exists: choose another --out directory`);
     let requests: ReturnType<typeof makeCertificateRequests>;
     try {
       requests = makeCertificateRequests(names);
@@ -73,10 +76,9 @@ export const keysCsr: KeysSubcommand = {
     } catch (err) {
       pkiFailure(err);
     }
-    for (const [name, pem] of [['center.csr.pem', requests.centerCsrPem], ['tsa.csr.pem', requests.tsaCsrPem]] as const) {
-      writeFileSync(join(dir, name), pem, { flag: 'wx' });
-    }
-    process.stdout.write(`${join(dir, 'center.csr.pem')}\n${join(dir, 'tsa.csr.pem')}\n`);
+    writeFileSync(csrFiles[0]!, requests.centerCsrPem, { flag: 'wx' });
+    writeFileSync(csrFiles[1]!, requests.tsaCsrPem, { flag: 'wx' });
+    process.stdout.write(`${csrFiles.join('\n')}\n`);
     process.stderr.write('send both requests to the CA; the TSA certificate must carry id-kp-timeStamping as its only, critical, EKU\n');
     return EXIT_OK;
   },

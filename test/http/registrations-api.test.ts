@@ -140,6 +140,19 @@ describe('access', () => {
     expect(used.status).toBe(200);
   });
 
+  it('refuses a token of an unknown role, and a role change of an existing account (400, nothing issued)', async () => {
+    const tokensBefore = center.store.sqlite.prepare('SELECT count(*) FROM api_token').pluck().get();
+    const unknown = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { name: 'x', role: 'root' } });
+    expect([unknown.status, unknown.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+    // 衢州市社保中心 is a depositor: asking for an admin token in its name is not a promotion.
+    const promote = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { name: '衢州市社保中心', role: 'admin' } });
+    expect([promote.status, promote.body.error.message]).toEqual([400, 'account "衢州市社保中心" exists with role depositor']);
+    const noName = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { role: 'depositor' } });
+    expect([noName.status, noName.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+    expect(center.store.sqlite.prepare('SELECT count(*) FROM api_token').pluck().get()).toBe(tokensBefore);
+    expect((await center.request('POST', '/v1/periods/seal', { token: depositorA })).status).toBe(403);
+  });
+
   it('authenticates a request once, though two route groups share /v1/registrations', async () => {
     const authenticate = vi.spyOn(TokenAuthenticator.prototype, 'authenticate');
     try {

@@ -1,5 +1,5 @@
 import { createPrivateKey } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadCenterPki } from '../../src/pki/center-pki.js';
@@ -40,6 +40,19 @@ describe('archive-seal keys init | csr | import', () => {
     const out = join(dir.path, 'outside');
     expect((await runCli(['keys', 'csr', '--out', out, '--center-name', 'Outside CA Test Center'])).code).toBe(0);
     expect(readFileSync(join(out, 'center.csr.pem'), 'utf8')).toContain('BEGIN CERTIFICATE REQUEST');
+    // Asked again into the same directory: refused, the keys the requests are for left as they are…
+    const key = readFileSync(join(out, 'center.key.pem'), 'utf8');
+    const again = await runCli(['keys', 'csr', '--out', out, '--center-name', 'Outside CA Test Center']);
+    expect([again.code, again.stderr]).toEqual([1, expect.stringMatching(/center\.csr\.pem already exists/)]);
+    expect(readFileSync(join(out, 'center.key.pem'), 'utf8')).toBe(key);
+    // …and with the keys moved away, no new keys are made beside requests for the old ones.
+    const moved = join(dir.path, 'moved-keys');
+    mkdirSync(moved);
+    for (const name of ['center.key.pem', 'tsa.key.pem']) renameSync(join(out, name), join(moved, name));
+    const beside = await runCli(['keys', 'csr', '--out', out, '--center-name', 'Outside CA Test Center']);
+    expect([beside.code, beside.stderr]).toEqual([1, expect.stringMatching(/center\.csr\.pem already exists/)]);
+    expect(existsSync(join(out, 'center.key.pem'))).toBe(false);
+    for (const name of ['center.key.pem', 'tsa.key.pem']) renameSync(join(moved, name), join(out, name));
     // Play the outside CA.
     const rootKey = generateRsaKey();
     const rootPem = issueCertificate({ profile: 'root-ca', subject: { commonName: 'Outside Root CA', organization: 'Outside CA' }, subjectKey: rootKey, notBefore: now, notAfter: years(10) });
