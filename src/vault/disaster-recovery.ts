@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalize } from '../core/canonical-json.js';
 import type { CenterPki } from '../pki/center-pki.js';
@@ -67,6 +67,10 @@ export interface RecoveryOptions {
 export async function recoverFromPeer(options: RecoveryOptions): Promise<RecoveryReport> {
   const log = options.log ?? (() => {});
   const databaseFile = join(options.dataDir, 'archive-seal.sqlite');
+  // A registry this run starts is removed again if the run fails before it is whole, so that
+  // the recovery can simply be run again (from this peer once it is repaired, or another).
+  const startsDatabase = !existsSync(databaseFile);
+  let registryWhole = false;
   if (existsSync(databaseFile)) {
     const probe = await Store.open({ file: databaseFile });
     const empty = registryIsEmpty(probe);
@@ -130,6 +134,7 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
       warnings.push('without the master key the pseudonym key stays sealed: private registrants will get new pseudonyms');
     }
     log(`registry restored: ${report.periods} periods, ${report.registrations} registrations`);
+    registryWhole = true;
 
     const files = store
       .prepare('SELECT sha256, sm3, size FROM registration WHERE has_file = 1 GROUP BY sha256')
@@ -163,6 +168,9 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
   } finally {
     await vault?.close();
     store.close();
+    if (!registryWhole && startsDatabase) {
+      for (const suffix of ['', '-wal', '-shm']) rmSync(databaseFile + suffix, { force: true });
+    }
   }
 }
 
