@@ -43,7 +43,17 @@ export class AnchoringService {
   private readonly pollMs: number;
   private readonly resendAfterMs: number;
   private readonly now: () => Date;
-  private readonly loops = new Map<string, { timer?: NodeJS.Timeout; running?: Promise<void>; failures: number; checkedAll: boolean }>();
+  private readonly loops = new Map<
+    string,
+    {
+      timer?: NodeJS.Timeout;
+      running?: Promise<void>;
+      failures: number;
+      checkedAll: boolean;
+      /** The head block's hash when confirmed anchors were last re-checked. */
+      checkedAtHead?: string | null;
+    }
+  >();
   private stopped = true;
 
   constructor(options: AnchoringServiceOptions) {
@@ -121,8 +131,15 @@ export class AnchoringService {
   /** One step on one chain; true when it changed something (so the next pass comes at once). */
   async pass(chain: AnchorChain): Promise<boolean> {
     const loop = this.loops.get(chain.settings.name)!;
-    const reorged = await this.recheckConfirmed(chain, loop.checkedAll ? RECENT_TO_RECHECK : Number.MAX_SAFE_INTEGER);
-    loop.checkedAll = true;
+    // A confirmed anchor can leave the chain only when the chain's head changes: an idle center
+    // asks a (perhaps public, rate-limited) node for the head, not for every anchored block.
+    const head = await chain.blockHashAt(await chain.headNumber());
+    let reorged = false;
+    if (!loop.checkedAll || head !== loop.checkedAtHead) {
+      reorged = await this.recheckConfirmed(chain, loop.checkedAll ? RECENT_TO_RECHECK : Number.MAX_SAFE_INTEGER);
+      loop.checkedAll = true;
+      loop.checkedAtHead = head;
+    }
     const period = findNextPeriodToAnchor(this.store, chain.settings.name);
     if (!period) return reorged;
     const live = findLiveAnchor(this.store, period.id, chain.settings.name);
