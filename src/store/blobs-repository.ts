@@ -43,11 +43,3 @@ export function listBlobsDueForCheck(store: Store, limit: number): VaultBlobRow[
   );
 }
 
-/** Blobs in the order they were stored, after `afterRowid` (for finding new ones cheaply). */
-export function listBlobsAfter(store: Store, afterRowid: number, limit: number): { rowid: number; sha256: Buffer }[] {
-  return store.prepare('SELECT rowid, sha256 FROM vault_blob WHERE rowid > ? ORDER BY rowid LIMIT ?').all(afterRowid, limit) as {
-    rowid: number;
-    sha256: Buffer;
-  }[];
-}
-

@@ -20,6 +20,25 @@ export function ensureReplica(store: Store, replica: { kind: ReplicaKind; object
   );
 }
 
+/**
+ * Outbox rows for `peer` of every blob stored after vault row `afterRowid` (at most `limit`
+ * blobs), in one statement; rows already there stay as they are. Returns the last rowid
+ * covered, or `afterRowid` when there was none.
+ */
+export function ensureBlobReplicasAfter(store: Store, peers: readonly string[], afterRowid: number, limit: number, now: string): number {
+  const last = store
+    .prepare('SELECT max(rowid) FROM (SELECT rowid FROM vault_blob WHERE rowid > ? ORDER BY rowid LIMIT ?)')
+    .pluck()
+    .get(afterRowid, limit) as number | null;
+  if (last === null) return afterRowid;
+  const insert = store.prepare(
+    "INSERT INTO replica (kind, object, peer, status, next_attempt_at, created_at) SELECT 'blob', lower(hex(sha256)), ?, 'pending', ?, ? " +
+      'FROM vault_blob WHERE rowid > ? AND rowid <= ? ON CONFLICT (kind, object, peer) DO NOTHING',
+  );
+  for (const peer of peers) insert.run(peer, now, now, afterRowid, last);
+  return last;
+}
+
 /** Replicas waiting to be sent whose next attempt is due, oldest first. */
 export function listDueReplicas(store: Store, peer: string, now: string, limit: number): ReplicaRow[] {
   return store.all(

@@ -1,10 +1,10 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { SigningIdentity } from '../pki/cms-signer.js';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
-import { listBlobsAfter } from '../store/blobs-repository.js';
 import type { ReplicaRow } from '../store/database.js';
 import {
   deleteJournalReplicas,
+  ensureBlobReplicasAfter,
   ensureReplica,
   listDueReplicas,
   markReplicaFailed,
@@ -126,16 +126,11 @@ export class Replicator {
     const { store, peers } = this.options;
     if (peers.length === 0) return;
     const at = this.now().toISOString();
+    const peerIds = peers.map((p) => p.id);
     for (;;) {
-      const rows = listBlobsAfter(store, this.blobWatermark, BATCH);
-      if (rows.length === 0) break;
-      store.transaction(() => {
-        for (const row of rows) {
-          for (const peer of peers) ensureReplica(store, { kind: 'blob', object: row.sha256.toString('hex'), peer: peer.id, now: at });
-        }
-      });
-      this.blobWatermark = rows[rows.length - 1]!.rowid;
-      if (rows.length < BATCH) break;
+      const last = store.transaction(() => ensureBlobReplicasAfter(store, peerIds, this.blobWatermark, BATCH, at));
+      if (last === this.blobWatermark) break;
+      this.blobWatermark = last;
       await nextTurn(); // a large vault's first pass must not hold up requests
     }
     const periods = store.prepare("SELECT id FROM period WHERE status = 'sealed' AND id > ? ORDER BY id").pluck().all(this.periodWatermark) as number[];
