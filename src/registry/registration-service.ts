@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, type MessagePort, Worker } from 'node:worker_threads';
 import { findRegistration, findRegistrationSummaries } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
@@ -8,12 +8,12 @@ import type { RegistrationReader } from './registration-reader.js';
 import type { RegistrationView } from './registration-view.js';
 import type { RegistrationRequest, WriterOutcome } from './registration-writer.js';
 import type { Receipt } from '../core/receipt.js';
-import type { ThreadJob, ThreadJobResult, WriterThreadData, WriterThreadReply } from './registration-threads.js';
+import { MAX_BATCH, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply } from './registration-threads.js';
 import { invariant, RegistryError } from './registry-error.js';
 
 export type { RegistrationRequest } from './registration-writer.js';
 
-export const MAX_BATCH = 10_000;
+export { MAX_BATCH } from './registration-threads.js';
 
 export interface RegistrationOutcome {
   registration: RegistrationView;
@@ -39,7 +39,8 @@ export interface BatchOutcome {
   leafHash: string;
 }
 
-interface Job extends ThreadJob {
+/** A caller waiting for its job's result. */
+interface Job {
   resolve: (result: ThreadJobResult) => void;
   reject: (err: unknown) => void;
 }
@@ -50,12 +51,13 @@ export interface RegistrationServiceOptions {
   /** Shows an earlier registration (with its proof) when the same content comes again. */
   reader: RegistrationReader;
   /** What the writer thread needs: the database, how to build records, the receipt signer. */
-  writer: Omit<WriterThreadData, 'pseudonymKey'> & { pseudonymKey: Buffer };
+  writer: Omit<WriterThreadData, 'pseudonymKey' | 'jobs'> & { pseudonymKey: Buffer };
 }
 
 /**
- * Takes registrations and commits them in groups on a writer thread: one group is in the
- * writer at a time, and every request that arrives meanwhile joins the next group. Each caller
+ * Takes registrations and commits them in groups on a writer thread: each request goes to the
+ * thread as it arrives, and each time the thread is free it takes all that came meanwhile as one
+ * group (its transaction, its receipt). Each caller
  * is answered only after its rows are committed. One transaction per group keeps SQLite at tens
  * of thousands of rows per second where a transaction per row manages a few thousand, and the
  * thread keeps that work, the group's receipt signature and the answers' serialization off
@@ -65,9 +67,11 @@ export class RegistrationService {
   private readonly store: Store;
   private readonly reader: RegistrationReader;
   private readonly worker: Worker;
+  /** Jobs go to the writer thread, and its answers come back, through this port. */
+  private readonly port: MessagePort;
   private readonly ready: Promise<void>;
-  private queue: Job[] = [];
-  private inFlight: { seq: number; jobs: Job[] } | undefined;
+  /** Sent and not yet answered, by seq. */
+  private readonly waiting = new Map<number, Job>();
   private seq = 0;
   private closed = false;
   private failure: Error | undefined;
@@ -75,12 +79,14 @@ export class RegistrationService {
   private constructor(options: RegistrationServiceOptions) {
     this.store = options.store;
     this.reader = options.reader;
-    this.worker = startWriterThread(options.writer);
+    const { port1, port2 } = new MessageChannel();
+    this.port = port1;
+    this.worker = startWriterThread({ ...options.writer, jobs: port2 });
     this.ready = new Promise((resolve, reject) => {
       this.worker.once('message', () => resolve());
       this.worker.once('error', reject);
     });
-    this.worker.on('message', (reply: WriterThreadReply) => this.onReply(reply));
+    this.port.on('message', (reply: WriterThreadReply) => this.onReply(reply));
     this.worker.on('error', (err) => this.onWorkerGone(err));
     this.worker.on('exit', (code) => this.onWorkerGone(new Error(`registration writer thread exited with code ${code}`)));
   }
@@ -159,55 +165,41 @@ export class RegistrationService {
     if (this.failure) return Promise.reject(this.failure);
     if (this.closed) return Promise.reject(new Error('the registration service is closed'));
     return new Promise((resolve, reject) => {
-      this.queue.push({ ...job, resolve, reject });
-      this.pump();
+      const seq = ++this.seq;
+      this.waiting.set(seq, { resolve, reject });
+      const { principal, detail, asJson } = job;
+      this.port.postMessage({ seq, job: { principal, requests, detail, asJson } });
     });
   }
 
-  /** Waits for queued registrations to commit, then stops the writer thread. */
+  /** Waits for sent registrations to commit, then stops the writer thread. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.inFlight || this.queue.length > 0) {
-      if (this.failure) break;
-      await new Promise((r) => setTimeout(r, 5));
-    }
+    while (this.waiting.size > 0 && !this.failure) await new Promise((r) => setTimeout(r, 5));
     await this.worker.terminate();
-  }
-
-  private pump(): void {
-    if (this.inFlight || this.queue.length === 0) return;
-    // Up to MAX_BATCH rows per group; a lone big job still goes whole.
-    const jobs: Job[] = [];
-    let rows = 0;
-    while (this.queue.length > 0 && (jobs.length === 0 || rows + this.queue[0]!.requests.length <= MAX_BATCH)) {
-      const job = this.queue.shift()!;
-      jobs.push(job);
-      rows += job.requests.length;
-    }
-    this.inFlight = { seq: ++this.seq, jobs };
-    this.worker.postMessage({ seq: this.seq, jobs: jobs.map(({ principal, requests, detail, asJson }) => ({ principal, requests, detail, asJson })) });
+    this.port.close();
   }
 
   private onReply(reply: WriterThreadReply): void {
-    const group = this.inFlight;
-    if (!group || reply.seq !== group.seq) return; // the ready message, or a reply to nothing
-    this.inFlight = undefined;
-    this.pump();
+    const jobs = reply.seqs.map((seq) => {
+      const job = this.waiting.get(seq);
+      this.waiting.delete(seq);
+      return job;
+    });
     if ('error' in reply) {
       const err = Object.assign(new Error(reply.error.message), reply.error);
-      for (const job of group.jobs) job.reject(err);
+      for (const job of jobs) job?.reject(err);
       return;
     }
-    group.jobs.forEach((job, i) => job.resolve(reply.results[i]!));
+    jobs.forEach((job, i) => job?.resolve(reply.results[i]!));
   }
 
   private onWorkerGone(err: Error): void {
-    if (this.closed && !this.inFlight) return;
+    if (this.closed && this.waiting.size === 0) return;
     // Without its writer the service cannot register: say so to everyone waiting, and after.
     this.failure ??= err;
-    for (const job of [...(this.inFlight?.jobs ?? []), ...this.queue]) job.reject(this.failure);
-    this.inFlight = undefined;
-    this.queue = [];
+    for (const job of this.waiting.values()) job.reject(this.failure);
+    this.waiting.clear();
   }
 
   private viewOf(id: number): RegistrationView {
@@ -220,10 +212,12 @@ export class RegistrationService {
 /** The writer thread: the compiled .js in dist, or the .ts source through tsx under tests. */
 function startWriterThread(data: WriterThreadData): Worker {
   const js = new URL('./registration-writer-worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data });
+  const transferList = [data.jobs];
+  if (existsSync(fileURLToPath(js))) return new Worker(js, { workerData: data, transferList });
   const ts = new URL('./registration-writer-worker.ts', import.meta.url).href;
   return new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(ts)}); })`, {
     eval: true,
     workerData: data,
+    transferList,
   });
 }

@@ -2,13 +2,14 @@
 // transaction work of each group (records, hashes, index inserts, the WAL sync), the group's
 // signed receipt and the answers run beside the HTTP thread instead of in its way. For a single
 // registration the answer is the HTTP body itself, so the HTTP thread only sends it.
-// See RegistrationService.
-import { parentPort, workerData } from 'node:worker_threads';
+// Each time it is free the thread takes every job that has come meanwhile as its next group, so it
+// never waits for the HTTP thread to hand it one. See RegistrationService.
+import { parentPort, receiveMessageOnPort, workerData } from 'node:worker_threads';
 import { findRegistration } from '../store/registrations-repository.js';
 import { Store } from '../store/store.js';
 import { ReceiptSigner } from './receipt-signer.js';
 import { RegistrationReader } from './registration-reader.js';
-import { toThreadError, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply, type WriterThreadRequest } from './registration-threads.js';
+import { MAX_BATCH, toThreadError, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply, type WriterThreadRequest } from './registration-threads.js';
 import { RegistrationWriter, type WriterOutcome } from './registration-writer.js';
 
 if (parentPort) {
@@ -40,19 +41,35 @@ if (parentPort) {
     });
   };
 
-  port.on('message', (request: WriterThreadRequest) => {
-    let reply: WriterThreadReply;
+  const commitGroup = (group: WriterThreadRequest[]): WriterThreadReply => {
+    const seqs = group.map((r) => r.seq);
+    const jobs = group.map((r) => r.job);
     try {
-      const { receivedAt, outcomes } = writer.commit(request.jobs);
+      const { receivedAt, outcomes } = writer.commit(jobs);
       try {
-        reply = { seq: request.seq, results: answer(request.jobs, receivedAt, outcomes) };
+        return { seqs, results: answer(jobs, receivedAt, outcomes) };
       } catch (err) {
-        reply = { seq: request.seq, error: { ...toThreadError(err), message: `registration committed, but not answered: ${(err as Error).message}` } };
+        return { seqs, error: { ...toThreadError(err), message: `registration committed, but not answered: ${(err as Error).message}` } };
       }
     } catch (err) {
-      reply = { seq: request.seq, error: { ...toThreadError(err), message: `registration not committed: ${(err as Error).message}` } };
+      return { seqs, error: { ...toThreadError(err), message: `registration not committed: ${(err as Error).message}` } };
     }
-    port.postMessage(reply);
+  };
+
+  const jobs = data.jobs;
+  jobs.on('message', (first: WriterThreadRequest) => {
+    const waiting = [first];
+    for (let next = receiveMessageOnPort(jobs); next !== undefined; next = receiveMessageOnPort(jobs)) {
+      waiting.push(next.message as WriterThreadRequest);
+    }
+    // Groups of up to MAX_BATCH rows; a lone big job still goes whole.
+    for (let start = 0; start < waiting.length; ) {
+      let end = start + 1;
+      let rows = waiting[start]!.job.requests.length;
+      while (end < waiting.length && rows + waiting[end]!.job.requests.length <= MAX_BATCH) rows += waiting[end++]!.job.requests.length;
+      jobs.postMessage(commitGroup(waiting.slice(start, end)));
+      start = end;
+    }
   });
-  port.postMessage({ seq: 0, ready: true });
+  port.postMessage({ ready: true });
 }

@@ -57,3 +57,21 @@ it('fails every waiting and later request once the writer thread is gone, instea
   await expect(center.registrations.register(admin, [request('c')])).rejects.toThrow(/writer thread exited/);
   await expect(center.registrations.registerBatch(admin, [request('d')])).rejects.toThrow(/writer thread exited/);
 });
+
+it('takes what arrived meanwhile as one group, but never more than 10,000 rows in one transaction', async () => {
+  const batch = (tag: string, n: number) => Array.from({ length: n }, (_, i) => request(`${tag}-${i}`));
+  // The first 10,000 keep the writer busy while the next three arrive.
+  const results = await Promise.all([
+    center.registrations.registerBatch(admin, batch('z', 10_000)),
+    center.registrations.registerBatch(admin, batch('a', 6_000)),
+    center.registrations.registerBatch(admin, batch('b', 3_000)),
+    center.registrations.registerBatch(admin, batch('c', 6_000)),
+  ]);
+  expect(rows()).toBe(25_000);
+  const rowsPerSignature = new Map<string, number>();
+  for (const r of results) rowsPerSignature.set(r.receipt.signature, (rowsPerSignature.get(r.receipt.signature) ?? 0) + r.outcomes.length);
+  expect(Math.max(...rowsPerSignature.values())).toBeLessThanOrEqual(10_000);
+  // Two of the three that waited went together (a + b or b + c: a + c would be 12,000 rows).
+  expect(rowsPerSignature.size).toBe(3);
+  expect(results[0]!.receipt.content.requests).toBe(1);
+});
