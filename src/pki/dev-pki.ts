@@ -2,8 +2,12 @@ import { fileURLToPath } from 'node:url';
 import { parseCertificateDer, readCertificateFacts } from '../core/certificate-facts.js';
 import { DEVELOPMENT_CERTIFICATE_POLICY_OID } from '../core/development-marker.js';
 import { pemToDer } from '../core/pem.js';
+import { readFileSync } from 'node:fs';
+import { createPrivateKey } from 'node:crypto';
+import { join } from 'node:path';
 import { loadCenterPki, type CenterPki, type CenterPkiSource } from './center-pki.js';
-import { issuePkiSet, readPkiSetSource, type PkiSetFiles } from './key-management.js';
+import { generateEcKey, issueCertificate, privateKeyToPem, type DistinguishedName } from './certificate-factory.js';
+import { issuePkiSet, PKI_FILE_NAMES, readPkiSetSource, type PkiSetFiles } from './key-management.js';
 
 /**
  * The development PKI: a root, a center signer and a TSA whose names say, and whose policy OID
@@ -25,19 +29,43 @@ export const DEVELOPMENT_CERTS_DIR = fileURLToPath(new URL('../../certs/dev/', i
  * development certificate policy. `scripts/make-dev-certs.ts` writes it to `certs/dev/` once.
  */
 export function makeDevelopmentPki(options: { notBefore?: Date } = {}): PkiSetFiles {
-  const name = (commonName: string) => ({
-    commonName,
-    organizationalUnit: DEVELOPMENT_UNIT,
-    organization: DEVELOPMENT_ORGANIZATION,
-  });
   return issuePkiSet({
-    root: name('Archive Seal DEVELOPMENT Root CA - NOT FOR EVIDENCE'),
-    center: name('Archive Seal DEVELOPMENT Center - NOT FOR EVIDENCE'),
-    tsa: name('Archive Seal DEVELOPMENT TSA - NOT FOR EVIDENCE'),
+    root: developmentName('Archive Seal DEVELOPMENT Root CA - NOT FOR EVIDENCE'),
+    center: DEVELOPMENT_CENTER_NAME,
+    tsa: developmentName('Archive Seal DEVELOPMENT TSA - NOT FOR EVIDENCE'),
     policies: [DEVELOPMENT_CERTIFICATE_POLICY_OID],
     ...(options.notBefore ? { notBefore: options.notBefore } : {}),
   });
 }
+
+/**
+ * A new center signer (EC P-256 key, 5 years) under the development root in `dir`, which is kept:
+ * what the old signer signed, test vectors included, still chains to it. Valid from the root's
+ * own start unless `notBefore` says otherwise.
+ */
+export function reissueDevelopmentCenter(dir: string = DEVELOPMENT_CERTS_DIR, options: { notBefore?: Date } = {}): Pick<PkiSetFiles, 'centerCertPem' | 'centerKeyPem'> {
+  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
+  const notBefore = options.notBefore ?? readCertificateFacts(parseCertificateDer(pemToDer(read(PKI_FILE_NAMES.rootCertPem)))).notBefore;
+  const key = generateEcKey();
+  return {
+    centerCertPem: issueCertificate({
+      profile: 'document-signer',
+      subject: DEVELOPMENT_CENTER_NAME,
+      subjectKey: key,
+      issuer: { certificatePem: read(PKI_FILE_NAMES.rootCertPem), privateKey: createPrivateKey(read(PKI_FILE_NAMES.rootKeyPem)) },
+      notBefore,
+      notAfter: new Date(notBefore.getTime() + Math.round(5 * 365.25 * 86_400_000)),
+      policies: [DEVELOPMENT_CERTIFICATE_POLICY_OID],
+    }),
+    centerKeyPem: privateKeyToPem(key),
+  };
+}
+
+function developmentName(commonName: string): DistinguishedName {
+  return { commonName, organizationalUnit: DEVELOPMENT_UNIT, organization: DEVELOPMENT_ORGANIZATION };
+}
+
+const DEVELOPMENT_CENTER_NAME = developmentName('Archive Seal DEVELOPMENT Center - NOT FOR EVIDENCE');
 
 /**
  * True when the certificate (PEM or DER) carries the development certificate policy

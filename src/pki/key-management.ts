@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { inspectCenterPki, type CenterPkiSource, type PkiProblem } from './center-pki.js';
 import {
   createCertificateRequest,
+  generateEcKey,
   generateRsaKey,
   issueCertificate,
   privateKeyToPem,
@@ -51,16 +52,20 @@ export interface PkiSetSpec {
   notBefore?: Date;
   rootYears?: number;
   leafYears?: number;
-  /** RSA modulus length; default 2048. */
+  /** RSA modulus length of the root and the TSA; default 2048. */
   keyBits?: number;
 }
 
-/** Issues a root CA and, under it, the center's signing certificate and the TSA certificate. */
+/**
+ * Issues a root CA and, under it, the center's signing certificate and the TSA certificate.
+ * The root and the TSA have RSA keys; the center's is EC P-256, because it signs a receipt for
+ * every group of registrations, and ECDSA signs in ~30 µs where RSA-2048 takes ~400 µs.
+ */
 export function issuePkiSet(spec: PkiSetSpec): PkiSetFiles {
   const notBefore = spec.notBefore ?? new Date(Date.now() - 3_600_000);
   const years = (n: number) => new Date(notBefore.getTime() + Math.round(n * 365.25 * 86_400_000));
   const rootKey = generateRsaKey(spec.keyBits);
-  const centerKey = generateRsaKey(spec.keyBits);
+  const centerKey = generateEcKey();
   const tsaKey = generateRsaKey(spec.keyBits);
   const policies = spec.policies ?? [];
   const rootCertPem = issueCertificate({
@@ -123,13 +128,14 @@ export function makeCenterPki(options: CenterNameOptions & { now?: Date }): PkiS
 
 /**
  * `keys csr`: PKCS#10 requests for the center and TSA certificates, to send to an outside CA.
- * Uses the given keys or makes new RSA-2048 ones; return them so the caller can store them.
+ * Uses the given keys or makes new ones (the center's EC P-256, the TSA's RSA-2048); returns
+ * them so the caller can store them.
  */
 export function makeCertificateRequests(
   options: CenterNameOptions & { centerKeyPem?: string; tsaKeyPem?: string },
 ): { centerCsrPem: string; centerKeyPem: string; tsaCsrPem: string; tsaKeyPem: string } {
   const base = centerBaseName(options);
-  const centerKey = options.centerKeyPem ? createPrivateKey(options.centerKeyPem) : generateRsaKey();
+  const centerKey = options.centerKeyPem ? createPrivateKey(options.centerKeyPem) : generateEcKey();
   const tsaKey = options.tsaKeyPem ? createPrivateKey(options.tsaKeyPem) : generateRsaKey();
   return {
     centerCsrPem: createCertificateRequest('document-signer', { ...base, commonName: options.centerName }, centerKey),

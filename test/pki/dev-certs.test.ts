@@ -53,8 +53,10 @@ describe('committed development PKI (certs/dev)', () => {
       'CN=Archive Seal DEVELOPMENT Center - NOT FOR EVIDENCE,OU=NOT FOR EVIDENCE - development and tests only,O=Archive Seal DEVELOPMENT',
     );
     expect(pki.tsa.path.map((c) => c.facts.subject)).toEqual([pki.roots[0]?.facts.subject]);
-    expect(pki.center.privateKey.asymmetricKeyType).toBe('rsa');
-    expect(pki.center.privateKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
+    // The center signs every group's receipt: EC P-256. The TSA and the root: RSA-2048.
+    expect(pki.center.privateKey.asymmetricKeyType).toBe('ec');
+    expect(pki.center.privateKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(pki.tsa.privateKey.asymmetricKeyDetails?.modulusLength).toBe(2048);
     expect(pki.tsa.certificate.facts.extendedKeyUsage).toEqual({
       critical: true,
       purposes: ['1.3.6.1.5.5.7.3.8'],

@@ -29,6 +29,9 @@ describe('keys init: makeCenterPki + writePkiSet', () => {
     expect(openssl(['verify', '-purpose', 'timestampsign', '-CAfile', 'root-ca.pem', 'tsa.pem'], setDir).status).toBe(0);
     const subject = openssl(['x509', '-in', 'center.pem', '-noout', '-subject', '-nameopt', 'utf8,sep_comma_plus'], setDir).stdout;
     expect(subject).toBe(`subject=C=CN,L=某市,O=${centerName},CN=${centerName}\n`);
+    // The center signs a receipt per group of registrations: EC P-256; the root and TSA: RSA.
+    expect(openssl(['x509', '-in', 'center.pem', '-noout', '-text'], setDir).stdout).toContain('ASN1 OID: prime256v1');
+    expect(openssl(['x509', '-in', 'tsa.pem', '-noout', '-text'], setDir).stdout).toContain('Public-Key: (2048 bit)');
   });
 
   it('keeps private keys private (mode 0600) and refuses to overwrite', () => {
@@ -101,6 +104,7 @@ describe('keys csr → an outside CA with an intermediate → keys import', () =
     const center = openssl(['req', '-in', 'center.csr', '-verify', '-noout', '-text'], dir);
     expect(center.status).toBe(0);
     expect(center.stdout).toContain('Digital Signature, Non Repudiation');
+    expect(center.stdout).toContain('Signature Algorithm: ecdsa-with-SHA256');
     const tsa = openssl(['req', '-in', 'tsa.csr', '-verify', '-noout', '-text'], dir);
     expect(tsa.stdout).toMatch(/X509v3 Extended Key Usage: critical\s+Time Stamping/);
   });
