@@ -19,10 +19,12 @@ const MAX_FIELD_BYTES = 64 * 1024;
 
 /**
  * Streams a `multipart/form-data` request (one part named `file`, plus text fields) into the
- * blob store: hashed and written as it arrives, never held whole. A file over `maxBytes` is
- * refused with 413 and nothing of it is kept.
+ * blob store: hashed and written as it arrives, never held whole. `accept` turns the upload into
+ * what the caller needs (the registration) once every part is in and the file's digests are
+ * known, but before the file is kept: whatever it refuses, like a file over `maxBytes` (413) or a
+ * malformed request, leaves nothing of the file behind.
  */
-export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxBytes: number): Promise<Upload> {
+export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, maxBytes: number, accept: (upload: Upload) => T): Promise<T> {
   const contentType = requestHeader(c, 'content-type') ?? '';
   const declared = Number(requestHeader(c, 'content-length') ?? Number.NaN);
   if (declared > maxBytes + MAX_FIELDS * MAX_FIELD_BYTES) throw tooLarge(maxBytes);
@@ -41,7 +43,7 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
   }
 
   const fields: Record<string, string> = {};
-  let filePart: Promise<Omit<Upload, 'fields'>> | undefined;
+  let filePart: Promise<T> | undefined;
   let problem: ApiError | undefined;
   let fail: (err: unknown) => void = () => {};
   let fileStream: Readable | undefined;
@@ -60,11 +62,19 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
         return;
       }
       fileStream = stream;
-      filePart = blobs.ingest(stream, { maxBytes }).then((blob) => ({
-        blob,
-        ...(info.filename && { fileName: info.filename }),
-        ...(info.mimeType && info.mimeType !== 'application/octet-stream' && { mediaType: info.mimeType }),
-      }));
+      let accepted: T;
+      // Parts after the file come in while it is hashed; they are all in once `done` settles.
+      const acceptOnceComplete = async (blob: IngestedBlob) => {
+        await done;
+        if (problem) throw problem;
+        accepted = accept({
+          fields,
+          blob,
+          ...(info.filename && { fileName: info.filename }),
+          ...(info.mimeType && info.mimeType !== 'application/octet-stream' && { mediaType: info.mimeType }),
+        });
+      };
+      filePart = blobs.ingest(stream, { maxBytes, accept: acceptOnceComplete }).then(() => accepted);
       // A file that fails (too large, disk full) stops the whole request at once: reading the
       // rest of a multi-GiB body only to discard it would waste the center's time.
       filePart.catch((err) => {
@@ -91,18 +101,15 @@ export async function receiveUpload(c: Context<AppEnv>, blobs: BlobStore, maxByt
     if (source instanceof IncomingMessage && !source.complete) cutOff('the connection closed before the end of the body');
   });
   source.pipe(parser);
-  let file: Omit<Upload, 'fields'> | undefined;
   try {
     await done;
-    file = await filePart;
+    if (!filePart) throw problem ?? new ApiError(400, 'INVALID_INPUT', 'the upload has no part named "file"');
+    return await filePart;
   } catch (err) {
-    await filePart?.catch(() => {}); // the blob store has removed its partial file
+    await filePart?.catch(() => {}); // the blob store has removed its file
     if (err instanceof BlobTooLargeError) throw tooLarge(maxBytes);
     throw err;
   }
-  if (problem) throw problem;
-  if (!file) throw new ApiError(400, 'INVALID_INPUT', 'the upload has no part named "file"');
-  return { fields, ...file };
 }
 
 function tooLarge(maxBytes: number): ApiError {

@@ -11,7 +11,7 @@ import { ApiError } from './api-error.js';
 import { certificatePdfResponse, type CertificatePdfDeps } from './certificates-routes.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, parseLimit, requireRole } from './auth.js';
-import { receiveUpload } from './multipart-upload.js';
+import { receiveUpload, type Upload } from './multipart-upload.js';
 import { readJsonBody, requestHeader } from './request-body.js';
 
 export interface RegistrationRoutesDeps extends CertificatePdfDeps {
@@ -37,8 +37,7 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       const principal = c.get('principal');
       let request;
       if (/^multipart\/form-data/i.test(requestHeader(c, 'content-type') ?? '')) {
-        const upload = await receiveUpload(c, blobs, deps.maxUploadBytes);
-        request = { ...uploadToInput(upload.fields, upload), hasFile: true };
+        request = { ...(await receiveUpload(c, blobs, deps.maxUploadBytes, uploadToInput)), hasFile: true };
       } else {
         request = { ...parseRegistrationInput(await readJsonBody(c, MAX_SINGLE_BODY)), hasFile: false };
       }
@@ -81,8 +80,8 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
 }
 
 /** The registration fields of an upload's text parts; digests must match what was computed. */
-function uploadToInput(fields: Record<string, string>, upload: { blob: { sha256: string; sm3: string; size: number }; fileName?: string; mediaType?: string }) {
-  const { blob } = upload;
+function uploadToInput(upload: Upload) {
+  const { blob, fields } = upload;
   for (const name of Object.keys(fields)) {
     if (!UPLOAD_FIELDS.has(name)) throw new RegistryError('INVALID_INPUT', `${name} is not a registration field`);
   }

@@ -7,6 +7,11 @@ export interface IngestedBlob {
   size: number;
 }
 
+export interface IngestOptions {
+  maxBytes: number;
+  accept?: (blob: IngestedBlob) => void | Promise<void>;
+}
+
 /** Thrown when a stream is longer than allowed; nothing of it is kept. */
 export class BlobTooLargeError extends Error {
   override readonly name = 'BlobTooLargeError';
@@ -40,8 +45,10 @@ export interface BlobStore {
   /**
    * Streams `source` into the store, hashing it with SHA-256 and SM3 on the way, and keeps it
    * under its SHA-256 once it is complete and flushed to disk. Never holds the whole file.
+   * `accept`, when given, sees the digests first: if it throws, nothing is kept (a refused
+   * upload leaves no copy behind, here or at the peers) and its error is the ingest's.
    */
-  ingest(source: Readable, options: { maxBytes: number }): Promise<IngestedBlob>;
+  ingest(source: Readable, options: IngestOptions): Promise<IngestedBlob>;
   /** True when the blob with this SHA-256 is held. */
   has(sha256: string): Promise<boolean>;
   /** Opens the blob with this SHA-256 for reading; rejects when it is not held. */

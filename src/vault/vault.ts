@@ -24,7 +24,7 @@ import {
   TAG_BYTES,
   unwrapDataKey,
 } from './blob-cipher.js';
-import { BlobTooLargeError, type BlobReader, type BlobStore, type ExpectedDigests, type IngestedBlob } from './blob-store.js';
+import { BlobTooLargeError, type BlobReader, type BlobStore, type ExpectedDigests, type IngestedBlob, type IngestOptions } from './blob-store.js';
 import { DigestThread, type DigestJob } from './digest-thread.js';
 import { SequentialFile } from './sequential-file.js';
 import { generateMasterKey, readMasterKeyFile, writeMasterKeyFile, type MasterKey } from './master-key.js';
@@ -120,7 +120,7 @@ export class Vault implements BlobStore {
     return SHA256_HEX.test(sha256) ? findVaultBlob(this.store, Buffer.from(sha256, 'hex')) : undefined;
   }
 
-  async ingest(source: Readable, options: { maxBytes: number }): Promise<IngestedBlob> {
+  async ingest(source: Readable, options: IngestOptions): Promise<IngestedBlob> {
     const tmp = await this.tempFile();
     const file = await SequentialFile.create(tmp, { reserve: HEADER_BYTES, mode: 0o600 }).catch(async (err: unknown) => {
       await rm(tmp, { force: true });
@@ -174,6 +174,7 @@ export class Vault implements BlobStore {
       const position = await file.finish(header);
       const sm3 = sm3Job ? await sm3Job.digest() : sm3Inline!.digest('hex');
       const blob = { sha256: sha256Bytes.toString('hex'), sm3, size };
+      await options.accept?.(blob);
       await this.exclusive(blob.sha256, async () => {
         const existing = this.rowOf(blob.sha256);
         if (existing && existing.status === 'ok' && (await exists(this.pathOf(blob.sha256)))) {

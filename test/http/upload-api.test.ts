@@ -26,6 +26,12 @@ const tmpFiles = () => {
   const dir = join(blobsDir(), 'tmp');
   return existsSync(dir) ? readdirSync(dir) : [];
 };
+/** What a refused upload must not leave: an original on disk, a vault row, a copy queued for the peers. */
+const kept = () => ({
+  files: blobFiles().length,
+  rows: center.store.sqlite.prepare('SELECT count(*) FROM vault_blob').pluck().get(),
+  temporary: tmpFiles().length,
+});
 
 describe('POST /v1/registrations (multipart upload)', () => {
   it('hashes the file as it streams in (SHA-256 and SM3), keeps it under its digest, and registers it', async () => {
@@ -59,7 +65,8 @@ describe('POST /v1/registrations (multipart upload)', () => {
     expect(tmpFiles()).toEqual([]);
   });
 
-  it('refuses a declared digest that does not match the file with 422 DIGEST_MISMATCH', async () => {
+  it('refuses a declared digest that does not match the file with 422 DIGEST_MISMATCH, keeping nothing of the file', async () => {
+    const before = kept();
     const file = randomBytes(1000);
     const res = await center.request('POST', '/v1/registrations', {
       token: center.adminToken,
@@ -67,6 +74,28 @@ describe('POST /v1/registrations (multipart upload)', () => {
     });
     expect(res.status).toBe(422);
     expect(res.body.error.code).toBe('DIGEST_MISMATCH');
+    expect(kept()).toEqual(before);
+  });
+
+  it('checks fields sent after the file part before keeping the file', async () => {
+    const before = kept();
+    const file = randomBytes(2000);
+    const fd = new FormData();
+    fd.append('category', 'agency.digitized');
+    fd.append('file', new Blob([new Uint8Array(file)]), 'a.bin');
+    fd.append('sm3', '00'.repeat(32));
+    const refused = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: fd });
+    expect([refused.status, refused.body.error.code]).toEqual([422, 'DIGEST_MISMATCH']);
+    expect(kept()).toEqual(before);
+
+    const ok = new FormData();
+    ok.append('file', new Blob([new Uint8Array(file)]), 'a.bin');
+    ok.append('category', 'agency.digitized');
+    ok.append('sm3', createHash('sm3').update(file).digest('hex'));
+    const accepted = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: ok });
+    expect(accepted.status).toBe(201);
+    expect(accepted.body.record.category).toBe('agency.digitized');
+    expect(kept()).toMatchObject({ files: before.files + 1, rows: before.rows + 1, temporary: 0 });
   });
 
   it('accepts a declared digest that matches', async () => {
@@ -84,9 +113,11 @@ describe('POST /v1/registrations (multipart upload)', () => {
     ['an unknown field', randomBytes(10), { category: 'agency.digitized', colour: 'red' }, 'INVALID_INPUT'],
     ['metadata that is not JSON', randomBytes(10), { category: 'agency.digitized', metadata: '{' }, 'INVALID_JSON'],
   ] as const)('refuses an upload with %s', async (_what, file, fields, code) => {
+    const before = kept();
     const res = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: form(file as Buffer | undefined, { ...fields }) });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(code);
+    expect(kept()).toEqual(before);
   });
 
   it('refuses a malformed multipart body', async () => {

@@ -70,6 +70,25 @@ describe('the encrypted vault', () => {
     expect(readdirSync(join(dir.path, 'blobs', 'tmp'))).toEqual([]);
   });
 
+  it('keeps nothing when the caller refuses the digests, and the error is the caller\'s', async () => {
+    const data = randomBytes(2 * SEGMENT + 3);
+    const seen: unknown[] = [];
+    const refusal = new Error('the declared SM3 differs');
+    const accept = async (blob: unknown) => {
+      seen.push(blob);
+      await new Promise((r) => setTimeout(r, 5)); // the caller may wait for the rest of its request
+      throw refusal;
+    };
+    await expect(vault.ingest(chunked(data), { maxBytes: 1 << 20, accept })).rejects.toBe(refusal);
+    expect(seen).toEqual([{ sha256: sha(data), sm3: sm3(data), size: data.length }]);
+    expect(await vault.has(sha(data))).toBe(false);
+    expect(existsSync(vault.pathOf(sha(data)))).toBe(false);
+    expect(readdirSync(join(dir.path, 'blobs', 'tmp'))).toEqual([]);
+    // Accepted, the same content is kept.
+    await vault.ingest(chunked(data), { maxBytes: 1 << 20, accept: () => {} });
+    expect(await vault.has(sha(data))).toBe(true);
+  });
+
   it('releases no plaintext of a segment that does not authenticate', async () => {
     const data = randomBytes(4 * SEGMENT);
     const blob = await vault.ingest(chunked(data), { maxBytes: 1 << 20 });
