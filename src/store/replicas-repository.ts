@@ -93,6 +93,23 @@ export function markReplicaFailed(
   );
 }
 
+/**
+ * The local ciphertext of blob `sha256` (hex) was replaced (the same content uploaded again, or a
+ * peer's copy installed): every peer's confirmed copy is compared again and, if it differs,
+ * replaced, instead of showing up in the next audit as a copy that does not match. Copies already
+ * waiting (or found damaged or missing) keep their status.
+ */
+export function markBlobReplicasPending(store: Store, sha256: string, now: string): void {
+  store.run(
+    store.db
+      .updateTable('replica')
+      .set({ status: 'pending', next_attempt_at: now, attempts: 0 })
+      .where('kind', '=', 'blob')
+      .where('object', '=', sha256)
+      .where('status', '=', 'verified'),
+  );
+}
+
 /** The copy must be (re)sent now, e.g. found damaged or missing, or its bundle changed. */
 export function markReplicaPending(
   store: Store,

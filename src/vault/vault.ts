@@ -13,6 +13,7 @@ import {
   setBlobStatus,
 } from '../store/blobs-repository.js';
 import type { VaultBlobRow } from '../store/database.js';
+import { markBlobReplicasPending } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import {
   BlobOpener,
@@ -194,8 +195,14 @@ export class Vault implements BlobStore {
           created_at: this.now().toISOString(),
           checked_at: null,
         };
-        if (existing) replaceVaultBlob(this.store, row);
-        else insertVaultBlob(this.store, row);
+        if (existing) {
+          this.store.transaction(() => {
+            replaceVaultBlob(this.store, row);
+            markBlobReplicasPending(this.store, blob.sha256, row.created_at);
+          });
+        } else {
+          insertVaultBlob(this.store, row);
+        }
         this.onStored({ ...blob, cipherSize: position });
       });
       return blob;
@@ -340,17 +347,22 @@ export class Vault implements BlobStore {
       }
       await this.exclusive(sha256, async () => {
         await this.moveIntoPlace(tmp, sha256);
-        replaceVaultBlob(this.store, {
-          sha256: Buffer.from(sha256, 'hex'),
-          sm3: Buffer.from(expected.sm3, 'hex'),
-          size: expected.size,
-          cipher_size: cipherSize,
-          cipher_sha256: Buffer.from(cipherSha256, 'hex'),
-          wrapped_key: wrappedKey,
-          master_key_id: this.masterKey.id,
-          status: 'ok',
-          created_at: this.now().toISOString(),
-          checked_at: this.now().toISOString(),
+        const now = this.now().toISOString();
+        this.store.transaction(() => {
+          replaceVaultBlob(this.store, {
+            sha256: Buffer.from(sha256, 'hex'),
+            sm3: Buffer.from(expected.sm3, 'hex'),
+            size: expected.size,
+            cipher_size: cipherSize,
+            cipher_sha256: Buffer.from(cipherSha256, 'hex'),
+            wrapped_key: wrappedKey,
+            master_key_id: this.masterKey.id,
+            status: 'ok',
+            created_at: now,
+            checked_at: now,
+          });
+          // The peer it came from holds the same bytes; the others are compared again.
+          markBlobReplicasPending(this.store, sha256, now);
         });
       });
       return { cipherSha256 };

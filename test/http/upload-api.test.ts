@@ -29,7 +29,7 @@ const tmpFiles = () => {
 /** What a refused upload must not leave: an original on disk, a vault row, a copy queued for the peers. */
 const kept = () => ({
   files: blobFiles().length,
-  rows: center.store.sqlite.prepare('SELECT count(*) FROM vault_blob').pluck().get(),
+  rows: center.store.sqlite.prepare('SELECT count(*) FROM vault_blob').pluck().get() as number,
   temporary: tmpFiles().length,
 });
 

@@ -1,5 +1,5 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -137,6 +137,28 @@ describe('fixity audits', () => {
     const res = await fetch(`${a.server!.url}/v1/registrations/${id}/file`, { headers: { authorization: `Bearer ${a.server!.adminToken}` } });
     expect(res.status).toBe(200);
     expect(Buffer.from(await res.arrayBuffer()).equals(files.get(sha256)!)).toBe(true);
+  });
+});
+
+describe('the same content uploaded again after the local copy was lost', () => {
+  it('replaces the peers\' copies with the new encryption, so the next audit finds every copy matching', async () => {
+    const sha256 = [...files.keys()][2]!;
+    const local = join(a.dataDir, 'blobs', 'sha256', sha256.slice(0, 2), sha256.slice(2, 4), sha256);
+    const before = readFileSync(heldBlobFile(b, 'center-a', sha256));
+    rmSync(local);
+
+    const form = new FormData();
+    form.append('category', 'agency.digitized');
+    form.append('file', new Blob([new Uint8Array(files.get(sha256)!)]), 'again.pdf');
+    const res = await fetch(`${a.server!.url}/v1/registrations`, { method: 'POST', headers: { authorization: `Bearer ${a.server!.adminToken}` }, body: form });
+    expect(res.status).toBe(200); // the registration exists; the file is held again, under a new data key
+    expect(readFileSync(local).equals(before)).toBe(false);
+
+    await eventually(async () => (!readFileSync(heldBlobFile(b, 'center-a', sha256)).equals(before) ? allVerified(a) : undefined), 'the peer holds the new copy');
+    expect(readFileSync(heldBlobFile(b, 'center-a', sha256)).equals(readFileSync(local))).toBe(true);
+    const audit = await api(a.server!.url, a.server!.adminToken, 'POST', '/v1/backup/audit?all=1');
+    expect(audit.body.localBlobs).toMatchObject({ failed: 0 });
+    expect(audit.body.peerCopies).toMatchObject({ failed: 0, unreachable: 0 });
   });
 });
 
