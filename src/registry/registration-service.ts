@@ -106,7 +106,7 @@ export class RegistrationService {
       outcomes: outcomes.map((o) => {
         if (!o.created) return { created: false, registration: this.viewOf(o.id) };
         invariant('registration' in o, 'full outcome without a view');
-        return o;
+        return { created: true, registration: o.registration };
       }),
     };
   }

@@ -46,3 +46,19 @@ export function toRegistrationView(
     ...(sealed && { proof, root: period.root!.toString('hex') }),
   };
 }
+
+/**
+ * The JSON text of a new registration's view (pending, no proof), written around `recordJson`,
+ * the record's canonical JSON that the writer has just hashed, instead of serializing the record
+ * again. Records are built in canonical member order, so this is byte for byte
+ * `JSON.stringify(view)`, except where no JavaScript object can hold the canonical order
+ * (integer-like metadata keys, which JavaScript lists first): there the record shows in the
+ * canonical order, as it was hashed.
+ */
+export function pendingViewJson(view: RegistrationView, recordJson: string): string {
+  return (
+    `{"id":${view.id},"status":"pending","periodId":${view.periodId},"registeredAt":${JSON.stringify(view.registeredAt)},` +
+    `"digests":${JSON.stringify(view.digests)},"record":${recordJson},"recordDigest":{"sha256":"${view.recordDigest.sha256}"},` +
+    `"salt":"${view.salt}","leafHash":"${view.leafHash}","leafIndex":${view.leafIndex}}`
+  );
+}

@@ -9,6 +9,7 @@ import { findRegistration } from '../store/registrations-repository.js';
 import { Store } from '../store/store.js';
 import { ReceiptSigner } from './receipt-signer.js';
 import { RegistrationReader } from './registration-reader.js';
+import { pendingViewJson } from './registration-view.js';
 import { MAX_BATCH, toThreadError, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply, type WriterThreadRequest } from './registration-threads.js';
 import { RegistrationWriter, type WriterOutcome } from './registration-writer.js';
 
@@ -35,8 +36,9 @@ if (parentPort) {
       if (!jobs[i]!.asJson || jobOutcomes.length !== 1) return { outcomes: jobOutcomes, receipt };
       const { proof, ...shared } = receipt;
       sharedReceiptJson ??= JSON.stringify(shared).slice(0, -1);
-      const view = JSON.stringify(viewOf(jobOutcomes[0]!)).slice(0, -1);
-      // Byte for byte what JSON.stringify({ ...view, receipt }) gives.
+      const outcome = jobOutcomes[0]!;
+      const view = ('recordJson' in outcome ? pendingViewJson(outcome.registration, outcome.recordJson) : JSON.stringify(viewOf(outcome))).slice(0, -1);
+      // What JSON.stringify({ ...view, receipt }) gives (see pendingViewJson).
       return { created: jobOutcomes[0]!.created, json: `${view},"receipt":${sharedReceiptJson},"proof":${JSON.stringify(proof)}}}` };
     });
   };

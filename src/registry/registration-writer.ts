@@ -34,11 +34,11 @@ export interface RegistrationSummary {
 }
 
 /**
- * A new registration (its view, or its summary when the job asked for one), or the id of the
- * same registrant's earlier registration of the same content.
+ * A new registration (its view and its record's canonical JSON, or its summary when the job
+ * asked for one), or the id of the same registrant's earlier registration of the same content.
  */
 export type WriterOutcome =
-  | { created: true; registration: RegistrationView }
+  | { created: true; registration: RegistrationView; recordJson: string }
   | { created: true; summary: RegistrationSummary }
   | { created: false; id: number; leafHash: string };
 
@@ -125,7 +125,7 @@ export class RegistrationWriter {
         // A batch answer lists ids only: ten thousand full views would cost the HTTP thread more
         // to receive than the writer spends committing them.
         return job.detail === 'full'
-          ? { created: true, registration: toRegistrationView(row, period, undefined, record) }
+          ? { created: true, registration: toRegistrationView(row, period, undefined, record), recordJson: canonical }
           : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash } };
       });
     });

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import { HASH_BYTES, LEAF_PREFIX, NODE_PREFIX, SALT_BYTES } from '../core/merkle.js';
+import { HASH_BYTES, inclusionPathPositions, LEAF_PREFIX, NODE_PREFIX, SALT_BYTES, type InclusionProof } from '../core/merkle.js';
 
 export { HASH_BYTES } from '../core/merkle.js';
 const SLICE = 16_384; // nodes hashed between turns of the event loop
@@ -31,14 +31,30 @@ export async function buildTreeLevels(leaves: Buffer): Promise<Buffer[]> {
 
 /** The root over `leaves` (n × 32 bytes, flat), synchronously: for small trees (a receipt's request). */
 export function merkleRoot(leaves: Buffer): Buffer {
+  const levels = treeLevels(leaves);
+  return levels[levels.length - 1]!;
+}
+
+/** Every level over `leaves` (n × 32 bytes, flat), as {@link buildTreeLevels}, synchronously: for small trees. */
+export function treeLevels(leaves: Buffer): Buffer[] {
   checkLeaves(leaves);
-  let current = leaves;
-  while (current.length > HASH_BYTES) {
+  const levels = [leaves];
+  for (let current = leaves; current.length > HASH_BYTES; ) {
     const next = Buffer.allocUnsafe(Math.ceil(current.length / HASH_BYTES / 2) * HASH_BYTES);
     hashPairs(current, next, 0, Number.POSITIVE_INFINITY);
-    current = next;
+    levels.push((current = next));
   }
-  return current;
+  return levels;
+}
+
+/** The inclusion proof of `leafIndex` read out of flat levels (as `proofFromLayers` in src/core/merkle.ts). */
+export function proofFromLevels(levels: readonly Buffer[], leafIndex: number): InclusionProof {
+  const treeSize = levels[0]!.length / HASH_BYTES;
+  const path = inclusionPathPositions(treeSize, leafIndex).map(({ level, index, side }) => ({
+    side,
+    hash: levels[level]!.toString('hex', index * HASH_BYTES, (index + 1) * HASH_BYTES),
+  }));
+  return { leafIndex, treeSize, path };
 }
 
 /** Fills `next` with the parents of pairs `from`..`to` of `current` (the odd last node carried up). */

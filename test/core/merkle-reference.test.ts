@@ -4,7 +4,7 @@ import { MerkleTree } from 'merkletreejs';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/hex.js';
 import { buildLayers, proofFromLayers } from '../../src/core/merkle.js';
-import { buildTreeLevels, merkleRoot } from '../../src/registry/tree-builder.js';
+import { buildTreeLevels, merkleRoot, proofFromLevels, treeLevels } from '../../src/registry/tree-builder.js';
 
 // merkletreejs is the reference: given node = SHA-256(0x01 ‖ left ‖ right) over pre-hashed
 // leaves and no odd-node duplication, it carries an odd last node up as we do.
@@ -74,6 +74,16 @@ describe('our tree against the references', () => {
       const layers = buildLayers(Array.from({ length: n }, (_, i) => flat.subarray(32 * i, 32 * i + 32)));
       expect(levels.map((l) => l.toString('hex'))).toEqual(layers.map((layer) => layer.map((h) => bytesToHex(h)).join('')));
       expect(merkleRoot(flat).toString('hex')).toBe(bytesToHex(layers[layers.length - 1]![0]!));
+    }
+  });
+
+  it('gives, synchronously, the same levels and every proof as the core builder for sizes 1..70 (receipts)', () => {
+    for (let n = 1; n <= 70; n++) {
+      const flat = randomBytes(32 * n);
+      const levels = treeLevels(flat);
+      const layers = buildLayers(Array.from({ length: n }, (_, i) => flat.subarray(32 * i, 32 * i + 32)));
+      expect(levels.map((l) => l.toString('hex'))).toEqual(layers.map((layer) => layer.map((h) => bytesToHex(h)).join('')));
+      for (let i = 0; i < n; i++) expect(proofFromLevels(levels, i)).toEqual(proofFromLayers(layers, i));
     }
   });
 });
