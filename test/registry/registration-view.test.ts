@@ -26,7 +26,7 @@ const metadataValue = fc.oneof(text, fc.integer(), fc.double({ noNaN: true, noDe
 const input = fc.record(
   {
     sha256: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex')),
-    sm3: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('HEX')),
+    sm3: fc.uint8Array({ minLength: 32, maxLength: 32 }).map((b) => Buffer.from(b).toString('hex').toUpperCase()),
     size: fc.integer({ min: 0, max: 2 ** 40 }),
     fileName: text,
     title: text,
