@@ -149,13 +149,13 @@ async function benchProofs(server: Server, dir: string): Promise<void> {
   report('proof look-ups', { ...fromAutocannon(result) });
 }
 
-async function benchSingle(server: Server, dir: string): Promise<void> {
+async function benchSingle(server: Server, dir: string, label = 'single route'): Promise<void> {
   if (WRK) {
     // A distinct 64-hex-digit digest per request: a random prefix and the counter.
     const lua =
       `  local body = string.format('{"sha256":"%08x%056x","category":"voluntary.individual"}', math.random(0, 2147483647), counter)\n` +
       `  return wrk.format("POST", "/v1/registrations", { ["Content-Type"] = "application/json", ["Authorization"] = "Bearer ${server.token}" }, body)`;
-    report('single route', { ...runWrk(server.url, lua, dir) });
+    report(label, { ...runWrk(server.url, lua, dir) });
     return;
   }
   let n = 0;
@@ -172,7 +172,7 @@ async function benchSingle(server: Server, dir: string): Promise<void> {
       },
     ],
   });
-  report('single route', { ...fromAutocannon(result) });
+  report(label, { ...fromAutocannon(result) });
 }
 
 /** Certificates issued per second (each a first issue: proof, CMS signature, stored) and verified per second (core, no RPC). */
@@ -231,6 +231,13 @@ async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'archive-seal-bench-'));
   const dataDir = join(dir, 'data');
   console.log(`machine: ${cpus().length} × ${cpus()[0]?.model}, ${round(totalmem() / 1024 ** 3)} GiB (${round(freemem() / 1024 ** 3)} free), Node ${process.version}`);
+  // The single route first on an empty center, then (below) on one holding the million rows.
+  const fresh = await startServer(join(dir, 'fresh'));
+  try {
+    await benchSingle(fresh, dir, 'single route, fresh database');
+  } finally {
+    await fresh.stop();
+  }
   let server = await startServer(dataDir);
   try {
     await benchBatch(server);
@@ -238,7 +245,7 @@ async function main(): Promise<void> {
     server = await benchSeal(dataDir);
     await benchProofs(server, dir);
     await benchCertificates(server);
-    await benchSingle(server, dir);
+    await benchSingle(server, dir, 'single route, 1M rows');
     await benchUploadAndVault(server, dir);
   } finally {
     await server.stop();

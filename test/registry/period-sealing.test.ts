@@ -110,6 +110,14 @@ describe('period sealing', () => {
     expect(again).toEqual([]);
   });
 
+  it('refuses to seal a period whose stored leaves do not fill its count, and stores no tree', async () => {
+    await register(70_000, 'gap'); // more than one read range (65,536 leaves)
+    center.store.sqlite.prepare('DELETE FROM registration WHERE period_id = 1 AND leaf_index = 66000').run();
+    await expect(center.sealer.seal({ allowEmpty: false })).rejects.toThrow(/period 1 has 69999 leaves stored, 70000 counted/);
+    expect(findPeriod(center.store, 1)!.root).toBeNull();
+    expect(center.store.sqlite.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
+  });
+
   it('shows periods and roots publicly', async () => {
     await register(2, 'pub');
     await center.sealer.seal({ allowEmpty: false });
