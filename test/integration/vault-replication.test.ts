@@ -162,6 +162,19 @@ describe('the same content uploaded again after the local copy was lost', () => 
   });
 });
 
+/** The raw bytes of a GET from a peer listener. */
+function peerBytes(url: string, tls: { cert: string; key: string }, path: string): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const req = request(new URL(path, url), { cert: tls.cert, key: tls.key, ca: readFileSync(join(import.meta.dirname, '..', '..', 'certs', 'dev', 'root-ca.pem'), 'utf8'), agent: false }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => (res.statusCode === 200 ? resolve(Buffer.concat(chunks)) : reject(new Error(`GET ${path}: ${res.statusCode}`))));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
 /** An HTTPS request to a peer listener with the given client certificate; resolves with status and body, or rejects. */
 function peerRequest(url: string, tls: { cert: string; key: string }, method: string, path: string, body?: Buffer, ca?: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
@@ -199,6 +212,29 @@ describe('the peer listener', () => {
     const res = await peerRequest(b.peerUrl, stranger, 'GET', '/v1/peer/hello');
     expect(res.status).toBe(403);
     expect(res.body.error.code).toBe('PEER_UNKNOWN');
+  });
+
+  it('refuses what a configured peer sends wrong with the right 4xx, holding nothing of it', async () => {
+    const tls = { cert: a.tls.cert, key: a.tls.key };
+    const name = createHash('sha256').update('never sent').digest('hex');
+    const refused = async (method: string, path: string, body?: Buffer) => {
+      const res = await peerRequest(b.peerUrl, tls, method, path, body);
+      return [res.status, res.body.error?.code];
+    };
+    expect(await refused('GET', `/v1/peer/blobs/${name}`)).toEqual([404, 'NOT_HELD']);
+    expect(await refused('POST', `/v1/peer/blobs/${name}/challenge`, Buffer.from(JSON.stringify({ nonce: 'cd'.repeat(32) })))).toEqual([404, 'NOT_HELD']);
+    expect(await refused('GET', '/v1/peer/periods/9999')).toEqual([404, 'NOT_HELD']);
+    expect(await refused('PUT', `/v1/peer/blobs/${name}?offset=0&size=10&cipherSha256=xyz`, Buffer.alloc(10))).toEqual([400, 'INVALID_REQUEST']);
+    expect(await refused('PUT', `/v1/peer/blobs/${name}?offset=0&size=4&cipherSha256=${'0'.repeat(64)}`, Buffer.alloc(10))).toEqual([400, 'INVALID_REQUEST']);
+    expect(await refused('PUT', '/v1/peer/periods/1', Buffer.from('not a framed bundle'))).toEqual([422, 'BUNDLE_INVALID']);
+    // A bundle center-a signed, offered under another period's number.
+    const own = await peerRequest(b.peerUrl, tls, 'GET', '/v1/peer/periods');
+    const held = own.body.periods[0] as { periodId: number };
+    expect(held).toBeDefined(); // the periods replicated by the tests above
+    const framed = await peerBytes(b.peerUrl, tls, `/v1/peer/periods/${held.periodId}`);
+    expect(await refused('PUT', `/v1/peer/periods/${held.periodId + 100}`, framed)).toEqual([422, 'BUNDLE_INVALID']);
+    expect((await peerRequest(b.peerUrl, tls, 'GET', '/v1/peer/periods')).body).toEqual(own.body);
+    expect((await peerRequest(b.peerUrl, tls, 'GET', `/v1/peer/blobs/${name}/state`)).body).toEqual({ received: 0, complete: false, sha256: null });
   });
 
   it('keeps what arrived of a cut transfer and takes the rest from that offset', async () => {
