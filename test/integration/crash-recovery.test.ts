@@ -51,7 +51,8 @@ describe('crash recovery', () => {
       }
     };
     const clients = Array.from({ length: 8 }, (_, c) => client(c));
-    await new Promise((r) => setTimeout(r, 1500));
+    // Killed once traffic is well under way, however fast the machine is.
+    for (let waited = 0; acknowledged.length <= 200 && waited < 60_000; waited += 20) await new Promise((r) => setTimeout(r, 20));
     await server.kill();
     stop = true;
     await Promise.all(clients);
