@@ -20,6 +20,7 @@ export const VAULT_ERROR_STATUS: Readonly<Record<VaultErrorCode, ContentfulStatu
   PEER_UNKNOWN: 403,
   PEER_FAILED: 502,
   BUNDLE_INVALID: 422,
+  BUNDLE_TOO_LARGE: 500, // built here, never received: a period too large to bundle
   RECOVERY_FAILED: 500,
   INVALID_REQUEST: 400,
   NOT_HELD: 404,

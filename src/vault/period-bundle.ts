@@ -163,12 +163,43 @@ export function buildPeriodBundle(store: Store, periodId: number, options: { cen
   };
 }
 
-/** Builds and signs the bundle of sealed period `periodId`. */
+/**
+ * Most characters a bundle may have: it is one canonical JSON string, and V8's strings stop at
+ * 2^29 - 24 (about 537 million) characters. Segmented bundles would lift this.
+ */
+export const MAX_BUNDLE_CHARS = 500_000_000;
+/** A registration's share of a bundle beside its record: ids, digests, salt, time and member names. */
+const REGISTRATION_OVERHEAD_CHARS = 400;
+
+/**
+ * Refuses, before anything is built, a period whose bundle would pass `maxChars`: building it
+ * would take a gigabyte or more only to fail at V8's string limit, again at each retry. The
+ * records' UTF-8 bytes are counted, never fewer than their characters.
+ */
+function refuseOversizedBundle(store: Store, periodId: number, maxChars: number): void {
+  const { count, recordBytes } = store.sqlite
+    .prepare('SELECT count(*) AS count, coalesce(sum(length(CAST(record AS BLOB))), 0) AS recordBytes FROM registration WHERE period_id = ?')
+    .get(periodId) as { count: number; recordBytes: number };
+  const estimate = recordBytes + count * REGISTRATION_OVERHEAD_CHARS;
+  if (estimate > maxChars) {
+    throw new VaultError(
+      'BUNDLE_TOO_LARGE',
+      `period ${periodId} has ${count} registrations, about ${Math.round(estimate / 1e6)} million characters as one bundle, more than a bundle can hold ` +
+        `(${Math.round(maxChars / 1e6)} million): it cannot be copied to peers; seal on demand during large imports so that periods stay smaller`,
+    );
+  }
+}
+
+/**
+ * Builds and signs the bundle of sealed period `periodId`; BUNDLE_TOO_LARGE for a period whose
+ * bundle would pass `maxChars` (default {@link MAX_BUNDLE_CHARS}).
+ */
 export function signPeriodBundle(
   store: Store,
   periodId: number,
-  options: { centerId: string; masterKey: Buffer; signer: SigningIdentity },
+  options: { centerId: string; masterKey: Buffer; signer: SigningIdentity; maxChars?: number },
 ): SignedBundle {
+  refuseOversizedBundle(store, periodId, options.maxChars ?? MAX_BUNDLE_CHARS);
   const revision = bundleRevision(store, periodId);
   const bytes = Buffer.from(canonicalize(buildPeriodBundle(store, periodId, options)), 'utf8');
   return {

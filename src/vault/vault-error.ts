@@ -9,6 +9,7 @@ export type VaultErrorCode =
   | 'PEER_UNKNOWN'
   | 'PEER_FAILED'
   | 'BUNDLE_INVALID'
+  | 'BUNDLE_TOO_LARGE'
   | 'RECOVERY_FAILED'
   | 'INVALID_REQUEST'
   | 'NOT_HELD'

@@ -36,6 +36,19 @@ describe('signed period bundles', () => {
     expect(bundle.timestamps).toHaveLength(center.store.prepare('SELECT count(*) FROM period_timestamp WHERE period_id = 1').pluck().get() as number);
   });
 
+  it('refuses, before building it, a period whose bundle would pass the size one string can hold', () => {
+    const options = { centerId: 'dev-center', masterKey: center.backup.vault.masterKey.key, signer: center.pki.center };
+    // What grows with a period, its registrations, is never underestimated: records' UTF-8 bytes
+    // and 400 characters for each one's other members.
+    const bundle = JSON.parse(sign().bytes.toString('utf8')) as PeriodBundle;
+    const recordBytes = center.store.prepare('SELECT sum(length(CAST(record AS BLOB))) FROM registration WHERE period_id = 1').pluck().get() as number;
+    expect(canonicalize(bundle.registrations).length).toBeLessThanOrEqual(recordBytes + bundle.registrations.length * 400);
+    expect(signPeriodBundle(center.store, 1, { ...options, maxChars: 1_000_000 }).bytes.length).toBeGreaterThan(0);
+    expect(() => signPeriodBundle(center.store, 1, { ...options, maxChars: 1000 })).toThrow(
+      expect.objectContaining({ code: 'BUNDLE_TOO_LARGE', message: expect.stringMatching(/^period 1 has 5 registrations, .* cannot be copied to peers/) }),
+    );
+  });
+
   it('are the same bytes when built again, and change revision only when timestamps or anchors do', () => {
     const first = sign();
     const second = sign();
