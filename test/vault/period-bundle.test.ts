@@ -4,7 +4,8 @@ import { canonicalize } from '../../src/core/canonical-json.js';
 import { signDetached } from '../../src/pki/cms-signer.js';
 import { loadCenterPki } from '../../src/pki/center-pki.js';
 import { issuePkiSet } from '../../src/pki/key-management.js';
-import { accountName, bundleRevision, frameBundle, signPeriodBundle, unframeBundle, verifyPeriodBundle, type PeriodBundle } from '../../src/vault/period-bundle.js';
+import fc from 'fast-check';
+import { accountName, bundleRevision, canonicalBundleBytes, frameBundle, parseCanonicalBundle, signPeriodBundle, unframeBundle, verifyPeriodBundle, type PeriodBundle } from '../../src/vault/period-bundle.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
 
 let center: TestCenter;
@@ -36,7 +37,7 @@ describe('signed period bundles', () => {
     expect(bundle.timestamps).toHaveLength(center.store.prepare('SELECT count(*) FROM period_timestamp WHERE period_id = 1').pluck().get() as number);
   });
 
-  it('refuses, before building it, a period whose bundle would pass the size one string can hold', () => {
+  it('refuses, before building it, a period whose bundle would pass the size a peer takes', () => {
     const options = { centerId: 'dev-center', masterKey: center.backup.vault.masterKey.key, signer: center.pki.center };
     // What grows with a period, its registrations, is never underestimated: records' UTF-8 bytes
     // and 400 characters for each one's other members.
@@ -87,5 +88,61 @@ describe('signed period bundles', () => {
     const other = issuePkiSet({ root: { commonName: 'Other Root' }, center: { commonName: 'Other Center' }, tsa: { commonName: 'Other TSA' } });
     const otherPki = loadCenterPki({ rootPem: other.rootCertPem, centerCertPem: other.centerCertPem, centerKeyPem: other.centerKeyPem, tsaCertPem: other.tsaCertPem, tsaKeyPem: other.tsaKeyPem });
     await expect(verifyPeriodBundle({ bytes: signed.bytes, signature: Buffer.from(signDetached(signed.bytes, otherPki.center)) }, roots)).rejects.toThrow(/CMS_UNTRUSTED_SIGNER/);
+  });
+});
+
+describe('bundle bytes, a registration at a time', () => {
+  // Strings that look like the structure the reader splits on.
+  const tricky = fc.string({ unit: fc.constantFrom('"', '\\', ',', '[', ']', '{', '}', ':', 'a', '档', '😀', '\n', 'registrations', '"registrations":['), maxLength: 12 });
+  const registration = fc.record({
+    id: fc.nat(),
+    leafIndex: fc.nat(),
+    registrantId: fc.nat(),
+    sha256: fc.constant('ab'.repeat(32)),
+    sm3: fc.option(fc.constant('cd'.repeat(32)), { nil: null }),
+    size: fc.option(fc.nat(), { nil: null }),
+    hasFile: fc.boolean(),
+    record: fc.record({ title: tricky, metadata: fc.dictionary(tricky, fc.oneof(tricky, fc.integer(), fc.array(tricky, { maxLength: 3 }))) }),
+    salt: fc.constant('00'.repeat(32)),
+    registeredAt: fc.constant('2026-11-25T00:00:00.000Z'),
+  });
+  const bundleLike = fc.record({
+    format: fc.constant('archive-seal/period-bundle@1'),
+    center: tricky,
+    accounts: fc.array(fc.record({ id: fc.nat(), name: tricky }), { maxLength: 3 }),
+    registrations: fc.array(registration, { maxLength: 8 }),
+    period: fc.record({ id: fc.nat(), note: tricky }),
+    timestamps: fc.array(fc.record({ token: tricky }), { maxLength: 2 }),
+  });
+
+  it('are canonicalize(bundle) byte for byte, and read back to the same bundle (property)', () => {
+    fc.assert(
+      fc.property(bundleLike, (b) => {
+        const bundle = b as unknown as PeriodBundle;
+        const bytes = canonicalBundleBytes(bundle);
+        const whole = canonicalize(bundle);
+        expect(bytes.equals(Buffer.from(whole, 'utf8'))).toBe(true);
+        expect(parseCanonicalBundle(bytes)).toEqual(JSON.parse(whole));
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it('refuses bytes that are not the canonical form, or not JSON', () => {
+    const bytes = sign().bytes;
+    const text = bytes.toString('utf8');
+    const variants = [
+      text.replace('"registrations":[{', '"registrations":[ {'), // a space inside the list
+      text.replace('"registrations":[', '"registrations":[{"leafIndex":0,"id":1},'), // a registration's members out of canonical order
+      text.replace(/\}\],"secrets"/, '},],"secrets"'), // a trailing comma
+      text.replace('"center":', '"center" :'), // a space outside the list
+      text.slice(0, text.indexOf('"registrations":[') + 30), // cut inside the list
+      '{"format":"archive-seal/period-bundle@1"}', // no list
+    ];
+    for (const variant of variants) {
+      expect(variant).not.toBe(text);
+      expect(() => parseCanonicalBundle(Buffer.from(variant, 'utf8'))).toThrow(expect.objectContaining({ code: 'BUNDLE_INVALID' }));
+    }
+    expect(parseCanonicalBundle(bytes)).toEqual(JSON.parse(text));
   });
 });
