@@ -55,13 +55,12 @@ export function createApp(deps: AppDeps) {
 
   app.notFound((c) => c.json({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {
-    if (err instanceof ApiError) {
-      // A refused upload may still be arriving: close the connection rather than read it all.
-      if (err.status === 413) c.header('Connection', 'close');
-      return c.json({ error: { code: err.code, message: err.message } }, err.status);
-    }
+    // A refused upload may still be arriving. The connection is not closed with the answer: a
+    // socket closed with unread data sends a reset, which can discard the answer before the client
+    // reads it. @hono/node-server reads and drops what still comes, at most 64 MiB or 500 ms,
+    // then closes.
+    if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
     if (err instanceof RegistryError) {
-      if (REGISTRY_ERROR_STATUS[err.code] === 413) c.header('Connection', 'close');
       return c.json({ error: { code: err.code, message: err.message } }, REGISTRY_ERROR_STATUS[err.code]);
     }
     if (err instanceof VaultError && VAULT_ERROR_STATUS[err.code] < 500) {

@@ -120,7 +120,7 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
           // Refused at once: reading (or keeping) the rest of a large part would only waste the center's time.
           problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the ${name} part is larger than ${limit} bytes`);
           source.unpipe(parser);
-          source.pause(); // not destroyed: the answer must still reach the client (then Connection: close)
+          source.pause(); // not destroyed: the answer must still reach the client (then the rest is drained, see app.ts)
           resolve();
           return;
         }

@@ -79,7 +79,7 @@ export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, max
       // rest of a multi-GiB body only to discard it would waste the center's time.
       filePart.catch((err) => {
         source.unpipe(parser);
-        source.pause(); // not destroyed: the answer must still reach the client (then Connection: close)
+        source.pause(); // not destroyed: the answer must still reach the client (then the rest is drained, see app.ts)
         fail(err);
       });
     });

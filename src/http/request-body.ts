@@ -44,8 +44,8 @@ export async function readJsonBody(c: Context<AppEnv>, maxBytes: number): Promis
     body.on('data', (chunk: Buffer) => {
       length += chunk.length;
       if (length > maxBytes) {
-        // Stop reading, but keep the connection: the 413 must reach the client, and the answer's
-        // `Connection: close` (app.ts) ends the rest of the upload.
+        // Stop reading, but keep the connection: the 413 must reach the client; what still comes
+        // is drained after the answer, then the connection closed (app.ts).
         body.removeAllListeners('data');
         body.pause();
         reject(tooLarge(maxBytes));

@@ -88,6 +88,29 @@ describe('oversized bodies over a real connection', () => {
     expect(res.body.error.message).toMatch(/certificate part is larger than 4194304 bytes/);
   });
 
+  it('gets its 413 to a client that sends its whole body without waiting (ten times)', async () => {
+    // Closing a socket that still receives makes the client's next write fail (EPIPE) or resets
+    // the connection, and the client may never see the answer: the rest of the body is read and
+    // dropped instead (up to 64 MiB or 500 ms), then the connection closes.
+    const body = Buffer.concat([
+      Buffer.from('--b\r\nContent-Disposition: form-data; name="certificate"; filename="c.json"\r\n\r\n'),
+      Buffer.alloc(6 * 1024 * 1024, 0x20),
+    ]);
+    for (let i = 0; i < 10; i++) {
+      const res = await new Promise<{ status: number; body: any }>((resolve, reject) => {
+        const req = request(`${server.url}/v1/verify`, { method: 'POST', headers: { 'content-type': 'multipart/form-data; boundary=b', 'content-length': String(body.length) } });
+        req.on('response', (r) => {
+          let text = '';
+          r.on('data', (d) => (text += d));
+          r.on('end', () => resolve({ status: r.statusCode ?? 0, body: JSON.parse(text) }));
+        });
+        req.on('error', reject);
+        req.end(body);
+      });
+      expect([res.status, res.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    }
+  });
+
   it('refuses a verifier upload with a part other than "file" and "certificate" (400)', async () => {
     const boundary = 'xxPARTSxx';
     const body = Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="other"; filename="o.bin"\r\n\r\nabc\r\n--${boundary}--\r\n`);
