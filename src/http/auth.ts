@@ -38,7 +38,6 @@ function authenticate(c: Context<AppEnv>, tokens: TokenAuthenticator): Principal
   return principal;
 }
 
-/** Parses a positive integer path parameter, or answers 400 INVALID_ID. */
 /** A list's `limit` query parameter: `fallback` when absent, at most 1,000, else INVALID_INPUT. */
 export function parseLimit(value: string | undefined, fallback: number): number {
   if (value === undefined) return fallback;
@@ -46,6 +45,7 @@ export function parseLimit(value: string | undefined, fallback: number): number 
   return Math.min(Number(value), 1000);
 }
 
+/** Parses a positive integer path parameter, or answers 400 INVALID_ID. */
 export function parseId(value: string | undefined, what: string): number {
   const id = Number(value);
   if (!value || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(id)) {

@@ -4,6 +4,7 @@ import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { HeldCopies } from '../vault/held-copies.js';
 import type { PeerConfig } from '../vault/peer-config.js';
+import { MAX_BUNDLE_BYTES } from '../vault/period-bundle.js';
 import { peerOfCertificate } from '../vault/peer-tls.js';
 import { VaultError, type VaultErrorCode } from '../vault/vault-error.js';
 import type { AppEnv } from './app-env.js';
@@ -30,7 +31,8 @@ export const VAULT_ERROR_STATUS: Readonly<Record<VaultErrorCode, ContentfulStatu
 
 type PeerEnv = AppEnv & { Variables: AppEnv['Variables'] & { origin: string } };
 
-const MAX_BUNDLE_BYTES = 2 * 1024 ** 3;
+/** A framed bundle or journal segment: the largest bundle a center builds, its signature and framing. */
+const MAX_FRAMED_BYTES = MAX_BUNDLE_BYTES + 1024 * 1024;
 
 /**
  * The peer listener's API (`/v1/peer/*`, HTTPS with mutual TLS only): another center stores
@@ -82,7 +84,7 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
     .get('/v1/peer/periods', (c) => c.json({ periods: held.listBundles(c.get('origin')) }))
     .put('/v1/peer/periods/:id', async (c) => {
       const id = periodIdOf(c.req.param('id'));
-      const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_BUNDLE_BYTES);
+      const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
       const stored = await held.receiveBundle(c.get('origin'), id, framed);
       deps.log(`peer ${c.get('origin')}: holding its period ${id} bundle (sha256 ${stored.sha256})`);
       return c.json(stored);
@@ -95,7 +97,7 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
     })
     .get('/v1/peer/journals', (c) => c.json({ journals: held.listJournals(c.get('origin')) }))
     .put('/v1/peer/journals/:key', async (c) => {
-      const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_BUNDLE_BYTES);
+      const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
       return c.json(await held.receiveJournal(c.get('origin'), c.req.param('key'), framed));
     })
     .get('/v1/peer/journals/:key', async (c) => {

@@ -1,17 +1,23 @@
 import type { Store } from './store.js';
 import type { VaultBlobRow, VaultBlobTable } from './database.js';
 import type { Insertable } from 'kysely';
+import { markBlobReplicasPending } from './replicas-repository.js';
 
 /** Records a blob once its file is in place; a second ingest of the same content changes nothing. */
 export function insertVaultBlob(store: Store, row: Insertable<VaultBlobTable>): boolean {
   return store.run(store.db.insertInto('vault_blob').values(row).onConflict((oc) => oc.column('sha256').doNothing())) > 0;
 }
 
-/** Replaces a blob's row (after a repair or a restore wrote a new file for it). */
-export function replaceVaultBlob(store: Store, row: Insertable<VaultBlobTable>): void {
+/**
+ * Replaces a blob's row (after a repair, a restore or the same content uploaded again wrote a new
+ * file for it). Its ciphertext may differ from what the peers confirmed holding, so their copies
+ * are queued to be compared again (and replaced where they differ) in the same transaction.
+ */
+export function replaceVaultBlob(store: Store, row: Insertable<VaultBlobTable>, now: string): void {
   store.transaction(() => {
     store.run(store.db.deleteFrom('vault_blob').where('sha256', '=', row.sha256 as Buffer));
     store.run(store.db.insertInto('vault_blob').values(row));
+    markBlobReplicasPending(store, (row.sha256 as Buffer).toString('hex'), now);
   });
 }
 

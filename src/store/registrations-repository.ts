@@ -30,7 +30,7 @@ export function insertRegistration(store: Store, row: Required<NewRegistrationRo
 }
 
 /** The registration of this content by this registrant (its id and leaf, hex), if there is one. */
-export function findSameRegistration(store: Store, registrantId: number, sha256: Buffer, key = sha256Key(sha256)): { id: number; leafHash: string } | undefined {
+export function findSameRegistration(store: Store, registrantId: number, sha256: Buffer, key: number): { id: number; leafHash: string } | undefined {
   const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, key) as { id: number; sha256: Buffer; leaf_hash: Buffer }[];
   const same = candidates.find((c) => c.sha256.equals(sha256));
   return same && { id: same.id, leafHash: same.leaf_hash.toString('hex') };
@@ -90,9 +90,6 @@ export function readLeafHashes(store: Store, periodId: number, fromIndex: number
     .pluck()
     .iterate(periodId, fromIndex, toIndex) as Iterable<Buffer>;
   let copied = 0;
-  for (const hash of hashes) {
-    if (fromIndex + copied < toIndex) hash.copy(target, (fromIndex + copied) * 32);
-    copied++;
-  }
+  for (const hash of hashes) hash.copy(target, (fromIndex + copied++) * 32);
   return copied;
 }

@@ -171,34 +171,39 @@ export function buildPeriodBundle(store: Store, periodId: number, options: { cen
  * read a registration at a time, see {@link canonicalBundleBytes}; a bundle of 700,000
  * registrations, 802 MB, was written in 24 s and read back in 18 s at 2.8 GB peak memory.)
  */
-export const MAX_BUNDLE_CHARS = 1_200_000_000;
+export const MAX_BUNDLE_BYTES = 1_200_000_000;
 /** A registration's share of a bundle beside its record: ids, digests, salt, time and member names. */
-const REGISTRATION_OVERHEAD_CHARS = 400;
+const REGISTRATION_OVERHEAD_BYTES = 400;
 
-function refuseOversizedBundle(store: Store, periodId: number, maxChars: number): void {
-  const { count, recordBytes } = store.sqlite
-    .prepare('SELECT count(*) AS count, coalesce(sum(length(CAST(record AS BLOB))), 0) AS recordBytes FROM registration WHERE period_id = ?')
+/**
+ * Refuses, before anything is built, a period whose bundle would pass `maxBytes`: building it
+ * would take gigabytes only for the peer to run out of memory checking it, again at each retry.
+ * Records are counted by their UTF-8 bytes.
+ */
+function refuseOversizedBundle(store: Store, periodId: number, maxBytes: number): void {
+  const { count, recordBytes } = store
+    .prepare('SELECT count(*) AS count, coalesce(sum(octet_length(record)), 0) AS recordBytes FROM registration WHERE period_id = ?')
     .get(periodId) as { count: number; recordBytes: number };
-  const estimate = recordBytes + count * REGISTRATION_OVERHEAD_CHARS;
-  if (estimate > maxChars) {
+  const estimate = recordBytes + count * REGISTRATION_OVERHEAD_BYTES;
+  if (estimate > maxBytes) {
     throw new VaultError(
       'BUNDLE_TOO_LARGE',
       `period ${periodId} has ${count} registrations, about ${Math.round(estimate / 1e6)} MB as one bundle, more than a bundle can hold ` +
-        `(${Math.round(maxChars / 1e6)} MB): it cannot be copied to peers; seal on demand during large imports so that periods stay smaller`,
+        `(${Math.round(maxBytes / 1e6)} MB): it cannot be copied to peers; seal on demand during large imports so that periods stay smaller`,
     );
   }
 }
 
 /**
  * Builds and signs the bundle of sealed period `periodId`; BUNDLE_TOO_LARGE for a period whose
- * bundle would pass `maxChars` (default {@link MAX_BUNDLE_CHARS}).
+ * bundle would pass `maxBytes` (default {@link MAX_BUNDLE_BYTES}).
  */
 export function signPeriodBundle(
   store: Store,
   periodId: number,
-  options: { centerId: string; masterKey: Buffer; signer: SigningIdentity; maxChars?: number },
+  options: { centerId: string; masterKey: Buffer; signer: SigningIdentity; maxBytes?: number },
 ): SignedBundle {
-  refuseOversizedBundle(store, periodId, options.maxChars ?? MAX_BUNDLE_CHARS);
+  refuseOversizedBundle(store, periodId, options.maxBytes ?? MAX_BUNDLE_BYTES);
   const revision = bundleRevision(store, periodId);
   const bytes = canonicalBundleBytes(buildPeriodBundle(store, periodId, options));
   return {
@@ -219,7 +224,7 @@ const CHUNK_CHARS = 16 * 1024 * 1024;
  * string can hold. The members around `registrations` are canonicalized with an empty list, which
  * is then filled in (its elements are canonical JSON, joined by commas, as the whole would be).
  */
-export function canonicalBundleBytes(bundle: PeriodBundle): Buffer {
+export function canonicalBundleBytes(bundle: PeriodBundle, chunkChars = CHUNK_CHARS): Buffer {
   const shell = canonicalize({ ...bundle, registrations: [] });
   const at = shell.indexOf(`${REGISTRATIONS_MEMBER}]`);
   // Quotes inside strings are escaped, so the member's text occurs only as the member itself.
@@ -228,7 +233,7 @@ export function canonicalBundleBytes(bundle: PeriodBundle): Buffer {
   let chunk = '';
   bundle.registrations.forEach((r, i) => {
     chunk += (i === 0 ? '' : ',') + canonicalize(r);
-    if (chunk.length >= CHUNK_CHARS) {
+    if (chunk.length >= chunkChars) {
       parts.push(Buffer.from(chunk, 'utf8'));
       chunk = '';
     }
@@ -278,7 +283,7 @@ export function parseCanonicalBundle(bytes: Buffer): PeriodBundle {
  * after its `[`), and the offset of its closing `]`; undefined when the array does not end. Commas
  * and brackets inside strings are skipped (a string ends at a quote no backslash escapes).
  */
-export function splitJsonArray(bytes: Buffer, start: number): { elements: [number, number][]; end: number } | undefined {
+function splitJsonArray(bytes: Buffer, start: number): { elements: [number, number][]; end: number } | undefined {
   const elements: [number, number][] = [];
   let depth = 0;
   let inString = false;

@@ -13,7 +13,6 @@ import {
   setBlobStatus,
 } from '../store/blobs-repository.js';
 import type { VaultBlobRow } from '../store/database.js';
-import { markBlobReplicasPending } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import {
   BlobOpener,
@@ -172,8 +171,8 @@ export class Vault implements BlobStore {
       await seal(held ?? segment.subarray(0, fill), true);
       const sha256Bytes = sha256.digest();
       const header = sealer.header(this.masterKey, sha256Bytes);
-      const position = await file.finish(header);
-      const sm3 = sm3Job ? await sm3Job.digest() : sm3Inline!.digest('hex');
+      // The file's sync and SM3's last chunks on its thread, side by side.
+      const [position, sm3] = await Promise.all([file.finish(header), sm3Job ? sm3Job.digest() : sm3Inline!.digest('hex')]);
       const blob = { sha256: sha256Bytes.toString('hex'), sm3, size };
       await options.accept?.(blob);
       await this.exclusive(blob.sha256, async () => {
@@ -195,14 +194,8 @@ export class Vault implements BlobStore {
           created_at: this.now().toISOString(),
           checked_at: null,
         };
-        if (existing) {
-          this.store.transaction(() => {
-            replaceVaultBlob(this.store, row);
-            markBlobReplicasPending(this.store, blob.sha256, row.created_at);
-          });
-        } else {
-          insertVaultBlob(this.store, row);
-        }
+        if (existing) replaceVaultBlob(this.store, row, row.created_at);
+        else insertVaultBlob(this.store, row);
         this.onStored({ ...blob, cipherSize: position });
       });
       return blob;
@@ -348,8 +341,9 @@ export class Vault implements BlobStore {
       await this.exclusive(sha256, async () => {
         await this.moveIntoPlace(tmp, sha256);
         const now = this.now().toISOString();
-        this.store.transaction(() => {
-          replaceVaultBlob(this.store, {
+        replaceVaultBlob(
+          this.store,
+          {
             sha256: Buffer.from(sha256, 'hex'),
             sm3: Buffer.from(expected.sm3, 'hex'),
             size: expected.size,
@@ -360,10 +354,9 @@ export class Vault implements BlobStore {
             status: 'ok',
             created_at: now,
             checked_at: now,
-          });
-          // The peer it came from holds the same bytes; the others are compared again.
-          markBlobReplicasPending(this.store, sha256, now);
-        });
+          },
+          now,
+        );
       });
       return { cipherSha256 };
     } finally {

@@ -42,10 +42,11 @@ describe('signed period bundles', () => {
     // What grows with a period, its registrations, is never underestimated: records' UTF-8 bytes
     // and 400 characters for each one's other members.
     const bundle = JSON.parse(sign().bytes.toString('utf8')) as PeriodBundle;
-    const recordBytes = center.store.prepare('SELECT sum(length(CAST(record AS BLOB))) FROM registration WHERE period_id = 1').pluck().get() as number;
-    expect(canonicalize(bundle.registrations).length).toBeLessThanOrEqual(recordBytes + bundle.registrations.length * 400);
-    expect(signPeriodBundle(center.store, 1, { ...options, maxChars: 1_000_000 }).bytes.length).toBeGreaterThan(0);
-    expect(() => signPeriodBundle(center.store, 1, { ...options, maxChars: 1000 })).toThrow(
+    const recordBytes = center.store.prepare('SELECT sum(octet_length(record)) FROM registration WHERE period_id = 1').pluck().get() as number;
+    expect(bundle.registrations.some((r) => /[^\x00-\x7f]/.test(r.record.title ?? ''))).toBe(true); // UTF-8 longer than its characters
+    expect(Buffer.byteLength(canonicalize(bundle.registrations))).toBeLessThanOrEqual(recordBytes + bundle.registrations.length * 400);
+    expect(signPeriodBundle(center.store, 1, { ...options, maxBytes: 1_000_000 }).bytes.length).toBeGreaterThan(0);
+    expect(() => signPeriodBundle(center.store, 1, { ...options, maxBytes: 1000 })).toThrow(
       expect.objectContaining({ code: 'BUNDLE_TOO_LARGE', message: expect.stringMatching(/^period 1 has 5 registrations, .* cannot be copied to peers/) }),
     );
   });
@@ -122,6 +123,8 @@ describe('bundle bytes, a registration at a time', () => {
         const bytes = canonicalBundleBytes(bundle);
         const whole = canonicalize(bundle);
         expect(bytes.equals(Buffer.from(whole, 'utf8'))).toBe(true);
+        // Written in chunks of a few characters: every chunk boundary of a large bundle.
+        expect(canonicalBundleBytes(bundle, 7).equals(bytes)).toBe(true);
         expect(parseCanonicalBundle(bytes)).toEqual(JSON.parse(whole));
       }),
       { numRuns: 500 },
@@ -138,6 +141,9 @@ describe('bundle bytes, a registration at a time', () => {
       text.replace('"center":', '"center" :'), // a space outside the list
       text.slice(0, text.indexOf('"registrations":[') + 30), // cut inside the list
       '{"format":"archive-seal/period-bundle@1"}', // no list
+      '{"a":{"registrations":[]},"registrations":[{"id":1}]}', // the list found first is not the bundle's
+      '{"registrations":[{"id":1}}', // the list closed by a brace
+      '{"registrations":[],}', // what is around the list is not JSON
     ];
     for (const variant of variants) {
       expect(variant).not.toBe(text);
