@@ -31,6 +31,7 @@ export const OID_EXT_BASIC_CONSTRAINTS = '2.5.29.19';
 export const OID_EXT_CERTIFICATE_POLICIES = '2.5.29.32';
 export const OID_EXT_EXTENDED_KEY_USAGE = '2.5.29.37';
 export const OID_EXT_SUBJECT_ALT_NAME = '2.5.29.17';
+export const OID_EXT_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 
 /** Key purposes, RFC 5280 §4.2.1.12, and id-kp-documentSigning, RFC 9336. */
 export const OID_KP_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';

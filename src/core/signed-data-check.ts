@@ -7,6 +7,7 @@ import { bytesEqual } from './hex.js';
 import { pemCertificatesToDer } from './pem.js';
 import { getPkiEngine } from './pki-engine.js';
 import {
+  OID_EXT_SUBJECT_KEY_IDENTIFIER,
   OID_ATTR_CONTENT_TYPE,
   OID_ATTR_MESSAGE_DIGEST,
   OID_SHA1,
@@ -263,7 +264,7 @@ function isSignerCertificate(cert: pkijs.Certificate, signerInfo: pkijs.SignerIn
     sidBlock instanceof asn1js.Constructed
       ? ((sidBlock.valueBlock.value[0] as asn1js.OctetString | undefined)?.valueBlock.valueHexView ?? new Uint8Array())
       : (sidBlock as asn1js.Primitive).valueBlock.valueHexView;
-  const ski = cert.extensions?.find((e) => e.extnID === '2.5.29.14')?.parsedValue as asn1js.OctetString | undefined;
+  const ski = cert.extensions?.find((e) => e.extnID === OID_EXT_SUBJECT_KEY_IDENTIFIER)?.parsedValue as asn1js.OctetString | undefined;
   const own = ski
     ? ski.valueBlock.valueHexView
     : sha1(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);

@@ -1,9 +1,9 @@
 import { createHash, createPublicKey, generateKeyPairSync, randomBytes, sign, type KeyObject } from 'node:crypto';
 import type * as Forge from 'node-forge';
 import { derToPem, pemToDer } from '../core/pem.js';
-import { OID_ECDSA_WITH_SHA256, OID_EXT_CERTIFICATE_POLICIES, OID_KP_DOCUMENT_SIGNING } from '../core/pki-oids.js';
+import { OID_ECDSA_WITH_SHA256, OID_EXT_CERTIFICATE_POLICIES, OID_EXT_SUBJECT_KEY_IDENTIFIER, OID_KP_DOCUMENT_SIGNING } from '../core/pki-oids.js';
 import { decodeOid, derChildren, readDer, type DerElement } from './der-reader.js';
-import { derOctetString, derOid, derSequence, derTlv, TAG } from './der-writer.js';
+import { derContext, derOctetString, derOid, derSequence, derTlv, TAG } from './der-writer.js';
 import { forge } from './forge.js';
 import { PkiError } from './pki-error.js';
 
@@ -131,8 +131,6 @@ export function createCertificateRequest(
   return ecKey ? rekeyCertificateRequest(pem, key) : pem;
 }
 
-const OID_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
-
 /**
  * `certificatePem` (signed by `issuerKey`, RSA) with `subjectKey`'s SubjectPublicKeyInfo and
  * subjectKeyIdentifier (RFC 5280 §4.2.1.2 method 1: SHA-1 of the public key bits), signed again.
@@ -144,11 +142,11 @@ function rekeyCertificate(certificatePem: string, subjectKey: KeyObject, issuerK
   const spki = subjectPublicKeyInfo(subjectKey);
   const keyId = createHash('sha1').update(publicKeyBits(spki)).digest();
   const extensions = derChildren(derChildren(fields[7]!)[0]!).map((extension) =>
-    extensionOid(extension) === OID_SUBJECT_KEY_IDENTIFIER
-      ? derSequence(derOid(OID_SUBJECT_KEY_IDENTIFIER), derOctetString(derOctetString(keyId)))
+    extensionOid(extension) === OID_EXT_SUBJECT_KEY_IDENTIFIER
+      ? derSequence(derOid(OID_EXT_SUBJECT_KEY_IDENTIFIER), derOctetString(derOctetString(keyId)))
       : extension.der,
   );
-  const rekeyed = derSequence(...fields.slice(0, 6).map((f) => f.der), spki, derTlv(0xa3, derSequence(...extensions)));
+  const rekeyed = derSequence(...fields.slice(0, 6).map((f) => f.der), spki, derContext(3, derSequence(...extensions)));
   const signature = sign('sha256', rekeyed, issuerKey);
   return derToPem(derSequence(rekeyed, signatureAlgorithm!.der, bitString(signature)));
 }

@@ -41,18 +41,19 @@ export function makeDevelopmentPki(options: { notBefore?: Date } = {}): PkiSetFi
 /**
  * A new center signer (EC P-256 key, 5 years) under the development root in `dir`, which is kept:
  * what the old signer signed, test vectors included, still chains to it. Valid from the root's
- * own start unless `notBefore` says otherwise.
+ * own start unless `notBefore` says otherwise (tests that sign at times since then keep working);
+ * once five years past the root's start, pass `notBefore` or the certificate is born expired.
  */
 export function reissueDevelopmentCenter(dir: string = DEVELOPMENT_CERTS_DIR, options: { notBefore?: Date } = {}): Pick<PkiSetFiles, 'centerCertPem' | 'centerKeyPem'> {
-  const read = (name: string) => readFileSync(join(dir, name), 'utf8');
-  const notBefore = options.notBefore ?? readCertificateFacts(parseCertificateDer(pemToDer(read(PKI_FILE_NAMES.rootCertPem)))).notBefore;
+  const rootPem = readFileSync(join(dir, PKI_FILE_NAMES.rootCertPem), 'utf8');
+  const notBefore = options.notBefore ?? readCertificateFacts(parseCertificateDer(pemToDer(rootPem))).notBefore;
   const key = generateEcKey();
   return {
     centerCertPem: issueCertificate({
       profile: 'document-signer',
       subject: DEVELOPMENT_CENTER_NAME,
       subjectKey: key,
-      issuer: { certificatePem: read(PKI_FILE_NAMES.rootCertPem), privateKey: createPrivateKey(read(PKI_FILE_NAMES.rootKeyPem)) },
+      issuer: { certificatePem: rootPem, privateKey: createPrivateKey(readFileSync(join(dir, PKI_FILE_NAMES.rootKeyPem), 'utf8')) },
       notBefore,
       notAfter: new Date(notBefore.getTime() + Math.round(5 * 365.25 * 86_400_000)),
       policies: [DEVELOPMENT_CERTIFICATE_POLICY_OID],

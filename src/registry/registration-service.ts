@@ -115,7 +115,8 @@ export class RegistrationService {
   async registerBatch(principal: Principal, requests: RegistrationRequest[]): Promise<Registered<BatchOutcome>> {
     const { outcomes, receipt } = await this.submitForObjects({ principal, requests, detail: 'summary', asJson: false });
     // Repeats (a directory registered again) are read in one query, not one full view each.
-    const earlier = findRegistrationSummaries(this.store, outcomes.flatMap((o) => (o.created ? [] : [o.id])));
+    const repeats = outcomes.flatMap((o) => (o.created ? [] : [o.id]));
+    const earlier = repeats.length === 0 ? new Map() : findRegistrationSummaries(this.store, repeats);
     return {
       receipt,
       outcomes: outcomes.map((o, i) => {
@@ -167,8 +168,7 @@ export class RegistrationService {
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
       this.waiting.set(seq, { resolve, reject });
-      const { principal, detail, asJson } = job;
-      this.port.postMessage({ seq, job: { principal, requests, detail, asJson } });
+      this.port.postMessage({ seq, job });
     });
   }
 

@@ -21,9 +21,11 @@ if (parentPort) {
   const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
   const reader = new RegistrationReader(store);
   const leafOf = (o: WriterOutcome): string => ('registration' in o ? o.registration.leafHash : o.created ? o.summary.leafHash : o.leafHash);
-  const viewOf = (o: WriterOutcome) => {
-    if (o.created && 'registration' in o) return o.registration;
-    return reader.viewOf(findRegistration(store, 'id' in o ? o.id : o.summary.id)!);
+  /** The JSON of a single registration's view: a new one's from its record's text, a repeat's read again. */
+  const viewJson = (outcome: WriterOutcome): string => {
+    if ('recordJson' in outcome) return pendingViewJson(outcome.registration, outcome.recordJson);
+    if (!outcome.created) return JSON.stringify(reader.viewOf(findRegistration(store, outcome.id)!));
+    throw new Error('a single registration was answered with a summary');
   };
 
   const answer = (jobs: ThreadJob[], receivedAt: string, outcomes: WriterOutcome[][]): ThreadJobResult[] => {
@@ -33,13 +35,12 @@ if (parentPort) {
     let sharedReceiptJson: string | undefined;
     return outcomes.map((jobOutcomes, i): ThreadJobResult => {
       const receipt = signed[i]!;
-      if (!jobs[i]!.asJson || jobOutcomes.length !== 1) return { outcomes: jobOutcomes, receipt };
+      if (!jobs[i]!.asJson) return { outcomes: jobOutcomes, receipt };
       const { proof, ...shared } = receipt;
       sharedReceiptJson ??= JSON.stringify(shared).slice(0, -1);
+      // What JSON.stringify({ ...view, receipt }) gives (see pendingViewJson); a JSON job has one registration.
       const outcome = jobOutcomes[0]!;
-      const view = ('recordJson' in outcome ? pendingViewJson(outcome.registration, outcome.recordJson) : JSON.stringify(viewOf(outcome))).slice(0, -1);
-      // What JSON.stringify({ ...view, receipt }) gives (see pendingViewJson).
-      return { created: jobOutcomes[0]!.created, json: `${view},"receipt":${sharedReceiptJson},"proof":${JSON.stringify(proof)}}}` };
+      return { created: outcome.created, json: `${viewJson(outcome).slice(0, -1)},"receipt":${sharedReceiptJson},"proof":${JSON.stringify(proof)}}}` };
     });
   };
 
@@ -64,7 +65,7 @@ if (parentPort) {
     for (let next = receiveMessageOnPort(jobs); next !== undefined; next = receiveMessageOnPort(jobs)) {
       waiting.push(next.message as WriterThreadRequest);
     }
-    // Groups of up to MAX_BATCH rows; a lone big job still goes whole.
+    // Groups of up to MAX_BATCH rows (no single job is larger: the service refuses those).
     for (let start = 0; start < waiting.length; ) {
       let end = start + 1;
       let rows = waiting[start]!.job.requests.length;

@@ -3,8 +3,8 @@ import fc from 'fast-check';
 import { MerkleTree } from 'merkletreejs';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/hex.js';
-import { buildLayers, proofFromLayers } from '../../src/core/merkle.js';
-import { buildTreeLevels, merkleRoot, proofFromLevels, treeLevels } from '../../src/registry/tree-builder.js';
+import { buildLayers, leafHash, proofFromLayers } from '../../src/core/merkle.js';
+import { buildTreeLevels, merkleRoot, proofFromLevels, saltedLeaf, treeLevels } from '../../src/registry/tree-builder.js';
 
 // merkletreejs is the reference: given node = SHA-256(0x01 ‖ left ‖ right) over pre-hashed
 // leaves and no odd-node duplication, it carries an odd last node up as we do.
@@ -85,5 +85,14 @@ describe('our tree against the references', () => {
       expect(levels.map((l) => l.toString('hex'))).toEqual(layers.map((layer) => layer.map((h) => bytesToHex(h)).join('')));
       for (let i = 0; i < n; i++) expect(proofFromLevels(levels, i)).toEqual(proofFromLayers(layers, i));
     }
+  });
+
+  it('makes the server\'s salted leaf (node:crypto, one reused buffer) as the core leafHash does', () => {
+    for (let i = 0; i < 50; i++) {
+      const salt = randomBytes(32);
+      const digest = randomBytes(32);
+      expect(saltedLeaf(salt, digest).toString('hex')).toBe(bytesToHex(leafHash(salt, digest)));
+    }
+    expect(() => saltedLeaf(randomBytes(31), randomBytes(32))).toThrow(RangeError);
   });
 });

@@ -1,11 +1,14 @@
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { DEVELOPMENT_CERTIFICATE_POLICY_OID } from '../../src/core/development-marker.js';
-import { isDevelopmentCertificate } from '../../src/pki/dev-pki.js';
-import { DEVELOPMENT_CERTS_DIR, devPki, openssl, strangerPkiFiles } from './pki-test-kit.js';
+import { loadCenterPki } from '../../src/pki/center-pki.js';
+import { isDevelopmentCertificate, reissueDevelopmentCenter } from '../../src/pki/dev-pki.js';
+import { readPkiSetSource, writePkiSet } from '../../src/pki/key-management.js';
+import { DEVELOPMENT_CERTS_DIR, devPki, openssl, strangerPkiFiles, useTempDir } from './pki-test-kit.js';
 
 const dir = DEVELOPMENT_CERTS_DIR;
+const copy = useTempDir('archive-seal-reissue-'); // a copy of the set to re-issue in
 
 describe('committed development PKI (certs/dev)', () => {
   it('passes openssl verify: center and TSA chain to the root', () => {
@@ -62,5 +65,22 @@ describe('committed development PKI (certs/dev)', () => {
       purposes: ['1.3.6.1.5.5.7.3.8'],
       count: 1,
     });
+  });
+
+  it('re-issues the center (EC P-256, same name and policy) under the committed root, valid from the root\'s start', () => {
+    for (const f of ['root-ca.pem', 'root-ca.key.pem', 'center.pem', 'center.key.pem', 'tsa.pem', 'tsa.key.pem']) copyFileSync(join(dir, f), join(copy, f));
+    const before = readFileSync(join(copy, 'center.pem'), 'utf8');
+    writePkiSet(copy, reissueDevelopmentCenter(copy), { overwrite: true });
+    const after = readFileSync(join(copy, 'center.pem'), 'utf8');
+    expect(after).not.toBe(before);
+    expect(openssl(['verify', '-purpose', 'smimesign', '-CAfile', 'root-ca.pem', 'center.pem'], copy).stdout).toBe('center.pem: OK\n');
+    const pki = loadCenterPki(readPkiSetSource(copy));
+    expect(pki.center.privateKey.asymmetricKeyDetails?.namedCurve).toBe('prime256v1');
+    expect(pki.center.certificate.facts.subject).toBe(devPki().center.certificate.facts.subject);
+    expect(pki.center.certificate.facts.notBefore).toEqual(pki.roots[0]!.facts.notBefore);
+    expect(isDevelopmentCertificate(after)).toBe(true);
+    // An explicit start date is kept.
+    const later = new Date('2027-01-01T00:00:00Z');
+    expect(openssl(['x509', '-noout', '-startdate'], copy, Buffer.from(reissueDevelopmentCenter(copy, { notBefore: later }).centerCertPem)).stdout).toBe('notBefore=Jan  1 00:00:00 2027 GMT\n');
   });
 });

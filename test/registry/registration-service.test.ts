@@ -53,7 +53,10 @@ it('says so when a group was committed but its receipt could not be signed', asy
 
 it('fails every waiting and later request once the writer thread is gone, instead of hanging', async () => {
   const service = center.registrations as unknown as { worker: { terminate(): Promise<number> } };
+  // Waiting when the thread goes: 10,000 rows take the writer longer than terminate() does.
+  const waiting = center.registrations.registerBatch(admin, Array.from({ length: 10_000 }, (_, i) => request(`w-${i}`)));
   await service.worker.terminate();
+  await expect(waiting).rejects.toThrow(/writer thread exited/);
   await expect(center.registrations.register(admin, [request('c')])).rejects.toThrow(/writer thread exited/);
   await expect(center.registrations.registerBatch(admin, [request('d')])).rejects.toThrow(/writer thread exited/);
 });
