@@ -5,8 +5,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 const STAGE_BYTES = 4 * 1024 * 1024;
 /** O_DIRECT wants buffer addresses, offsets and lengths aligned to the logical block; 4 KiB covers every common device. */
 const ALIGN = 4096;
-/** With buffered writes (no O_DIRECT), sync this often so the final sync has little left to do. */
-const BUFFERED_SYNC_EVERY = 64 * 1024 * 1024;
+/** Sync this often while writing, so that the final sync has little left to do. */
+const SYNC_EVERY = 64 * 1024 * 1024;
 const WASM_PAGE = 65536;
 const MEMORY_PAGES = Math.ceil((2 * STAGE_BYTES + ALIGN) / WASM_PAGE);
 /**
@@ -28,8 +28,10 @@ const MAX_FREE_MEMORIES = 4;
  * O_DIRECT needs aligned memory, and JavaScript cannot ask for an address; a WebAssembly
  * memory's buffer starts on a page boundary, so the staging buffers are cut from one. Where
  * O_DIRECT is refused (tmpfs, some network file systems) the same code writes through the page
- * cache and syncs every 64 MiB. Either way the file is complete and fdatasync'ed before
- * {@link SequentialFile.finish} resolves.
+ * cache. Either way it syncs every 64 MiB as the file grows: what O_DIRECT wrote can still sit in
+ * the disk's own cache, and a single sync at the end of 1 GiB took 0.7 s here, 15 % of the
+ * upload; synced as it goes, beside the next writes, the end waits about 45 ms. The file is
+ * complete and fdatasync'ed before {@link SequentialFile.finish} resolves.
  *
  * The first `reserve` bytes are left for a header known only at the end (the vault's, which
  * carries the content's SHA-256): `finish(head)` writes it.
@@ -47,6 +49,9 @@ export class SequentialFile {
   private stageAt = 0;
   private inFlight: Promise<unknown> | undefined;
   private syncedAt = 0;
+  /** A sync of the direct writes so far, running beside the next writes (see flushStage). */
+  private syncing: Promise<void> | undefined;
+  private syncRunning = false;
 
   private constructor(
     private readonly handle: FileHandle,
@@ -119,6 +124,7 @@ export class SequentialFile {
       await this.flushStage(padded);
     }
     await this.inFlight;
+    await this.syncing;
     if (this.reserve > 0) {
       this.firstPage.set(head, 0);
       await this.handle.write(this.firstPage, 0, ALIGN, 0);
@@ -133,6 +139,7 @@ export class SequentialFile {
   /** Closes the file without finishing it (the caller removes it). */
   async abort(): Promise<void> {
     await this.inFlight?.catch(() => {});
+    await this.syncing?.catch(() => {});
     await this.handle.close().catch(() => {});
     this.release();
   }
@@ -158,10 +165,23 @@ export class SequentialFile {
     this.stageAt += length;
     this.stage = 1 - this.stage;
     this.fill = 0;
-    if (!this.direct && this.stageAt - this.syncedAt >= BUFFERED_SYNC_EVERY) {
+    if (this.stageAt - this.syncedAt >= SYNC_EVERY) {
       this.syncedAt = this.stageAt;
       const written = this.inFlight;
-      this.inFlight = settledLater(written.then(() => this.handle.datasync()));
+      if (!this.direct) this.inFlight = settledLater(written.then(() => this.handle.datasync()));
+      else if (!this.syncRunning) {
+        // Data written with O_DIRECT can still sit in the disk's own cache: flushed as the file
+        // grows, beside the next writes, rather than all of it by the final sync. A failed sync
+        // stays in the chain, so `finish` throws it.
+        this.syncRunning = true;
+        const before = this.syncing;
+        this.syncing = settledLater(
+          written
+            .then(() => before)
+            .then(() => this.handle.datasync())
+            .finally(() => (this.syncRunning = false)),
+        );
+      }
     }
   }
 }

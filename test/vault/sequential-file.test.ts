@@ -37,8 +37,9 @@ const places: [string, string, boolean][] = [
 describe.each(places)('SequentialFile on %s', (_, dir, directIo) => {
   beforeAll(() => mkdirSync(dir, { recursive: true }));
 
-  // Empty, under a page, a page, across the 4 MiB stage, exactly two stages, and odd sizes.
-  it.each([0, 1, 4000, 4096, 4 * MiB - 96, 4 * MiB, 8 * MiB - 96, 9 * MiB + 12345])('keeps every byte of %i bytes after a 96-byte head', async (n) => {
+  // Empty, under a page, a page, across the 4 MiB stage, exactly two stages, odd sizes, and past
+  // two of the syncs made every 64 MiB while writing.
+  it.each([0, 1, 4000, 4096, 4 * MiB - 96, 4 * MiB, 8 * MiB - 96, 9 * MiB + 12345, 130 * MiB + 777])('keeps every byte of %i bytes after a 96-byte head', async (n) => {
     const data = randomBytes(n);
     const { size, bytes, mode } = await writeThrough(dir, directIo, `f-${n}`, data, 96, 65_537);
     expect(size).toBe(96 + n);
