@@ -23,6 +23,7 @@ import { VaultError } from './vault-error.js';
 export const HEADER_BYTES = 96;
 export const TAG_BYTES = 16;
 export const DEFAULT_SEGMENT_BYTES = 1024 * 1024;
+const SEAL_PIECE_BYTES = 64 * 1024;
 const MAGIC = Buffer.from('ASVAULT1', 'ascii');
 const PREFIX_END = 20; // magic, segment size, nonce prefix: the part every segment authenticates
 const WRAP_CONTEXT = Buffer.from('archive-seal blob key v1', 'ascii');
@@ -77,18 +78,25 @@ export class BlobSealer {
     this.prefix.copy(this.nonce, 0, 12, 20);
   }
 
-  /** Seals the next segment (full-size unless `final`); returns ciphertext and tag. */
-  seal(plain: Buffer, final: boolean): [Buffer, Buffer] {
+  /**
+   * Seals the next segment (full-size unless `final`); returns its ciphertext, in pieces of at
+   * most 64 KiB, then its tag. node:crypto gives every output a new buffer: 64 KiB ones come
+   * from memory the allocator reuses, where a 1 MiB one is fresh pages each time (encryption ran
+   * at 1.3-2.3 GB/s that way, 3.1 GB/s in pieces, on this project's VM).
+   */
+  seal(plain: Buffer, final: boolean): Buffer[] {
     if (this.finished) throw new Error('the final segment was already sealed');
     if (!final && plain.length !== this.segmentBytes) throw new Error('only the final segment may be short');
     if (this.index > 0xffffffff) throw new Error('too many segments');
     this.nonce.writeUInt32BE(this.index++, 8);
     const cipher = createCipheriv('aes-256-gcm', this.dataKey, this.nonce);
     cipher.setAAD(Buffer.concat([this.prefix, final ? FINAL : NOT_FINAL]));
-    const out = cipher.update(plain);
+    const out: Buffer[] = [];
+    for (let at = 0; at < plain.length; at += SEAL_PIECE_BYTES) out.push(cipher.update(plain.subarray(at, at + SEAL_PIECE_BYTES)));
     cipher.final();
     this.finished = final;
-    return [out, cipher.getAuthTag()];
+    out.push(cipher.getAuthTag());
+    return out;
   }
 
   /** The header, with the data key wrapped by `masterKey` and bound to the plaintext's SHA-256. */

@@ -137,8 +137,7 @@ export class Vault implements BlobStore {
 
     const seal = async (plain: Buffer, final: boolean) => {
       sha256.update(plain);
-      const [cipherText, tag] = sealer.seal(plain, final);
-      await file.append(cipherText, tag);
+      await file.append(...sealer.seal(plain, final));
       if (final && !sm3Job) {
         sm3Inline = createHash('sm3').update(plain);
       } else {
