@@ -11,8 +11,9 @@
  * - vault read: `Vault.open` streamed to a file on the same disk (every segment authenticated,
  *   SHA-256 and SM3 checked): the same work as a download or a restore;
  * - upload (optional): `POST /v1/registrations` multipart of the file to a running center
- *   (`uploads` times, each of new content: the median, and every run), the client on the same machine (it takes CPU the center would otherwise have): `curl -F` when
- *   installed (C, like wrk for the other figures), else our own CLI's client;
+ *   (`uploads` times, each of new content: the median, and every run), the client on the same
+ *   machine (it takes CPU the center would otherwise have): `curl -F` when installed (C, like
+ *   wrk for the other figures), else our own CLI's client;
  * - SM3 on one core, in memory: SM3 cannot be split across cores, so it bounds every figure above.
  * The file was just written, so it is in the page cache for every reader alike; `sync` runs
  * between phases so that no phase pays for the writeback of another.
@@ -71,6 +72,11 @@ async function makeFile(path: string, bytes: number): Promise<void> {
     if (!out.write(Buffer.from(piece))) await new Promise<void>((r) => out.once('drain', () => r()));
   }
   await new Promise<void>((resolve, reject) => out.end((err?: Error | null) => (err ? reject(err) : resolve())));
+}
+
+/** The middle item by `key` (the lower of the two middle ones for an even count). */
+export function medianBy<T>(items: readonly T[], key: (item: T) => number): T {
+  return [...items].sort((a, b) => key(a) - key(b))[(items.length - 1) >> 1]!;
 }
 
 /** Writes `n` into the file's first bytes, in place. */
@@ -142,7 +148,7 @@ export async function benchVault(options: { bytes?: number; dir?: string; upload
           runs.push(mbps(size, performance.now() - t0));
         }
         result.uploadRuns = runs;
-        result.uploadMBps = [...runs].sort((a, b) => a - b)[(runs.length - 1) >> 1];
+        result.uploadMBps = medianBy(runs, (r) => r);
       }
       return result;
     } finally {

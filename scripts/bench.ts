@@ -7,12 +7,12 @@
  *   BENCH_ROWS=200000 npm run bench   # a smaller batch/seal run
  *   BENCH_ONLY=single,upload npm run bench   # some phases: single, batch (with seal, proofs,
  *                                 # certificates, single-1m), upload
+ *   BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # profiles of the server's threads
  *
  * The machine this was written on is a shared VM whose speed moves by a third within minutes,
  * so the figures a target is judged by are each the median of BENCH_REPEAT runs (default 3),
  * all of which are printed; load runs start after a BENCH_WARMUP_SECONDS (3) warm-up, so the
  * first seconds of a new process (compiling, the WAL file growing) are not what is measured.
- *   BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # profiles of the server's threads
  */
 import autocannon from 'autocannon';
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -22,7 +22,7 @@ import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { verifyCertificate } from '../src/core/verify-certificate.js';
 import { DEVELOPMENT_CERTS_DIR } from '../src/pki/dev-pki.js';
-import { benchVault } from './bench-vault.js';
+import { benchVault, medianBy } from './bench-vault.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
 
 const ROWS = Number(process.env.BENCH_ROWS ?? 1_000_000);
@@ -71,8 +71,22 @@ async function measured(run: (seconds: number) => LoadResult | Promise<LoadResul
   if (WARMUP > 0) await run(WARMUP);
   const results: LoadResult[] = [];
   for (let i = 0; i < REPEAT; i++) results.push(await run(DURATION));
-  const { requests: _, ...median } = [...results].sort((a, b) => a.perSecond - b.perSecond)[(results.length - 1) >> 1]!;
+  const { requests: _, ...median } = medianBy(results, (r) => r.perSecond);
   return { ...median, runs: results.map((r) => `${r.perSecond}/s p99 ${r.p99ms} ms`).join('; ') };
+}
+
+/** A run of `request` for `measured` with autocannon (50 connections, the server's token). */
+function autocannonRun(server: Server, request: autocannon.Request, headers: Record<string, string> = {}) {
+  return async (seconds: number) =>
+    fromAutocannon(
+      await autocannon({
+        url: server.url,
+        connections: 50,
+        duration: seconds,
+        headers: { authorization: `Bearer ${server.token}`, ...headers },
+        requests: [request],
+      }),
+    );
 }
 
 function fromAutocannon(result: autocannon.Result): LoadResult {
@@ -166,16 +180,7 @@ async function benchProofs(server: Server, dir: string): Promise<void> {
     report('proof look-ups', { ...(await measured((seconds) => runWrk(server.url, lua, dir, seconds))) });
     return;
   }
-  const run = async (seconds: number) =>
-    fromAutocannon(
-      await autocannon({
-        url: server.url,
-        connections: 50,
-        duration: seconds,
-        headers: { authorization: `Bearer ${server.token}` },
-        requests: [{ method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/registrations/${1 + Math.floor(Math.random() * ROWS)}` }) }],
-      }),
-    );
+  const run = autocannonRun(server, { method: 'GET', setupRequest: (req) => ({ ...req, path: `/v1/registrations/${1 + Math.floor(Math.random() * ROWS)}` }) });
   report('proof look-ups', { ...(await measured(run)) });
 }
 
@@ -198,22 +203,15 @@ async function benchSingle(server: Server, dir: string, label = 'single route'):
     return;
   }
   let n = 0;
-  const run = async (seconds: number) =>
-    fromAutocannon(
-      await autocannon({
-        url: server.url,
-        connections: 50,
-        duration: seconds,
-        headers: { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' },
-        requests: [
-          {
-            method: 'POST',
-            path: '/v1/registrations',
-            setupRequest: (req) => ({ ...req, body: JSON.stringify({ sha256: sha(`single-${n++}`), category: 'voluntary.individual' }) }),
-          },
-        ],
-      }),
-    );
+  const run = autocannonRun(
+    server,
+    {
+      method: 'POST',
+      path: '/v1/registrations',
+      setupRequest: (req) => ({ ...req, body: JSON.stringify({ sha256: sha(`single-${n++}`), category: 'voluntary.individual' }) }),
+    },
+    { 'content-type': 'application/json' },
+  );
   report(label, { ...(await measured(run)) });
 }
 
