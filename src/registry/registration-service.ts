@@ -10,6 +10,7 @@ import type { RegistrationRequest, WriterOutcome } from './registration-writer.j
 import type { Receipt } from '../core/receipt.js';
 import { MAX_BATCH, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply } from './registration-threads.js';
 import { invariant, RegistryError } from './registry-error.js';
+import { WaitingQueue } from './waiting-queue.js';
 
 export type { RegistrationRequest } from './registration-writer.js';
 
@@ -70,8 +71,8 @@ export class RegistrationService {
   /** Jobs go to the writer thread, and its answers come back, through this port. */
   private readonly port: MessagePort;
   private readonly ready: Promise<void>;
-  /** Sent and not yet answered, by seq. */
-  private readonly waiting = new Map<number, Job>();
+  /** Sent and not yet answered, in the order sent (the writer answers in that order). */
+  private readonly waiting = new WaitingQueue<Job>();
   private seq = 0;
   private closed = false;
   private failure: Error | undefined;
@@ -167,7 +168,7 @@ export class RegistrationService {
     if (this.closed) return Promise.reject(new Error('the registration service is closed'));
     return new Promise((resolve, reject) => {
       const seq = ++this.seq;
-      this.waiting.set(seq, { resolve, reject });
+      this.waiting.push(seq, { resolve, reject });
       this.port.postMessage({ seq, job });
     });
   }
@@ -181,25 +182,28 @@ export class RegistrationService {
   }
 
   private onReply(reply: WriterThreadReply): void {
-    const jobs = reply.seqs.map((seq) => {
-      const job = this.waiting.get(seq);
-      this.waiting.delete(seq);
-      return job;
-    });
-    if ('error' in reply) {
-      const err = Object.assign(new Error(reply.error.message), reply.error);
+    if (this.failure) return; // its callers have been told already
+    const jobs = reply.seqs.map((seq) => this.waiting.take(seq));
+    const lost = jobs.indexOf(undefined);
+    if (lost >= 0) {
+      const err = new Error(`invariant failed: the writer answered job ${reply.seqs[lost]} out of order`);
       for (const job of jobs) job?.reject(err);
+      this.onWorkerGone(err);
       return;
     }
-    jobs.forEach((job, i) => job?.resolve(reply.results[i]!));
+    if ('error' in reply) {
+      const err = Object.assign(new Error(reply.error.message), reply.error);
+      for (const job of jobs) job!.reject(err);
+      return;
+    }
+    jobs.forEach((job, i) => job!.resolve(reply.results[i]!));
   }
 
   private onWorkerGone(err: Error): void {
     if (this.closed && this.waiting.size === 0) return;
     // Without its writer the service cannot register: say so to everyone waiting, and after.
     this.failure ??= err;
-    for (const job of this.waiting.values()) job.reject(this.failure);
-    this.waiting.clear();
+    for (const job of this.waiting.drain()) job.reject(this.failure);
   }
 
   private viewOf(id: number): RegistrationView {
