@@ -82,14 +82,18 @@ export function listRegistrations(
  * that is not the whole range, a leaf is missing and what was copied is not in its place.
  */
 export function readLeafHashes(store: Store, periodId: number, fromIndex: number, toIndex: number, target: Buffer): number {
-  // The hashes alone, in leaf order (reading the index beside each costs half as much again),
-  // one at a time (a list of 65,536 Buffers would be garbage of ~90 MiB at once). Leaf indexes
-  // are unique in a period, so the rows fill the range exactly when all are there.
-  const hashes = store
-    .prepare('SELECT leaf_hash FROM registration WHERE period_id = ? AND leaf_index >= ? AND leaf_index < ? ORDER BY leaf_index')
-    .pluck()
-    .iterate(periodId, fromIndex, toIndex) as Iterable<Buffer>;
-  let copied = 0;
-  for (const hash of hashes) hash.copy(target, (fromIndex + copied++) * 32);
-  return copied;
+  // One string of hex per range, concatenated by SQLite in leaf order (the ORDER BY inside the
+  // aggregate is what guarantees the order), read through the covering index on (period, leaf
+  // index, leaf hash): 0.9 s for a million leaves where a Buffer per row took 1.5 s, and a list
+  // of 65,536 Buffers would be ~90 MiB of garbage at once. Leaf indexes are unique in a period,
+  // so the rows fill the range exactly when all are there.
+  const { count, hex } = store
+    .prepare(
+      "SELECT count(*) AS count, coalesce(group_concat(hex(leaf_hash), '' ORDER BY leaf_index), '') AS hex " +
+        'FROM registration WHERE period_id = ? AND leaf_index >= ? AND leaf_index < ?',
+    )
+    .get(periodId, fromIndex, toIndex) as { count: number; hex: string };
+  if (hex.length !== count * 64) throw new Error(`period ${periodId} has a leaf hash that is not 32 bytes in leaves ${fromIndex}..${toIndex - 1}`);
+  target.write(hex, fromIndex * 32, 'hex');
+  return count;
 }

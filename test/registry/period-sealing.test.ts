@@ -118,6 +118,14 @@ describe('period sealing', () => {
     expect(center.store.sqlite.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
   });
 
+  it('refuses to seal a period with a stored leaf hash that is not 32 bytes, and stores no tree', async () => {
+    await register(300, 'short');
+    center.store.sqlite.prepare('UPDATE registration SET leaf_hash = substr(leaf_hash, 1, 31) WHERE period_id = 1 AND leaf_index = 7').run();
+    await expect(center.sealer.seal({ allowEmpty: false })).rejects.toThrow(/period 1 has a leaf hash that is not 32 bytes in leaves 0\.\.299/);
+    expect(findPeriod(center.store, 1)!.root).toBeNull();
+    expect(center.store.sqlite.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
+  });
+
   it('shows periods and roots publicly', async () => {
     await register(2, 'pub');
     await center.sealer.seal({ allowEmpty: false });

@@ -3,6 +3,7 @@ import * as initial from './2026-11-25T0000-initial.js';
 import * as timestampsAnchors from './2026-11-25T1000-timestamps-anchors.js';
 import * as certificates from './2026-11-25T1200-certificates.js';
 import * as vault from './2026-11-25T1100-vault.js';
+import * as leafHashIndex from './2026-12-04T1800-leaf-hash-index.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -10,4 +11,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-11-25T1000-timestamps-anchors': timestampsAnchors,
   '2026-11-25T1200-certificates': certificates,
   '2026-11-25T1100-vault': vault,
+  '2026-12-04T1800-leaf-hash-index': leafHashIndex,
 });
