@@ -3,7 +3,7 @@
  * built `archive-seal serve`, embedded defaults, SQLite synchronous=FULL); this process is the
  * load generator. Prints each figure as it is measured and a JSON summary at the end.
  *
- *   npm run bench                 # everything (~3.5 minutes on 2 cores)
+ *   npm run bench                 # everything (about 4 minutes on 2 cores)
  *   BENCH_ROWS=200000 npm run bench   # a smaller batch/seal run
  *   BENCH_ONLY=single,upload npm run bench   # some phases: single, batch (with seal, proofs,
  *                                 # certificates, single-1m), upload

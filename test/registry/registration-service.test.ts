@@ -61,6 +61,14 @@ it('fails every waiting and later request once the writer thread is gone, instea
   await expect(center.registrations.registerBatch(admin, [request('d')])).rejects.toThrow(/writer thread exited/);
 });
 
+it('fails every waiting and later request if the writer ever answered out of order, instead of mixing answers up', async () => {
+  const service = center.registrations as unknown as { onReply(reply: { seqs: number[]; results: unknown[] }): void };
+  const waiting = center.registrations.registerBatch(admin, Array.from({ length: 10_000 }, (_, i) => request(`o-${i}`)));
+  service.onReply({ seqs: [999_999], results: [{}] }); // an answer for a job that is not first in line
+  await expect(waiting).rejects.toThrow(/the writer answered job 999999 out of order/);
+  await expect(center.registrations.register(admin, [request('e')])).rejects.toThrow(/out of order/);
+});
+
 it('takes what arrived meanwhile as one group, but never more than 10,000 rows in one transaction', async () => {
   const batch = (tag: string, n: number) => Array.from({ length: n }, (_, i) => request(`${tag}-${i}`));
   // The first 10,000 keep the writer busy while the next three arrive.
