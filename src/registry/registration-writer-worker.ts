@@ -13,10 +13,20 @@ import { pendingViewJson } from './registration-view.js';
 import { MAX_BATCH, toThreadError, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply, type WriterThreadRequest } from './registration-threads.js';
 import { RegistrationWriter, type WriterOutcome } from './registration-writer.js';
 
+/**
+ * The writer checkpoints after ~40 MiB of log instead of SQLite's 4 MiB. A batch of 10,000 rows
+ * writes more than 4 MiB, so at the default every batch paid a checkpoint: on a million rows,
+ * copying nearly every page of the duplicate index again and an fsync of the database of 25 ms
+ * (strace). Fewer checkpoints copy each page rewritten meanwhile once. Batch route, five
+ * interleaved pairs of 1.2M rows: 174.8 s against 189.5 s in all (the last 400,000 rows of each
+ * run 30,400 rows/s against 26,900 on average); the single route did not change.
+ */
+const WRITER_CHECKPOINT_PAGES = 10_000;
+
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WriterThreadData;
-  const store = Store.openConnection({ file: data.file, synchronous: data.synchronous });
+  const store = Store.openConnection({ file: data.file, synchronous: data.synchronous, walAutocheckpointPages: WRITER_CHECKPOINT_PAGES });
   const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
   const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
   const reader = new RegistrationReader(store);

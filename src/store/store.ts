@@ -18,6 +18,8 @@ export interface StoreOptions {
    * process crash but may lose the last commits on power loss.
    */
   synchronous?: 'FULL' | 'NORMAL';
+  /** WAL pages after which a commit checkpoints (SQLite's default: 1,000). */
+  walAutocheckpointPages?: number;
   readonly?: boolean;
 }
 
@@ -60,6 +62,7 @@ export class Store {
       if (!options.readonly) {
         sqlite.pragma('journal_mode = WAL');
         sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
+        if (options.walAutocheckpointPages !== undefined) sqlite.pragma(`wal_autocheckpoint = ${Math.trunc(options.walAutocheckpointPages)}`);
       }
       sqlite.pragma('foreign_keys = ON');
       // 64 MiB of page cache: the duplicate index of a million registrations stays in memory.
