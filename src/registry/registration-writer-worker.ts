@@ -31,11 +31,11 @@ const BATCH_GROUP_ROWS = 1_000;
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WriterThreadData;
-  const store = Store.openConnection({ file: data.file, synchronous: data.synchronous, walAutocheckpointPages: CHECKPOINT_PAGES.small });
-  let checkpointPages: number = CHECKPOINT_PAGES.small;
+  const store = Store.openConnection({ file: data.file, synchronous: data.synchronous });
+  let checkpointPages: number = CHECKPOINT_PAGES.small; // SQLite's default
   const checkpointFor = (rows: number) => {
     const pages = rows >= BATCH_GROUP_ROWS ? CHECKPOINT_PAGES.batch : CHECKPOINT_PAGES.small;
-    if (pages !== checkpointPages) store.sqlite.pragma(`wal_autocheckpoint = ${(checkpointPages = pages)}`);
+    if (pages !== checkpointPages) store.setWalAutocheckpoint((checkpointPages = pages));
   };
   const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
   const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
@@ -64,11 +64,11 @@ if (parentPort) {
     });
   };
 
-  const commitGroup = (group: WriterThreadRequest[]): WriterThreadReply => {
+  const commitGroup = (group: WriterThreadRequest[], rows: number): WriterThreadReply => {
     const seqs = group.map((r) => r.seq);
     const jobs = group.map((r) => r.job);
     try {
-      checkpointFor(jobs.reduce((n, j) => n + j.requests.length, 0));
+      checkpointFor(rows);
       const { receivedAt, outcomes } = writer.commit(jobs);
       try {
         return { seqs, results: answer(jobs, receivedAt, outcomes) };
@@ -91,7 +91,7 @@ if (parentPort) {
       let end = start + 1;
       let rows = waiting[start]!.job.requests.length;
       while (end < waiting.length && rows + waiting[end]!.job.requests.length <= MAX_BATCH) rows += waiting[end++]!.job.requests.length;
-      jobs.postMessage(commitGroup(waiting.slice(start, end)));
+      jobs.postMessage(commitGroup(waiting.slice(start, end), rows));
       start = end;
     }
   });

@@ -18,8 +18,6 @@ export interface StoreOptions {
    * process crash but may lose the last commits on power loss.
    */
   synchronous?: 'FULL' | 'NORMAL';
-  /** WAL pages after which a commit checkpoints (SQLite's default: 1,000). */
-  walAutocheckpointPages?: number;
   readonly?: boolean;
 }
 
@@ -62,7 +60,6 @@ export class Store {
       if (!options.readonly) {
         sqlite.pragma('journal_mode = WAL');
         sqlite.pragma(`synchronous = ${options.synchronous ?? 'FULL'}`);
-        if (options.walAutocheckpointPages !== undefined) sqlite.pragma(`wal_autocheckpoint = ${Math.trunc(options.walAutocheckpointPages)}`);
       }
       sqlite.pragma('foreign_keys = ON');
       // 64 MiB of page cache: the duplicate index of a million registrations stays in memory.
@@ -111,6 +108,11 @@ export class Store {
   run(query: Compilable<any>): number {
     const { sql, parameters } = query.compile();
     return this.prepare(sql).run(...(parameters as unknown[])).changes;
+  }
+
+  /** Sets the WAL pages after which this connection's commits checkpoint (SQLite's default: 1,000). */
+  setWalAutocheckpoint(pages: number): void {
+    this.sqlite.pragma(`wal_autocheckpoint = ${Math.trunc(pages)}`);
   }
 
   /** Runs `fn` in one IMMEDIATE transaction: all of it commits, or none of it. */

@@ -1,4 +1,5 @@
 import { createHash, createPublicKey } from 'node:crypto';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it } from 'vitest';
 import { RegistrationReader } from '../../src/registry/registration-reader.js';
@@ -85,4 +86,16 @@ it('takes what arrived meanwhile as one group, but never more than 10,000 rows i
   // Two of the three that waited went together (a + b or b + c: a + c would be 12,000 rows).
   expect(rowsPerSignature.size).toBe(3);
   expect(results[0]!.receipt.content.requests).toBe(1);
+});
+
+it('leaves a batch in the write-ahead log for a later checkpoint, and checkpoints at the next single registration', async () => {
+  const database = join(center.dataDir, 'archive-seal.sqlite');
+  const before = statSync(database).size;
+  // 10,000 rows are more than 1,000 WAL pages: at SQLite's default their commit would checkpoint.
+  await center.registrations.registerBatch(admin, Array.from({ length: 10_000 }, (_, i) => request(`k-${i}`)));
+  expect(statSync(database).size).toBe(before);
+  expect(statSync(`${database}-wal`).size).toBeGreaterThan(4 * 1024 * 1024);
+  // A single registration commits under the small threshold again, and its commit checkpoints.
+  await center.registrations.register(admin, [request('k-single')]);
+  expect(statSync(database).size).toBeGreaterThan(before + 4 * 1024 * 1024);
 });

@@ -17,7 +17,8 @@ function write(store: Store, mib: number): void {
 
 function open(name: string, walAutocheckpointPages?: number): { store: Store; file: string } {
   const file = join(dir.path, name);
-  const store = Store.openConnection({ file, ...(walAutocheckpointPages !== undefined && { walAutocheckpointPages }) });
+  const store = Store.openConnection({ file });
+  if (walAutocheckpointPages !== undefined) store.setWalAutocheckpoint(walAutocheckpointPages);
   store.sqlite.exec('CREATE TABLE filler (id INTEGER PRIMARY KEY, data BLOB)');
   return { store, file };
 }
