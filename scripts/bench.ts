@@ -3,10 +3,11 @@
  * built `archive-seal serve`, embedded defaults, SQLite synchronous=FULL); this process is the
  * load generator. Prints each figure as it is measured and a JSON summary at the end.
  *
- *   npm run bench                 # everything (about 4 minutes on 2 cores)
+ *   npm run bench                 # everything (3-4 minutes on 2 cores)
  *   BENCH_ROWS=200000 npm run bench   # a smaller batch/seal run
  *   BENCH_ONLY=single,upload npm run bench   # some phases: single, batch (with seal, proofs,
- *                                 # certificates, single-1m), upload
+ *                                 # certificates, single-1m), upload, pki (signing, timestamping
+ *                                 # and verifying on one thread, in this process)
  *   BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # profiles of the server's threads
  *
  * The machine this was written on is a shared VM whose speed moves by a third within minutes,
@@ -22,6 +23,7 @@ import { cpus, freemem, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { verifyCertificate } from '../src/core/verify-certificate.js';
 import { DEVELOPMENT_CERTS_DIR } from '../src/pki/dev-pki.js';
+import { benchPki } from './bench-pki.js';
 import { benchVault, medianBy } from './bench-vault.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
 
@@ -297,6 +299,7 @@ async function main(): Promise<void> {
       await benchSingle(server, dir, 'single route, 1M rows');
     }
     if (phase('upload')) await benchUploadAndVault(server, dir);
+    if (phase('pki')) report('pki, one thread', { ...(await benchPki()) });
   } finally {
     await server.stop();
     rmSync(dir, { recursive: true, force: true });

@@ -25,9 +25,7 @@ function readBack(pdf: Buffer, name: string): { text: string; pages: number; qr:
 
 describe('the certificate PDF', () => {
   it('prints every field in Chinese and English on one A4 page, and its text survives pdftotext', async () => {
-    const started = performance.now();
     const pdf = await renderCertificatePdf(certificate, { verifyUrl });
-    const ms = performance.now() - started;
     expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
     const { text, pages } = readBack(pdf, 'dev');
     expect(pages).toBe(1);
@@ -60,7 +58,6 @@ describe('the certificate PDF', () => {
     ];
     for (const fragment of expected) expect(text, fragment).toContain(fragment);
     expect(pdf.length).toBeLessThan(80_000);
-    expect(ms).toBeLessThan(5_000);
   });
 
   it('holds the verify link in a QR code that zbarimg decodes', async () => {
