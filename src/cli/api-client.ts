@@ -3,7 +3,7 @@ import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
-import { CliError } from './cli-error.js';
+import { CliError, describeFileError } from './cli-error.js';
 
 /** Talks to a running center over its HTTP API, turning `{ error }` answers into `CliError`s. */
 export class ApiClient {
@@ -83,14 +83,22 @@ export class ApiClient {
           if (Buffer.isBuffer(part)) {
             if (!req.write(part)) await new Promise((r) => req.once('drain', r));
           } else {
-            for await (const chunk of createReadStream(part.file, { highWaterMark: 1 << 20 })) {
-              if (answered) break;
-              if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+            try {
+              for await (const chunk of createReadStream(part.file, { highWaterMark: 1 << 20 })) {
+                if (answered) break;
+                if (!req.write(chunk)) await new Promise((r) => req.once('drain', r));
+              }
+            } catch (err) {
+              // The file, not the server, failed: say so rather than "cannot reach".
+              throw new CliError(`cannot read ${part.file}: ${describeFileError(err)}`);
             }
           }
         }
         if (!answered) req.end();
-      })().catch((err) => req.destroy(err));
+      })().catch((err) => {
+        if (err instanceof CliError && !answered) reject(err);
+        req.destroy(err instanceof CliError ? undefined : err);
+      });
     });
   }
 }

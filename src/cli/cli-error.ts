@@ -18,3 +18,13 @@ export class CliError extends Error {
 export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE);
 }
+
+/**
+ * Why a file could not be read, for people: `permission denied (EACCES)`. Node's own message
+ * repeats the system call and the path, which the CLI already names.
+ */
+export function describeFileError(err: unknown): string {
+  const { code, message } = (err ?? {}) as NodeJS.ErrnoException;
+  const reason = code ? new RegExp(`^${code}: ([^,]+)`).exec(message ?? '')?.[1] : undefined;
+  return reason ? `${reason} (${code})` : (message ?? String(err));
+}

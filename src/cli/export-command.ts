@@ -12,6 +12,7 @@ import { readMasterKeyFile } from '../vault/master-key.js';
 import { Vault } from '../vault/vault.js';
 import { VaultError } from '../vault/vault-error.js';
 import { CliError, EXIT_OK, usageError } from './cli-error.js';
+import { parsePositiveId, POSITIVE_ID_RANGE } from './positive-id.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -39,8 +40,9 @@ export async function exportCommand(args: string[], env: Env): Promise<number> {
   if (positionals.length > 0 || !values.bag) throw usageError(`usage: ${EXPORT_USAGE}`);
   const ids = (list: string[] | undefined, what: string) =>
     (list ?? []).map((v) => {
-      if (!/^[1-9]\d{0,15}$/.test(v)) throw usageError(`--${what} ${v} is not a positive integer`);
-      return Number(v);
+      const id = parsePositiveId(v);
+      if (id === undefined) throw usageError(`--${what} ${v} is not an id (${POSITIVE_ID_RANGE})`);
+      return id;
     });
   const registrationIds = ids(values.registration, 'registration');
   const periodIds = ids(values.period, 'period');

@@ -44,9 +44,14 @@ const COMMANDS: Record<string, (args: string[], env: Env) => Promise<number>> = 
 /** Runs the CLI; resolves to the exit status. */
 export async function runCli(argv: string[], env: Env): Promise<number> {
   const [command, ...args] = argv;
-  if (!command || command === 'help' || command === '--help' || command === '-h') {
+  if (command === 'help' || command === '--help' || command === '-h') {
     process.stdout.write(USAGE + '\n');
-    return command ? EXIT_OK : EXIT_USAGE;
+    return EXIT_OK;
+  }
+  if (!command) {
+    // Bad usage: the usage goes where errors go, so a script's captured output stays clean.
+    process.stderr.write(USAGE + '\n');
+    return EXIT_USAGE;
   }
   const run = COMMANDS[command];
   if (!run) {

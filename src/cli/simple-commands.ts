@@ -1,5 +1,5 @@
 import { join, resolve } from 'node:path';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { access, constants, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { issueToken, ROLES } from '../registry/access-tokens.js';
 import { RegistryError } from '../registry/registry-error.js';
@@ -7,10 +7,17 @@ import type { RegistrationView } from '../registry/registration-view.js';
 import type { PeriodView } from '../http/periods-routes.js';
 import type { Role } from '../store/database.js';
 import { Store } from '../store/store.js';
-import { CliError, EXIT_OK, usageError } from './cli-error.js';
+import { CliError, describeFileError, EXIT_OK, usageError } from './cli-error.js';
 import { CONNECTION_OPTIONS, connect } from './connection.js';
+import { parsePositiveId, POSITIVE_ID_RANGE } from './positive-id.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
+
+function registrationId(text: string): number {
+  const id = parsePositiveId(text);
+  if (id === undefined) throw usageError(`${text} is not a registration id (${POSITIVE_ID_RANGE})`);
+  return id;
+}
 
 /** `archive-seal seal`: closes and seals the open period on a running center. */
 export async function sealCommand(args: string[], env: Env): Promise<number> {
@@ -28,8 +35,9 @@ export async function statusCommand(args: string[], env: Env): Promise<number> {
     allowPositionals: true,
     options: { ...CONNECTION_OPTIONS, json: { type: 'boolean', default: false } },
   });
-  const [id, ...rest] = positionals;
-  if (!id || rest.length > 0 || !/^[1-9]\d*$/.test(id)) throw usageError('give one registration id: archive-seal status ID');
+  const [given, ...rest] = positionals;
+  if (!given || rest.length > 0) throw usageError('give one registration id: archive-seal status ID');
+  const id = registrationId(given);
   const r = await connect(values, env, { needsToken: true }).json<RegistrationView>('GET', `/v1/registrations/${id}`);
   if (values.json) {
     process.stdout.write(JSON.stringify(r, null, 2) + '\n');
@@ -54,8 +62,8 @@ export async function statusCommand(args: string[], env: Env): Promise<number> {
 }
 
 /**
- * `archive-seal tokens create --role R --name N`: issues a bearer token straight into the
- * center's database (so the first one can be made before any server runs). Prints the token.
+ * `archive-seal tokens create --role R --name N`: issues a bearer token straight into an existing
+ * center's database (the center may be running or stopped). Prints the token.
  */
 export async function tokensCommand(args: string[], env: Env): Promise<number> {
   const [sub, ...rest] = args;
@@ -72,8 +80,18 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   if (!values.role || !ROLES.includes(values.role as Role)) throw usageError(`--role must be one of ${ROLES.join(', ')}`);
   if (!values.name) throw usageError('--name is required (the unit or person the token is for)');
   const dataDir = resolve(values['data-dir'] ?? env.ARCHIVE_SEAL_DATA_DIR ?? './data');
-  await mkdir(dataDir, { recursive: true });
-  const store = await Store.open({ file: join(dataDir, 'archive-seal.sqlite') });
+  const databaseFile = join(dataDir, 'archive-seal.sqlite');
+  // Never a new database: a token in one no center reads (a mistyped directory) would be
+  // printed as if it worked. The first admin token comes from the first `archive-seal serve`.
+  try {
+    await access(databaseFile, constants.R_OK | constants.W_OK);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot open ${databaseFile}: ${describeFileError(err)}`);
+    throw new CliError(
+      `there is no center database at ${databaseFile}: start the center once with \`archive-seal serve\`, or give its data directory with --data-dir or ARCHIVE_SEAL_DATA_DIR`,
+    );
+  }
+  const store = await Store.open({ file: databaseFile });
   try {
     const issued = issueToken(store, { name: values.name, role: values.role as Role, pseudonymous: values.pseudonymous });
     process.stderr.write(`token for ${issued.principal.name} (${issued.principal.role}); shown once, keep it secret:\n`);
@@ -94,8 +112,9 @@ export async function certificateCommand(args: string[], env: Env): Promise<numb
     allowPositionals: true,
     options: { ...CONNECTION_OPTIONS, out: { type: 'string' } },
   });
-  const [id, ...rest] = positionals;
-  if (!id || rest.length > 0 || !/^[1-9]\d*$/.test(id)) throw usageError('give one registration id: archive-seal certificate ID [--out FILE]');
+  const [given, ...rest] = positionals;
+  if (!given || rest.length > 0) throw usageError('give one registration id: archive-seal certificate ID [--out FILE]');
+  const id = registrationId(given);
   const certificate = await connect(values, env, { needsToken: true }).json<unknown>('GET', `/v1/registrations/${id}/certificate`);
   const text = JSON.stringify(certificate, null, 2) + '\n';
   if (values.out) {

@@ -116,14 +116,4 @@ describe('the CLI says what went wrong, with its exit status', () => {
     expect(down.code).toBe(1);
     expect(down.stderr).toContain('cannot reach');
   });
-
-  it('issues tokens straight into the data directory', async () => {
-    const tokenDir = join(dir.path, 'tokens-data');
-    const made = await runCli(['tokens', 'create', '--role', 'depositor', '--name', '衢州市档案馆', '--data-dir', tokenDir]);
-    expect(made.code).toBe(0);
-    expect(made.stdout.trim()).toMatch(/^as_[A-Za-z0-9_-]{43}$/);
-    const clash = await runCli(['tokens', 'create', '--role', 'admin', '--name', '衢州市档案馆', '--data-dir', tokenDir]);
-    expect(clash.code).toBe(1);
-    expect((await runCli(['tokens', 'create', '--role', 'king', '--name', 'x', '--data-dir', tokenDir])).code).toBe(2);
-  });
 });
