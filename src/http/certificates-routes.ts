@@ -9,6 +9,7 @@ import { renderCertificatePdf } from '../registry/certificate-pdf.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import { ApiError } from './api-error.js';
+import { malformed } from './multipart-upload.js';
 import type { AppEnv } from './app-env.js';
 import { publicBaseUrl, verifyLink } from './web-routes.js';
 import { readJsonBody, requestBodyStream, requestHeader } from './request-body.js';
@@ -104,6 +105,8 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
       if (name === 'certificate') certificateText = value;
     });
     parser.on('file', (name, stream) => {
+      // A body that ends inside a part fails that part's stream as well as the parser (see multipart-upload.ts).
+      stream.on('error', (err) => reject(malformed(err)));
       if ((name !== 'certificate' && name !== 'file') || (name === 'file' ? file : certificateText) !== undefined) {
         problem ??= new RegistryError('INVALID_INPUT', 'send one part "file" and one "certificate" (as a file or a field)');
         stream.resume();
@@ -135,7 +138,7 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
         else file = { sha256: sha256.digest('hex'), sm3: sm3.digest('hex') };
       });
     });
-    parser.on('error', (err: Error) => reject(new RegistryError('INVALID_INPUT', `malformed multipart request: ${err.message}`)));
+    parser.on('error', (err: Error) => reject(malformed(err)));
     parser.on('close', resolve);
     source.on('error', reject);
     source.pipe(parser);

@@ -47,6 +47,7 @@ export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, max
   let problem: ApiError | undefined;
   let fail: (err: unknown) => void = () => {};
   let fileStream: Readable | undefined;
+  let partError: Error | undefined;
 
   const done = new Promise<void>((resolve, reject) => {
     fail = reject;
@@ -56,6 +57,10 @@ export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, max
       else fields[name] = value;
     });
     parser.on('file', (name, stream, info) => {
+      // A body that ends inside a part fails that part's stream as well as the parser. Unheard,
+      // the stream's error ended the process (the blob store starts reading it only after it
+      // has opened its file); heard, it is the request's 400 (see the catch below).
+      stream.on('error', (err) => (partError ??= err));
       if (name !== 'file' || filePart) {
         problem ??= new ApiError(400, 'INVALID_INPUT', 'send exactly one file, in the part named "file"');
         stream.resume();
@@ -83,9 +88,10 @@ export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, max
         fail(err);
       });
     });
+    parser.on('filesLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'send exactly one file, in the part named "file"')));
     parser.on('partsLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'too many parts')));
     parser.on('fieldsLimit', () => (problem ??= new ApiError(400, 'INVALID_INPUT', 'too many fields')));
-    parser.on('error', (err: Error) => reject(new ApiError(400, 'INVALID_INPUT', `malformed multipart request: ${err.message}`)));
+    parser.on('error', (err: Error) => reject(malformed(err)));
     parser.on('close', resolve);
   });
 
@@ -108,8 +114,13 @@ export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, max
   } catch (err) {
     await filePart?.catch(() => {}); // the blob store has removed its file
     if (err instanceof BlobTooLargeError) throw tooLarge(maxBytes);
+    if (err !== undefined && err === partError) throw malformed(partError);
     throw err;
   }
+}
+
+export function malformed(err: Error): ApiError {
+  return new ApiError(400, 'INVALID_INPUT', `malformed multipart request: ${err.message}`);
 }
 
 function tooLarge(maxBytes: number): ApiError {

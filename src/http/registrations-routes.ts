@@ -1,4 +1,5 @@
 import { Hono } from 'hono';
+import { isHexOfLength } from '../core/hex.js';
 import { parseRegistrationInput } from '../registry/registration-input.js';
 import type { RegistrationReader } from '../registry/registration-reader.js';
 import { MAX_BATCH, type RegistrationService } from '../registry/registration-service.js';
@@ -46,8 +47,8 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
     })
     .post('/batch', async (c) => {
       const body = await readJsonBody(c, MAX_BATCH_BODY);
-      const entries = Array.isArray(body) ? body : (body as { entries?: unknown } | null)?.entries;
-      if (!Array.isArray(entries)) {
+      const entries = (body as { entries?: unknown } | null)?.entries;
+      if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(entries) || Object.keys(body).length !== 1) {
         throw new RegistryError('INVALID_INPUT', 'send { "entries": [ … ] } with up to 10,000 hash-only registrations');
       }
       if (entries.length > MAX_BATCH) throw new RegistryError('BATCH_TOO_LARGE', `at most ${MAX_BATCH} entries per batch; got ${entries.length}`);
@@ -85,6 +86,10 @@ function uploadToInput(upload: Upload) {
   for (const name of Object.keys(fields)) {
     if (!UPLOAD_FIELDS.has(name)) throw new RegistryError('INVALID_INPUT', `${name} is not a registration field`);
   }
+  // Digests and size given beside the file are checked against it, after their own form.
+  if (fields.sha256 !== undefined && !isHexOfLength(fields.sha256, 32)) throw new RegistryError('INVALID_DIGEST', 'sha256 must be 64 hex digits (a SHA-256 digest)');
+  if (fields.sm3 !== undefined && !isHexOfLength(fields.sm3, 32)) throw new RegistryError('INVALID_DIGEST', 'sm3 must be 64 hex digits (an SM3 digest)');
+  if (fields.size !== undefined && !/^(0|[1-9]\d{0,15})$/.test(fields.size)) throw new RegistryError('INVALID_INPUT', 'size must be a non-negative integer number of bytes');
   const given = (name: string) => fields[name]?.toLowerCase();
   if (given('sha256') !== undefined && given('sha256') !== blob.sha256) {
     throw new RegistryError('DIGEST_MISMATCH', `the file's SHA-256 is ${blob.sha256}, not the ${fields.sha256} given`);

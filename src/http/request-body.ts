@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Readable } from 'node:stream';
 import type { ReadableStream as NodeWebReadableStream } from 'node:stream/web';
 import type { Context } from 'hono';
@@ -51,7 +52,12 @@ export async function readJsonBody(c: Context<AppEnv>, maxBytes: number): Promis
         reject(tooLarge(maxBytes));
       } else chunks.push(chunk);
     });
-    body.once('end', () => resolve(Buffer.concat(chunks, length).toString('utf8')));
+    body.once('end', () => {
+      const bytes = Buffer.concat(chunks, length);
+      // Not decoded with replacement characters: a record must hold what was sent, or nothing.
+      if (isUtf8(bytes)) resolve(bytes.toString('utf8'));
+      else reject(new ApiError(400, 'INVALID_JSON', 'the body is not UTF-8 (RFC 8259 §8.1)'));
+    });
     body.once('error', (err) => reject(new ApiError(400, 'INVALID_JSON', `the body could not be read: ${err.message}`)));
   });
   try {

@@ -9,6 +9,7 @@ import {
 import type { Role } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
+import { isPlainText } from './registration-input.js';
 import { validateArgument } from './registry-error.js';
 
 export const ROLES: readonly Role[] = ['admin', 'registrar', 'depositor'];
@@ -32,7 +33,8 @@ export function issueToken(
 ): IssuedToken {
   validateArgument(ROLES.includes(request.role), 'INVALID_INPUT', `role must be one of ${ROLES.join(', ')}`);
   const name = request.name.trim();
-  validateArgument(name.length > 0 && name.length <= 200, 'INVALID_INPUT', 'name must be 1 to 200 characters');
+  // The name is written into each of the account's records (as the registrant).
+  validateArgument(name.length > 0 && name.length <= 200 && isPlainText(name), 'INVALID_INPUT', 'name must be 1 to 200 characters without control characters or unpaired surrogates');
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const principal = store.transaction(() => {
     let account = findAccountByName(store, name);

@@ -19,6 +19,8 @@ export const MAX_TEXT_LENGTH = 1024;
 export const MAX_METADATA_BYTES = 16 * 1024;
 const FIELDS = new Set(['sha256', 'sm3', 'size', 'fileName', 'title', 'mediaType', 'category', 'metadata']);
 const CONTROL = /[\u0000-\u001f\u007f]/;
+/** Half of a UTF-16 surrogate pair without the other: JSON can carry one (`"\\ud800"`), UTF-8 and RFC 8785 cannot. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]{1,127}\/[a-z0-9!#$&^_.+-]{1,127}$/i;
 
 /**
@@ -60,12 +62,17 @@ export function parseRegistrationInput(value: unknown, where = ''): Registration
   };
 }
 
+/** True for text a record can hold as it is: no control characters, no unpaired surrogates. */
+export function isPlainText(value: string): boolean {
+  return !CONTROL.test(value) && !LONE_SURROGATE.test(value);
+}
+
 function checkText(value: unknown, name: string): void {
   if (value === undefined) return;
   validateArgument(
-    typeof value === 'string' && value.length > 0 && value.length <= MAX_TEXT_LENGTH && !CONTROL.test(value),
+    typeof value === 'string' && value.length > 0 && value.length <= MAX_TEXT_LENGTH && isPlainText(value),
     'INVALID_INPUT',
-    `${name} must be text of 1 to ${MAX_TEXT_LENGTH} characters without control characters`,
+    `${name} must be text of 1 to ${MAX_TEXT_LENGTH} characters without control characters or unpaired surrogates`,
   );
 }
 
@@ -75,6 +82,7 @@ function checkText(value: unknown, name: string): void {
  */
 function checkMetadata(value: unknown, name: string): Record<string, unknown> {
   validateArgument(isPlainObject(value), 'INVALID_INPUT', `${name} must be a JSON object`);
+  checkNumbers(value, name);
   let canonical: string;
   try {
     canonical = canonicalize(value);
@@ -88,6 +96,27 @@ function checkMetadata(value: unknown, name: string): Record<string, unknown> {
     `${name} must be at most ${MAX_METADATA_BYTES} bytes as canonical JSON`,
   );
   return JSON.parse(canonical) as Record<string, unknown>;
+}
+
+/**
+ * Numbers in metadata must be integers that JSON parsers agree on (at most 2^53 - 1 in size). A
+ * larger one has already lost digits in parsing, so the record would not hold what was sent; and
+ * fractions are written differently by RFC 8785 and by common JSON libraries (0.00001 against
+ * 1e-05), so an expert re-hashing a record with one of those would find a mismatch (README,
+ * "Checking a certificate without our code"). Either can be sent as a string.
+ */
+function checkNumbers(value: unknown, name: string): void {
+  if (typeof value === 'number') {
+    validateArgument(
+      Number.isSafeInteger(value),
+      'INVALID_INPUT',
+      `${name}: numbers in metadata must be integers from -9007199254740991 to 9007199254740991; send others as strings`,
+    );
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => checkNumbers(item, `${name}[${i}]`));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, item] of Object.entries(value)) checkNumbers(item, `${name}.${key}`);
+  }
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -9,7 +9,7 @@ import type { RegistrationView } from './registration-view.js';
 import type { RegistrationRequest, WriterOutcome } from './registration-writer.js';
 import type { Receipt } from '../core/receipt.js';
 import { MAX_BATCH, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply } from './registration-threads.js';
-import { invariant, RegistryError } from './registry-error.js';
+import { invariant, RegistryError, type RegistryErrorCode } from './registry-error.js';
 import { WaitingQueue } from './waiting-queue.js';
 
 export type { RegistrationRequest } from './registration-writer.js';
@@ -192,7 +192,8 @@ export class RegistrationService {
       return;
     }
     if ('error' in reply) {
-      const err = Object.assign(new Error(reply.error.message), reply.error);
+      const { name, code, message } = reply.error;
+      const err = name === 'RegistryError' ? new RegistryError(code as RegistryErrorCode, message) : Object.assign(new Error(message), reply.error);
       for (const job of jobs) job!.reject(err);
       return;
     }

@@ -12,6 +12,7 @@ import { RegistrationReader } from './registration-reader.js';
 import { pendingViewJson } from './registration-view.js';
 import { MAX_BATCH, toThreadError, type ThreadJob, type ThreadJobResult, type WriterThreadData, type WriterThreadReply, type WriterThreadRequest } from './registration-threads.js';
 import { RegistrationWriter, type WriterOutcome } from './registration-writer.js';
+import { RegistryError } from './registry-error.js';
 
 /**
  * When a commit checkpoints the log: after SQLite's 1,000 pages (4 MiB) while groups are small
@@ -40,6 +41,8 @@ if (parentPort) {
   const writer = new RegistrationWriter({ store, centerId: data.centerId, pseudonymKey: Buffer.from(data.pseudonymKey) });
   const receipts = new ReceiptSigner(data.centerId, data.receiptSigner);
   const reader = new RegistrationReader(store);
+  /** Jobs arrive, and replies go back, through this port. */
+  const channel = data.jobs;
   const leafOf = (o: WriterOutcome): string => ('registration' in o ? o.registration.leafHash : o.created ? o.summary.leafHash : o.leafHash);
   /** The JSON of a single registration's view: a new one's from its record's text, a repeat's read again. */
   const viewJson = (outcome: WriterOutcome): string => {
@@ -64,26 +67,39 @@ if (parentPort) {
     });
   };
 
-  const commitGroup = (group: WriterThreadRequest[], rows: number): WriterThreadReply => {
+  /** Commits a group and posts its reply (or, when it cannot be committed, each job's, see below). */
+  const commitGroup = (group: WriterThreadRequest[], rows: number): void => {
     const seqs = group.map((r) => r.seq);
     const jobs = group.map((r) => r.job);
+    let committed: ReturnType<RegistrationWriter['commit']>;
     try {
       checkpointFor(rows);
-      const { receivedAt, outcomes } = writer.commit(jobs);
-      try {
-        return { seqs, results: answer(jobs, receivedAt, outcomes) };
-      } catch (err) {
-        return { seqs, error: { ...toThreadError(err), message: `registration committed, but not answered: ${(err as Error).message}` } };
-      }
+      committed = writer.commit(jobs);
     } catch (err) {
-      return { seqs, error: { ...toThreadError(err), message: `registration not committed: ${(err as Error).message}` } };
+      if (group.length > 1) {
+        // Nothing of the group was written. One caller's request that the writer cannot take
+        // must not fail the others that happened to share its transaction: each job again
+        // alone, so only those that fail by themselves are refused.
+        for (const one of group) commitGroup([one], one.job.requests.length);
+        return;
+      }
+      // A refusal (a repeat that contradicts its registration) reaches the caller as it is.
+      const message = err instanceof RegistryError ? err.message : `registration not committed: ${(err as Error).message}`;
+      channel.postMessage({ seqs, error: { ...toThreadError(err), message } } satisfies WriterThreadReply);
+      return;
     }
+    let reply: WriterThreadReply;
+    try {
+      reply = { seqs, results: answer(jobs, committed.receivedAt, committed.outcomes) };
+    } catch (err) {
+      reply = { seqs, error: { ...toThreadError(err), message: `registration committed, but not answered: ${(err as Error).message}` } };
+    }
+    channel.postMessage(reply);
   };
 
-  const jobs = data.jobs;
-  jobs.on('message', (first: WriterThreadRequest) => {
+  channel.on('message', (first: WriterThreadRequest) => {
     const waiting = [first];
-    for (let next = receiveMessageOnPort(jobs); next !== undefined; next = receiveMessageOnPort(jobs)) {
+    for (let next = receiveMessageOnPort(channel); next !== undefined; next = receiveMessageOnPort(channel)) {
       waiting.push(next.message as WriterThreadRequest);
     }
     // Groups of up to MAX_BATCH rows (no single job is larger: the service refuses those).
@@ -91,7 +107,7 @@ if (parentPort) {
       let end = start + 1;
       let rows = waiting[start]!.job.requests.length;
       while (end < waiting.length && rows + waiting[end]!.job.requests.length <= MAX_BATCH) rows += waiting[end++]!.job.requests.length;
-      jobs.postMessage(commitGroup(waiting.slice(start, end), rows));
+      commitGroup(waiting.slice(start, end), rows);
       start = end;
     }
   });

@@ -4,11 +4,12 @@ import { SALT_BYTES } from '../core/merkle.js';
 import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
-import { findSameRegistration, insertRegistration, maxRegistrationId, sha256Key } from '../store/registrations-repository.js';
+import { findSameRegistration, insertRegistration, maxRegistrationId, sha256Key, type SameRegistration } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationInput } from './registration-input.js';
 import { toRegistrationView, type RegistrationView } from './registration-view.js';
+import { RegistryError } from './registry-error.js';
 import { saltedLeaf } from './tree-builder.js';
 
 
@@ -85,16 +86,19 @@ export class RegistrationWriter {
     const salts = randomBytes(SALT_BYTES * rowCount);
     let saltOffset = 0;
     // Within one group the same content by the same registrant must resolve to one row too.
-    const createdInGroup = new Map<string, { id: number; leafHash: string }>();
+    const createdInGroup = new Map<string, SameRegistration>();
 
     const outcomes = jobs.map((job) => {
       const registrant = this.registrantOf(job.principal); // an HMAC for a private registrant: once per job
-      return job.requests.map((request): WriterOutcome => {
+      return job.requests.map((request, index): WriterOutcome => {
         const sha256 = Buffer.from(request.sha256, 'hex');
         const key = `${job.principal.accountId}:${request.sha256}`;
         const lookupKey = sha256Key(sha256);
         const earlier = createdInGroup.get(key) ?? findSameRegistration(this.store, job.principal.accountId, sha256, lookupKey);
-        if (earlier !== undefined) return { created: false, ...earlier };
+        if (earlier !== undefined) {
+          checkConsistent(earlier, request, job.requests.length > 1 ? `entries[${index}]: ` : '');
+          return { created: false, id: earlier.id, leafHash: earlier.leafHash };
+        }
 
         const id = nextId++;
         const record = this.buildRecord(id, registeredAt, registrant, request);
@@ -121,7 +125,7 @@ export class RegistrationWriter {
         };
         insertRegistration(this.store, row);
         const leafHash = leaf.toString('hex');
-        createdInGroup.set(key, { id, leafHash });
+        createdInGroup.set(key, { id, leafHash, ...(request.sm3 !== undefined && { sm3: request.sm3 }), ...(request.size !== undefined && { size: request.size }) });
         // A batch answer lists ids only: ten thousand full views would cost the HTTP thread more
         // to receive than the writer spends committing them.
         return job.detail === 'full'
@@ -159,4 +163,22 @@ export class RegistrationWriter {
     const mac = createHmac('sha256', this.pseudonymKey).update(`account:${principal.accountId}`).digest('hex');
     return { pseudonym: `anon:${mac.slice(0, 32)}` };
   }
+}
+
+/**
+ * A repeat must describe the same content as the registration it repeats: a SHA-256 already
+ * registered with another SM3 or size means one of the two is wrong, and answering with the earlier
+ * registration would pass over it in silence. Refused (409), and the whole job with it: a batch
+ * is all or nothing.
+ */
+function checkConsistent(earlier: SameRegistration, request: RegistrationRequest, where: string): void {
+  const differs = (what: string, before: string | number | undefined, now: string | number | undefined) => {
+    if (before === undefined || now === undefined || before === now) return;
+    throw new RegistryError(
+      'DIGEST_CONFLICT',
+      `${where}registration ${earlier.id} of the content with SHA-256 ${request.sha256} gives its ${what} as ${before}, not ${now}`,
+    );
+  };
+  differs('SM3', earlier.sm3, request.sm3);
+  differs('size', earlier.size, request.size);
 }

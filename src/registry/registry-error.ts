@@ -6,6 +6,7 @@ export type RegistryErrorCode =
   | 'BATCH_TOO_LARGE'
   | 'EMPTY_BATCH'
   | 'DIGEST_MISMATCH'
+  | 'DIGEST_CONFLICT'
   | 'PAYLOAD_TOO_LARGE'
   | 'NOT_FOUND'
   | 'NOTHING_TO_SEAL'

@@ -57,6 +57,31 @@ describe('POST /v1/registrations (hash-only)', () => {
     expect(other.body.id).not.toBe(first.body.id);
   });
 
+  it('refuses a repeat whose SM3 or size contradicts the registration it repeats (409), and takes one that adds nothing new', async () => {
+    const first = await center.request('POST', '/v1/registrations', { token: depositorA, json: { sha256: sha('c'), sm3: sm3('c'), size: 1, category: 'voluntary.individual' } });
+    expect(first.status).toBe(201);
+    const otherSm3 = await center.request('POST', '/v1/registrations', { token: depositorA, json: { sha256: sha('c'), sm3: sm3('d'), category: 'voluntary.individual' } });
+    expect([otherSm3.status, otherSm3.body.error]).toEqual([
+      409,
+      { code: 'DIGEST_CONFLICT', message: `registration ${first.body.id} of the content with SHA-256 ${sha('c')} gives its SM3 as ${sm3('c')}, not ${sm3('d')}` },
+    ]);
+    const otherSize = await center.request('POST', '/v1/registrations', { token: depositorA, json: { sha256: sha('c'), size: 2, category: 'voluntary.individual' } });
+    expect([otherSize.status, otherSize.body.error.code, otherSize.body.error.message]).toEqual([409, 'DIGEST_CONFLICT', expect.stringContaining('gives its size as 1, not 2')]);
+    // Saying less is no contradiction: the earlier registration is the answer.
+    const less = await center.request('POST', '/v1/registrations', { token: depositorA, json: { sha256: sha('c').toUpperCase(), category: 'voluntary.individual' } });
+    expect([less.status, less.body.id]).toEqual([200, first.body.id]);
+    // Within a batch, against the earlier registration or an entry before it: the whole batch is refused.
+    const before = countRegistrations();
+    for (const entries of [
+      [{ sha256: sha('c-new'), category: 'agency.documents' }, { sha256: sha('c'), size: 3, category: 'agency.documents' }],
+      [{ sha256: sha('c-new'), size: 5, category: 'agency.documents' }, { sha256: sha('c-new'), size: 6, category: 'agency.documents' }],
+    ]) {
+      const batch = await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { entries } });
+      expect([batch.status, batch.body.error.code, batch.body.error.message]).toEqual([409, 'DIGEST_CONFLICT', expect.stringMatching(/^entries\[1\]: registration \d+ of the content/)]);
+    }
+    expect(countRegistrations()).toBe(before);
+  });
+
   it('names a private registrant by a stable pseudonym only', async () => {
     const citizen = center.tokenFor('张三', 'depositor', true);
     const one = await center.request('POST', '/v1/registrations', { token: citizen, json: { sha256: sha('p1'), category: 'voluntary.individual' } });
@@ -79,6 +104,13 @@ describe('POST /v1/registrations (hash-only)', () => {
     ['metadata that is not an object', { sha256: sha('x'), category: 'voluntary.individual', metadata: [1] }, 400, 'INVALID_INPUT'],
     ['oversized metadata', { sha256: sha('x'), category: 'voluntary.individual', metadata: { a: 'x'.repeat(20_000) } }, 400, 'INVALID_INPUT'],
     ['an array body', [], 400, 'INVALID_INPUT'],
+    // JSON can carry half of a surrogate pair; UTF-8 and a canonical record cannot.
+    ['a title with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', title: 'a\ud800b' }, 400, 'INVALID_INPUT'],
+    ['a file name with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', fileName: '\udc00.pdf' }, 400, 'INVALID_INPUT'],
+    ['metadata with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', metadata: { a: '\ud800' } }, 400, 'INVALID_INPUT'],
+    // A fraction is written differently by RFC 8785 and by common JSON libraries; a larger integer has lost digits.
+    ['a fraction in metadata', `{"sha256":"${sha('x')}","category":"voluntary.individual","metadata":{"ratio":0.00001}}`, 400, 'INVALID_INPUT'],
+    ['an integer in metadata beyond 2^53', `{"sha256":"${sha('x')}","category":"voluntary.individual","metadata":{"n":[12345678901234567890]}}`, 400, 'INVALID_INPUT'],
   ];
   it.each(bad)('refuses %s with %i %s and writes nothing', async (_what, json, status, code) => {
     const before = countRegistrations();
@@ -86,6 +118,22 @@ describe('POST /v1/registrations (hash-only)', () => {
     expect(res.status).toBe(status);
     expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
     expect(countRegistrations()).toBe(before);
+  });
+
+  it('refuses a body that is not UTF-8 instead of storing replacement characters', async () => {
+    const before = countRegistrations();
+    const body = Buffer.concat([Buffer.from(`{"sha256":"${sha('x')}","category":"voluntary.individual","title":"a`), Buffer.from([0xff, 0xfe]), Buffer.from('"}')]);
+    const res = await center.request('POST', '/v1/registrations', { token: depositorA, body, headers: { 'content-type': 'application/json' } });
+    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([400, 'INVALID_JSON', 'the body is not UTF-8 (RFC 8259 §8.1)']);
+    expect(countRegistrations()).toBe(before);
+  });
+
+  it('names the metadata member whose number it refuses', async () => {
+    const res = await center.request('POST', '/v1/registrations', { token: depositorA, json: `{"sha256":"${sha('x')}","category":"voluntary.individual","metadata":{"pages":[1,2.5]}}` });
+    expect(res.body.error.message).toBe('metadata.pages[1]: numbers in metadata must be integers from -9007199254740991 to 9007199254740991; send others as strings');
+    const ok = await center.request('POST', '/v1/registrations', { token: depositorA, json: { sha256: sha('x'), category: 'voluntary.individual', metadata: { pages: [1, -9007199254740991], ratio: '0.00001' } } });
+    expect(ok.status).toBe(201);
+    expect(ok.body.record.metadata).toEqual({ pages: [1, -9007199254740991], ratio: '0.00001' });
   });
 
   it('refuses a body that is neither JSON nor multipart with 415', async () => {
@@ -177,7 +225,7 @@ describe('access', () => {
   it('takes a list limit of 0 to 1000 and refuses anything else with 400 (not "no limit", not 500)', async () => {
     await center.request('POST', '/v1/registrations/batch', { token: center.adminToken, json: { entries: [1, 2, 3].map((i) => ({ sha256: sha(`limit-${i}`), category: 'agency.documents' })) } });
     expect((await center.request('GET', '/v1/registrations?limit=2', { token: center.adminToken })).body.registrations).toHaveLength(2);
-    for (const bad of ['-1', '0.5', 'abc', '']) {
+    for (const bad of ['-1', '0.5', 'abc', '', '1001', '5000']) {
       const res = await center.request('GET', `/v1/registrations?limit=${bad}`, { token: center.adminToken });
       expect([res.status, res.body.error?.code]).toEqual([400, 'INVALID_INPUT']);
       const periods = await center.request('GET', `/v1/periods?limit=${bad}`);
@@ -247,6 +295,12 @@ describe('POST /v1/registrations/batch', () => {
   it('refuses an empty batch and a body without entries', async () => {
     expect((await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { entries: [] } })).body.error.code).toBe('EMPTY_BATCH');
     expect((await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { nope: 1 } })).body.error.code).toBe('INVALID_INPUT');
+    const entries = [{ sha256: sha('strict'), category: 'agency.documents' }];
+    // As strict as the single route: a bare list, or a mistyped member beside the entries, is refused.
+    for (const json of [entries, { entries, recieptWanted: true }, null, 'x']) {
+      const res = await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: JSON.stringify(json) });
+      expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_INPUT']);
+    }
   });
 });
 

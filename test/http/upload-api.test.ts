@@ -112,11 +112,27 @@ describe('POST /v1/registrations (multipart upload)', () => {
     ['an unknown category', randomBytes(10), { category: 'x.y' }, 'UNKNOWN_CATEGORY'],
     ['an unknown field', randomBytes(10), { category: 'agency.digitized', colour: 'red' }, 'INVALID_INPUT'],
     ['metadata that is not JSON', randomBytes(10), { category: 'agency.digitized', metadata: '{' }, 'INVALID_JSON'],
+    // Malformed, not mismatched: the same codes as the JSON route.
+    ['a SHA-256 that is not a digest', randomBytes(10), { category: 'agency.digitized', sha256: 'zz' }, 'INVALID_DIGEST'],
+    ['an SM3 that is not a digest', randomBytes(10), { category: 'agency.digitized', sm3: 'ab'.repeat(31) }, 'INVALID_DIGEST'],
+    ['a size that is not a number', randomBytes(10), { category: 'agency.digitized', size: 'abc' }, 'INVALID_INPUT'],
+    ['a fraction in metadata', randomBytes(10), { category: 'agency.digitized', metadata: '{"scale":0.5}' }, 'INVALID_INPUT'],
   ] as const)('refuses an upload with %s', async (_what, file, fields, code) => {
     const before = kept();
     const res = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: form(file as Buffer | undefined, { ...fields }) });
     expect(res.status).toBe(400);
     expect(res.body.error.code).toBe(code);
+    expect(kept()).toEqual(before);
+  });
+
+  it('refuses an upload with a second file, whatever its part is called', async () => {
+    const before = kept();
+    const fd = new FormData();
+    fd.append('category', 'agency.digitized');
+    fd.append('file', new Blob([new Uint8Array(randomBytes(100))]), 'a.bin');
+    fd.append('file2', new Blob([new Uint8Array(randomBytes(100))]), 'b.bin');
+    const res = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: fd });
+    expect([res.status, res.body.error.code, res.body.error.message]).toEqual([400, 'INVALID_INPUT', 'send exactly one file, in the part named "file"']);
     expect(kept()).toEqual(before);
   });
 

@@ -118,6 +118,29 @@ describe('oversized bodies over a real connection', () => {
     expect([res.status, res.body.error.code]).toEqual([400, 'INVALID_INPUT']);
   });
 
+  it('answers 400 to multipart bodies that end before their closing boundary, and stays up', async () => {
+    // busboy reports such a body as an error of the part being read: unhandled, it ended the process.
+    const boundary = 'xxCUTxx';
+    const type = `multipart/form-data; boundary=${boundary}`;
+    const filePart = (name: string) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"; filename="a.bin"\r\n\r\nabc`;
+    const cases: [string, string][] = [
+      ['/v1/registrations', `--${boundary}\r\nContent-Disposition: form-data; name="category"\r\n\r\nagency.digitized\r\n${filePart('file')}`],
+      ['/v1/registrations', filePart('other')],
+      ['/v1/verify', filePart('file')],
+      ['/v1/verify', filePart('certificate')],
+      ['/v1/verify', filePart('other')],
+    ];
+    for (const [path, body] of cases) {
+      const res = await postChunked(path, type, [Buffer.from(body)]);
+      expect([path, res.status, res.body.error.code]).toEqual([path, 400, 'INVALID_INPUT']);
+      expect(res.body.error.message).toMatch(/malformed multipart request: Unexpected end of form/);
+    }
+    expect((await api(server.url, undefined, 'GET', '/v1/categories')).status).toBe(200);
+    const tmp = join(dir.path, 'data', 'blobs', 'tmp');
+    expect(existsSync(tmp) ? readdirSync(tmp) : []).toEqual([]);
+    expect((await api(server.url, server.adminToken, 'GET', '/v1/registrations')).body.registrations).toEqual([]);
+  });
+
   it('removes the partial file of an upload whose client goes away before the end', async () => {
     const boundary = 'xxGONExx';
     const req = request(`${server.url}/v1/registrations`, {

@@ -27,6 +27,20 @@ it('answers 500 when a group cannot be committed, writes nothing, and goes on on
   expect((await center.request('POST', '/v1/registrations', { token: center.adminToken, json: { sha256: sha('a'), category: 'agency.documents' } })).status).toBe(201);
 });
 
+it("fails only the job the writer cannot take, not the others that shared its group's transaction", async () => {
+  // An unpaired surrogate cannot be canonicalized: the record throws inside the transaction.
+  // (The HTTP routes refuse it before; here the service is called directly.) The 40 requests
+  // arrive while the writer is busy with the first, so most of them share one group.
+  const jobs = Array.from({ length: 40 }, (_, i) =>
+    center.registrations.register(admin, [{ ...request(`g-${i}`), ...(i % 10 === 3 && { title: `bad \ud800 ${i}` }) }]),
+  );
+  const settled = await Promise.allSettled(jobs);
+  const failed = settled.flatMap((r, i) => (r.status === 'rejected' ? [i] : []));
+  expect(failed).toEqual([3, 13, 23, 33]);
+  for (const i of failed) expect((settled[i] as PromiseRejectedResult).reason.message).toMatch(/^registration not committed: /);
+  expect(rows()).toBe(36);
+});
+
 it('says so when a group was committed but its receipt could not be signed', async () => {
   const id = center.pki.center;
   // A public key cannot sign: the group commits, then the receipt fails.
