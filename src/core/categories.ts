@@ -24,7 +24,12 @@ export const CATEGORY_GROUPS: Readonly<Record<CategoryGroup, { zh: string; en: s
 });
 
 export const CATEGORIES: readonly Category[] = Object.freeze([
-  // 十大重点民生档案 and the other livelihood fields the policy names.
+  // The policy names marriage and migration of its 十大重点民生档案 ("婚姻、移民等", ten in
+  // all) and then employment, social security, education, health care, deed tax and the housing
+  // provident fund; it does not list the rest of the ten. The eight after those are the other
+  // livelihood records county archives commonly register (property, land and forest rights,
+  // family planning, educated youth, veterans, social assistance, notarization): our choice,
+  // not the policy's words. `livelihood.other` takes what none of them names.
   { code: 'livelihood.marriage', group: 'livelihood', zh: '婚姻登记档案', en: 'Marriage registration records' },
   { code: 'livelihood.migration', group: 'livelihood', zh: '移民档案', en: 'Migration (resettlement) records' },
   { code: 'livelihood.employment', group: 'livelihood', zh: '劳动就业档案', en: 'Employment records' },

@@ -22,9 +22,16 @@ const MAX_FIELD_BYTES = 64 * 1024;
  * blob store: hashed and written as it arrives, never held whole. `accept` turns the upload into
  * what the caller needs (the registration) once every part is in and the file's digests are
  * known, but before the file is kept: whatever it refuses, like a file over `maxBytes` (413) or a
- * malformed request, leaves nothing of the file behind.
+ * malformed request, leaves nothing of the file behind. So does an accepted upload whose file
+ * `keepFile` says not to keep.
  */
-export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, maxBytes: number, accept: (upload: Upload) => T): Promise<T> {
+export async function receiveUpload<T>(
+  c: Context<AppEnv>,
+  blobs: BlobStore,
+  maxBytes: number,
+  accept: (upload: Upload) => T,
+  keepFile: (accepted: T) => boolean = () => true,
+): Promise<T> {
   const contentType = requestHeader(c, 'content-type') ?? '';
   const declared = Number(requestHeader(c, 'content-length') ?? Number.NaN);
   if (declared > maxBytes + MAX_FIELDS * MAX_FIELD_BYTES) throw tooLarge(maxBytes);
@@ -78,6 +85,7 @@ export async function receiveUpload<T>(c: Context<AppEnv>, blobs: BlobStore, max
           ...(info.filename && { fileName: info.filename }),
           ...(info.mimeType && info.mimeType !== 'application/octet-stream' && { mediaType: info.mimeType }),
         });
+        return keepFile(accepted) ? undefined : ('discard' as const);
       };
       filePart = blobs.ingest(stream, { maxBytes, accept: acceptOnceComplete }).then(() => accepted);
       // A file that fails (too large, disk full) stops the whole request at once: reading the

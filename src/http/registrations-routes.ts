@@ -1,9 +1,10 @@
 import { Hono } from 'hono';
 import { isHexOfLength } from '../core/hex.js';
-import { parseRegistrationInput } from '../registry/registration-input.js';
+import { parseRegistrationInput, type RegistrationInput } from '../registry/registration-input.js';
 import type { RegistrationReader } from '../registry/registration-reader.js';
 import { MAX_BATCH, type RegistrationService } from '../registry/registration-service.js';
 import { RegistryError } from '../registry/registry-error.js';
+import { findSameRegistration, sha256Key } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { CertificateIssuer } from '../registry/certificate-issuer.js';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
@@ -38,7 +39,14 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       const principal = c.get('principal');
       let request;
       if (/^multipart\/form-data/i.test(requestHeader(c, 'content-type') ?? '')) {
-        request = { ...(await receiveUpload(c, blobs, deps.maxUploadBytes, uploadToInput)), hasFile: true };
+        // The same registrant's earlier hash-only registration of this content is the answer, and
+        // its sealed record cannot come to say that the center holds the file: no copy is kept
+        // (one would sit in the vault, and at the peers, with no registration to show for it).
+        const keepFile = (input: RegistrationInput) => {
+          const sha256 = Buffer.from(input.sha256, 'hex');
+          return findSameRegistration(deps.store, principal.accountId, sha256, sha256Key(sha256))?.hasFile !== false;
+        };
+        request = { ...(await receiveUpload(c, blobs, deps.maxUploadBytes, uploadToInput, keepFile)), hasFile: true };
       } else {
         request = { ...parseRegistrationInput(await readJsonBody(c, MAX_SINGLE_BODY)), hasFile: false };
       }

@@ -53,6 +53,13 @@ export class CertificateIssuer {
     const timestamp = findPeriodTimestamp(store, period.id);
     const anchors = confirmedAnchors(listAnchors(store, period.id));
     const missing = this.options.chains().filter((name) => !anchors.some((a) => a.chain === name));
+    if (timestamp && anchors.length === 0 && this.options.chains().length === 0) {
+      // Nothing will ever anchor it: "try again shortly" would send the caller round in circles.
+      throw new RegistryError(
+        'NOT_YET_ANCHORED',
+        `period ${period.id} is sealed and timestamped, but this center anchors on no chain (ARCHIVE_SEAL_CHAINS=none), and a certificate needs an anchor: configure a chain (README, Anchoring)`,
+      );
+    }
     if (!timestamp || missing.length > 0 || anchors.length === 0) {
       throw new RegistryError(
         'NOT_YET_ANCHORED',

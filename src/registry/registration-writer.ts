@@ -125,7 +125,7 @@ export class RegistrationWriter {
         };
         insertRegistration(this.store, row);
         const leafHash = leaf.toString('hex');
-        createdInGroup.set(key, { id, leafHash, ...(request.sm3 !== undefined && { sm3: request.sm3 }), ...(request.size !== undefined && { size: request.size }) });
+        createdInGroup.set(key, { id, leafHash, hasFile: request.hasFile, ...(request.sm3 !== undefined && { sm3: request.sm3 }), ...(request.size !== undefined && { size: request.size }) });
         // A batch answer lists ids only: ten thousand full views would cost the HTTP thread more
         // to receive than the writer spends committing them.
         return job.detail === 'full'

@@ -7,7 +7,7 @@ import type { NewRegistrationRow, RegistrationRow } from './database.js';
 const INSERT_SQL =
   'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
-const FIND_SAME_SQL = 'SELECT id, sha256, sm3, size, leaf_hash FROM registration WHERE registrant_id = ? AND sha256_key = ?';
+const FIND_SAME_SQL = 'SELECT id, sha256, sm3, size, has_file, leaf_hash FROM registration WHERE registrant_id = ? AND sha256_key = ?';
 const SUMMARIES_SQL =
   'SELECT r.id, r.period_id, r.registered_at, r.leaf_hash, r.sha256, r.sm3, p.status = \'sealed\' AND p.root IS NOT NULL AS sealed ' +
   'FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id IN (SELECT value FROM json_each(?))';
@@ -37,16 +37,19 @@ export interface SameRegistration {
   /** Hex, when it was given. */
   sm3?: string;
   size?: number;
+  /** True when the center holds the original. */
+  hasFile: boolean;
 }
 
 /** The registration of this content by this registrant, if there is one. */
 export function findSameRegistration(store: Store, registrantId: number, sha256: Buffer, key: number): SameRegistration | undefined {
-  const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, key) as { id: number; sha256: Buffer; sm3: Buffer | null; size: number | null; leaf_hash: Buffer }[];
+  const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, key) as { id: number; sha256: Buffer; sm3: Buffer | null; size: number | null; has_file: number; leaf_hash: Buffer }[];
   const same = candidates.find((c) => c.sha256.equals(sha256));
   if (!same) return undefined;
   return {
     id: same.id,
     leafHash: same.leaf_hash.toString('hex'),
+    hasFile: same.has_file === 1,
     ...(same.sm3 !== null && { sm3: same.sm3.toString('hex') }),
     ...(same.size !== null && { size: same.size }),
   };

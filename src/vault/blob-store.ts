@@ -9,7 +9,8 @@ export interface IngestedBlob {
 
 export interface IngestOptions {
   maxBytes: number;
-  accept?: (blob: IngestedBlob) => void | Promise<void>;
+  /** Sees the digests before the blob is kept: throws to refuse it, answers `'discard'` to keep no copy of an accepted one. */
+  accept?: (blob: IngestedBlob) => void | 'discard' | Promise<void | 'discard'>;
 }
 
 /** Thrown when a stream is longer than allowed; nothing of it is kept. */
@@ -46,7 +47,8 @@ export interface BlobStore {
    * Streams `source` into the store, hashing it with SHA-256 and SM3 on the way, and keeps it
    * under its SHA-256 once it is complete and flushed to disk. Never holds the whole file.
    * `accept`, when given, sees the digests first: if it throws, nothing is kept (a refused
-   * upload leaves no copy behind, here or at the peers) and its error is the ingest's.
+   * upload leaves no copy behind, here or at the peers) and its error is the ingest's; if it
+   * answers `'discard'`, nothing is kept either, and the ingest resolves with the digests.
    */
   ingest(source: Readable, options: IngestOptions): Promise<IngestedBlob>;
   /** True when the blob with this SHA-256 is held. */

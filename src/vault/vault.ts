@@ -173,7 +173,10 @@ export class Vault implements BlobStore {
       // The file's sync and SM3's last chunks on its thread, side by side.
       const [position, sm3] = await Promise.all([file.finish(header), sm3Job ? sm3Job.digest() : sm3Inline!.digest('hex')]);
       const blob = { sha256: sha256Bytes.toString('hex'), sm3, size };
-      await options.accept?.(blob);
+      if ((await options.accept?.(blob)) === 'discard') {
+        await rm(tmp, { force: true });
+        return blob;
+      }
       await this.exclusive(blob.sha256, async () => {
         const existing = this.rowOf(blob.sha256);
         if (existing && existing.status === 'ok' && (await exists(this.pathOf(blob.sha256)))) {

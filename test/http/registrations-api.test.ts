@@ -292,6 +292,20 @@ describe('POST /v1/registrations/batch', () => {
     }
   });
 
+  it('says that no certificate will come while the center anchors on no chain, instead of "try again shortly"', async () => {
+    const entry = { sha256: sha('no-chain'), category: 'agency.documents' };
+    const id = (await center.request('POST', '/v1/registrations/batch', { token: depositorB, json: { entries: [entry] } })).body.registrations[0].id;
+    expect((await center.request('POST', '/v1/periods/seal', { token: center.adminToken })).status).toBe(201);
+    let answer: { status: number; body: any } | undefined;
+    // The built-in TSA stamps the root just after the seal.
+    for (let i = 0; i < 100 && !/anchors on no chain/.test(answer?.body.error?.message ?? ''); i++) {
+      if (answer) await new Promise((r) => setTimeout(r, 50));
+      answer = await center.request('GET', `/v1/registrations/${id}/certificate`, { token: depositorB });
+    }
+    expect([answer!.status, answer!.body.error.code]).toEqual([409, 'NOT_YET_ANCHORED']);
+    expect(answer!.body.error.message).toMatch(/^period \d+ is sealed and timestamped, but this center anchors on no chain \(ARCHIVE_SEAL_CHAINS=none\)/);
+  });
+
   it('refuses an empty batch and a body without entries', async () => {
     expect((await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { entries: [] } })).body.error.code).toBe('EMPTY_BATCH');
     expect((await center.request('POST', '/v1/registrations/batch', { token: depositorA, json: { nope: 1 } })).body.error.code).toBe('INVALID_INPUT');

@@ -53,6 +53,25 @@ describe('POST /v1/registrations (multipart upload)', () => {
     expect(tmpFiles()).toEqual([]);
   });
 
+  it("answers an upload of content the registrant registered hash-only with that registration, keeping no copy", async () => {
+    const file = randomBytes(5_000);
+    const sha256 = createHash('sha256').update(file).digest('hex');
+    const hashOnly = await center.request('POST', '/v1/registrations', { token: center.adminToken, json: { sha256, category: 'agency.digitized' } });
+    const before = kept();
+    const again = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: form(file, { category: 'agency.digitized' }) });
+    expect([again.status, again.body.id, again.body.record.deposit]).toEqual([200, hashOnly.body.id, 'hash-only']);
+    expect(kept()).toEqual(before);
+    // Another registrant's upload of the same content is a registration with the file, kept.
+    const other = center.tokenFor('衢州市城建档案馆', 'registrar');
+    const withFile = await center.request('POST', '/v1/registrations', { token: other, body: form(file, { category: 'agency.digitized' }) });
+    expect([withFile.status, withFile.body.record.deposit]).toEqual([201, 'file']);
+    expect(kept()).toMatchObject({ files: before.files + 1, rows: before.rows + 1, temporary: 0 });
+    // Its own upload again: the registration with the file, and still one copy.
+    const repeat = await center.request('POST', '/v1/registrations', { token: other, body: form(file, { category: 'agency.digitized' }) });
+    expect([repeat.status, repeat.body.id]).toEqual([200, withFile.body.id]);
+    expect(kept()).toMatchObject({ files: before.files + 1, rows: before.rows + 1, temporary: 0 });
+  });
+
   it('refuses a file over the configured limit with 413, keeping nothing', async () => {
     const blobsBefore = blobFiles().length;
     const count = center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck();

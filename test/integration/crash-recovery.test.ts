@@ -4,6 +4,8 @@ import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../src/core/hex.js';
 import { verifyInclusionRfc9162 } from '../../src/core/merkle.js';
+import { insertOpenPeriod, markPeriodSealing } from '../../src/store/periods-repository.js';
+import { Store } from '../../src/store/store.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -64,6 +66,35 @@ describe('crash recovery', () => {
     for (const id of acknowledged.slice(-20)) {
       expect((await api(server.url, server.adminToken, 'GET', `/v1/registrations/${id}`)).status).toBe(200);
     }
+  });
+
+  it('finishes at start, once, a period a crash left closed but not sealed', async () => {
+    // The kill below lands wherever the machine's speed puts it; this makes the state it aims at.
+    const dataDir = join(dir.path, 'closed');
+    server = await startServerProcess(dataDir);
+    const entries = Array.from({ length: 3_000 }, (_, i) => ({ sha256: sha(`c-${i}`), category: 'agency.documents' }));
+    expect((await api(server.url, server.adminToken, 'POST', '/v1/registrations/batch', { entries })).status).toBe(201);
+    await server.kill();
+    server = undefined;
+    // What the close transaction leaves when the process dies right after it.
+    const store = await Store.open({ file: join(dataDir, 'archive-seal.sqlite') });
+    store.transaction(() => {
+      markPeriodSealing(store, 1, new Date().toISOString());
+      insertOpenPeriod(store, new Date().toISOString());
+    });
+    store.close();
+    expect(consistency(dataDir).periods.map((p) => p.status)).toEqual(['sealing', 'open']);
+
+    server = await startServerProcess(dataDir);
+    const period = (await api(server.url, undefined, 'GET', '/v1/periods/1')).body;
+    expect(period).toMatchObject({ status: 'sealed', leafCount: 3_000 });
+    const r = (await api(server.url, server.adminToken, 'GET', '/v1/registrations/2999')).body;
+    expect(verifyInclusionRfc9162(hexToBytes(r.leafHash), r.proof, hexToBytes(period.root))).toBe(true);
+    // Sealed once: one stored tree, and a second start finds nothing left to finish.
+    await server.stop();
+    server = await startServerProcess(dataDir);
+    expect((await api(server.url, undefined, 'GET', '/v1/periods/1')).body.root).toBe(period.root);
+    expect(consistency(dataDir).periods.map((p) => p.status)).toEqual(['sealed', 'open']);
   });
 
   it('finishes a seal cut by kill -9 at restart: the period ends sealed once, with a provable root', async () => {

@@ -84,6 +84,10 @@ describe('the encrypted vault', () => {
     expect(await vault.has(sha(data))).toBe(false);
     expect(existsSync(vault.pathOf(sha(data)))).toBe(false);
     expect(readdirSync(join(dir.path, 'blobs', 'tmp'))).toEqual([]);
+    // Accepted but not to be kept: its digests, and no copy.
+    expect(await vault.ingest(chunked(data), { maxBytes: 1 << 20, accept: () => 'discard' })).toEqual({ sha256: sha(data), sm3: sm3(data), size: data.length });
+    expect(await vault.has(sha(data))).toBe(false);
+    expect(readdirSync(join(dir.path, 'blobs', 'tmp'))).toEqual([]);
     // Accepted, the same content is kept.
     await vault.ingest(chunked(data), { maxBytes: 1 << 20, accept: () => {} });
     expect(await vault.has(sha(data))).toBe(true);
