@@ -129,6 +129,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       blobs: backup.vault,
       backup,
       maxUploadBytes: config.maxUploadBytes,
+      ...(config.tsaUrl && config.tsaTrustFile && { timestampTrustRoots: [...pki.roots.map((r) => r.pem), ...(await tsaTrustRoots(config, pki))] }),
       log,
     });
     // Last: nothing after this can fail and leave these loops running on a closed database.

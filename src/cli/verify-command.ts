@@ -5,10 +5,11 @@ import { verifyCertificate, type VerificationReport } from '../core/verify-certi
 import { EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
 import { digestFile } from './register-command.js';
 
-export const VERIFY_USAGE = `archive-seal verify FILE CERT [--rpc URL]... [--trust ROOT.pem]... [--json]
+export const VERIFY_USAGE = `archive-seal verify FILE CERT [--rpc URL]... [--trust ROOT.pem]... [--tsa-trust ROOT.pem]... [--json]
   Checks FILE against the certificate CERT, offline: digests, record, leaf, Merkle path,
   RFC 3161 token, the center's signature and chain to a trusted root, and (with --rpc) the
-  anchor on its chain. Exit 0 authentic, 1 not, 2 usage or unreadable input.`;
+  anchor on its chain. --tsa-trust: the root of an outside TSA the center uses, trusted for the
+  timestamp only. Exit 0 authentic, 1 not, 2 usage or unreadable input.`;
 
 /** `archive-seal verify FILE CERT`: prints every step; exit 0 only when authentic. */
 export async function verifyCommand(args: string[], defaultTrustFile: () => string): Promise<number> {
@@ -18,6 +19,7 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
     options: {
       rpc: { type: 'string', multiple: true, default: [] },
       trust: { type: 'string', multiple: true, default: [] },
+      'tsa-trust': { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
     },
   });
@@ -31,14 +33,19 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
     throw usageError(`cannot read the certificate ${certPath}: ${(err as Error).message}`);
   }
   const trustFiles = values.trust.length > 0 ? values.trust : [defaultTrustFile()];
-  const trustRoots: string[] = [];
-  for (const file of trustFiles) {
-    try {
-      trustRoots.push(await readFile(file, 'utf8'));
-    } catch {
-      throw usageError(`cannot read the trust root ${file}`);
+  const readRoots = async (files: readonly string[]) => {
+    const roots: string[] = [];
+    for (const file of files) {
+      try {
+        roots.push(await readFile(file, 'utf8'));
+      } catch {
+        throw usageError(`cannot read the trust root ${file}`);
+      }
     }
-  }
+    return roots;
+  };
+  const trustRoots = await readRoots(trustFiles);
+  const tsaRoots = await readRoots(values['tsa-trust']);
   let digests: { sha256: string; sm3: string };
   try {
     const { sha256, sm3 } = await digestFile(filePath);
@@ -48,11 +55,12 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
   }
   for (const url of values.rpc) if (!/^https?:\/\//.test(url)) throw usageError(`--rpc ${url} is not an http(s) URL`);
   const anchors = (certificate as { content?: { anchors?: { chainId?: unknown }[] } })?.content?.anchors;
-  const chainIds = Array.isArray(anchors) ? anchors.map((a) => a.chainId).filter((id): id is number => typeof id === 'number') : [];
+  const chainIds = Array.isArray(anchors) ? anchors.map((a) => a?.chainId).filter((id): id is number => typeof id === 'number') : [];
   const { rpc, uses } = await rpcEndpoints(values.rpc, chainIds, fetch);
-  const report = await verifyCertificate({ certificate, file: digests, trustRoots, rpc });
+  const report = await verifyCertificate({ certificate, file: digests, trustRoots, ...(tsaRoots.length > 0 && { timestampTrustRoots: [...trustRoots, ...tsaRoots] }), rpc });
   for (const use of uses) if (use.problem) report.notes.push(`JSON-RPC ${use.url}: ${use.problem}`);
   report.notes.push(`trusted roots: ${trustFiles.join(', ')}`);
+  if (tsaRoots.length > 0) report.notes.push(`trusted for the timestamp too: ${values['tsa-trust'].join(', ')}`);
   if (values.rpc.length > 0) report.notes.push(`JSON-RPC: ${values.rpc.join(', ')}`);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
   return report.authentic ? EXIT_OK : EXIT_FAILURE;

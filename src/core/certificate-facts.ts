@@ -7,6 +7,9 @@ import {
   OID_EXT_CERTIFICATE_POLICIES,
   OID_EXT_EXTENDED_KEY_USAGE,
   OID_EXT_KEY_USAGE,
+  OID_ANY_EXTENDED_KEY_USAGE,
+  OID_KP_DOCUMENT_SIGNING,
+  OID_KP_EMAIL_PROTECTION,
   OID_KP_TIME_STAMPING,
 } from './pki-oids.js';
 
@@ -108,6 +111,27 @@ export function readCertificateFacts(cert: pkijs.Certificate): CertificateFacts 
     policies,
     isDevelopment: policies.includes(DEVELOPMENT_CERTIFICATE_POLICY_OID),
   };
+}
+
+/**
+ * Why a certificate may not sign the center's documents (certificates, receipts, period
+ * bundles), or null when it may (RFC 5280 §4.2.1.3, §4.2.1.12). As OpenSSL's smimesign purpose,
+ * which `openssl cms -verify` applies: an end entity whose key usage, when present, allows
+ * digitalSignature or nonRepudiation, and whose extended key usage, when present, allows
+ * emailProtection (or documentSigning, or any purpose). A TSA's or a peer center's TLS
+ * certificate from the same root may not: chaining to the root is not enough.
+ */
+export function documentSigningProblem(facts: CertificateFacts): string | null {
+  if (facts.isCA) return 'the signer certificate is a CA certificate, not an end entity';
+  if (facts.keyUsage && !facts.keyUsage.some((u) => u === 'digitalSignature' || u === 'nonRepudiation')) {
+    return "the signer certificate's key usage allows neither digitalSignature nor nonRepudiation";
+  }
+  const eku = facts.extendedKeyUsage;
+  const ok = [OID_KP_EMAIL_PROTECTION, OID_KP_DOCUMENT_SIGNING, OID_ANY_EXTENDED_KEY_USAGE];
+  if (eku && !eku.purposes.some((p) => ok.includes(p))) {
+    return "the signer certificate's extended key usage allows neither emailProtection nor documentSigning: it is not the center's document signing certificate";
+  }
+  return null;
 }
 
 /**

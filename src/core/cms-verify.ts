@@ -1,4 +1,4 @@
-import { readCertificateFacts } from './certificate-facts.js';
+import { documentSigningProblem, readCertificateFacts } from './certificate-facts.js';
 import {
   errorText,
   parseSignedData,
@@ -17,6 +17,7 @@ export type CmsVerificationCode =
   | 'CMS_DIGEST_MISMATCH'
   | 'CMS_SIGNATURE_INVALID'
   | 'CMS_UNTRUSTED_SIGNER'
+  | 'CMS_SIGNER_NOT_FOR_DOCUMENTS'
   | 'CMS_BAD_TRUST_ROOT';
 
 /** Who signed, as read from the signer's certificate. */
@@ -74,6 +75,9 @@ export async function verifyDetachedCms(
     }
     await verifySignerSignature(parsed, content);
     await verifyChainToRoots(parsed, roots, options.at ?? new Date());
+    // Chaining to the root is not enough: the root also certifies the TSA and the peer centers' TLS keys.
+    const purposeProblem = documentSigningProblem(facts);
+    if (purposeProblem) return { status: 'failed', code: 'CMS_SIGNER_NOT_FOR_DOCUMENTS', message: purposeProblem, signer };
     const devNote = facts.isDevelopment ? ' (DEVELOPMENT certificate: not evidence)' : '';
     return {
       status: 'ok',

@@ -37,3 +37,5 @@ export const OID_EXT_SUBJECT_KEY_IDENTIFIER = '2.5.29.14';
 export const OID_KP_TIME_STAMPING = '1.3.6.1.5.5.7.3.8';
 export const OID_KP_EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
 export const OID_KP_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36';
+/** anyExtendedKeyUsage (RFC 5280 §4.2.1.12). */
+export const OID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';

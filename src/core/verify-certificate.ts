@@ -1,7 +1,7 @@
 import type { JsonRpcRequest } from './anchor-check.js';
 import { checkAnchor } from './anchor-check.js';
 import { canonicalBytes, CanonicalJsonError } from './canonical-json.js';
-import { CERTIFICATE_FORMAT, type Certificate, type CertificateContent } from './certificate.js';
+import { CERTIFICATE_FORMAT, type Certificate, type CertificateAnchor, type CertificateContent } from './certificate.js';
 import { verifyDetachedCms } from './cms-verify.js';
 import { sha256 } from './digests.js';
 import { bytesEqual, bytesToHex, hexToBytes, isHexOfLength } from './hex.js';
@@ -45,8 +45,14 @@ export interface VerifyCertificateInput {
   certificate: unknown;
   /** Digests of the file being checked, computed by the caller from the file it holds. */
   file?: { sha256: string; sm3?: string };
-  /** PEM text or DER of the roots trusted for the center's signature and the timestamp. */
+  /** PEM text or DER of the roots trusted for the center's signature (and the timestamp, unless `timestampTrustRoots`). */
   trustRoots: readonly (string | Uint8Array)[];
+  /**
+   * Roots trusted for the RFC 3161 token, when the center uses an outside TSA under another root.
+   * Kept apart from `trustRoots`: a TSA's root must not make its other subscribers' signatures
+   * pass for the center's.
+   */
+  timestampTrustRoots?: readonly (string | Uint8Array)[];
   /** JSON-RPC endpoints by chain id; anchors on chains without one are skipped and said so. */
   rpc?: ReadonlyMap<number, JsonRpcRequest>;
   now?: Date;
@@ -80,7 +86,12 @@ export async function verifyCertificate(input: VerifyCertificateInput): Promise<
     return report();
   }
   const { content } = cert as Certificate;
-  steps.push({ step: 'format', status: 'ok', code: 'OK', message: `${CERTIFICATE_FORMAT}` });
+  const order = timesOutOfOrder(content);
+  steps.push(
+    order
+      ? { step: 'format', status: 'failed', code: 'CERT_TIMES_OUT_OF_ORDER', message: `the certificate's times cannot all be true: ${order}` }
+      : { step: 'format', status: 'ok', code: 'OK', message: `${CERTIFICATE_FORMAT}` },
+  );
   subject = {
     registrationId: content.record.registrationId,
     periodId: content.period.id,
@@ -93,7 +104,7 @@ export async function verifyCertificate(input: VerifyCertificateInput): Promise<
   const digest = recordDigestStep(content, steps);
   const leaf = leafStep(content, digest, steps);
   steps.push(merkleStep(content, leaf));
-  steps.push(await timestampStep(content, input.trustRoots, notes));
+  steps.push(await timestampStep(content, input.timestampTrustRoots ?? input.trustRoots, notes));
   steps.push(...(await anchorSteps(content, input.rpc, notes)));
   if (content.issuer.development) notes.push('signed with the DEVELOPMENT PKI: this certificate is not evidence');
   return report();
@@ -113,21 +124,78 @@ function certificateShapeProblem(cert: Partial<Certificate> | null): { code: str
     typeof c === 'object' &&
     c !== null &&
     c.format === CERTIFICATE_FORMAT &&
+    typeof c.issuedAt === 'string' &&
+    typeof c.issuer?.center === 'string' &&
+    typeof c.issuer.name === 'string' &&
+    typeof c.issuer.development === 'boolean' &&
     typeof c.record === 'object' &&
     c.record !== null &&
+    Number.isSafeInteger(c.record.registrationId) &&
+    typeof c.record.registeredAt === 'string' &&
     typeof c.record.digests?.sha256 === 'string' &&
+    (c.record.digests.sm3 === undefined || typeof c.record.digests.sm3 === 'string') &&
     typeof c.recordDigest?.sha256 === 'string' &&
     typeof c.salt === 'string' &&
     typeof c.leaf === 'string' &&
     typeof c.proof === 'object' &&
     Array.isArray(c.proof?.path) &&
+    Number.isSafeInteger(c.proof.leafIndex) &&
+    Number.isSafeInteger(c.proof.treeSize) &&
+    Number.isSafeInteger(c.period?.id) &&
     typeof c.period?.root === 'string' &&
+    typeof c.period.previousRoot === 'string' &&
+    Number.isSafeInteger(c.period.leafCount) &&
+    typeof c.period.sealedAt === 'string' &&
     typeof c.timestamp?.token === 'string' &&
+    typeof c.timestamp.genTime === 'string' &&
     Array.isArray(c.anchors) &&
+    c.anchors.every(isAnchorShaped) &&
     typeof cert.signedContent === 'string' &&
     typeof cert.signature === 'string';
-  return ok ? undefined : { code: 'CERT_MALFORMED', message: 'the certificate lacks fields its format requires' };
+  if (!ok) return { code: 'CERT_MALFORMED', message: 'the certificate lacks fields its format requires, or has them of the wrong type' };
+  // Each anchor costs JSON-RPC calls: a center anchors on a few chains, not thousands.
+  if (c.anchors!.length > MAX_ANCHORS) return { code: 'CERT_MALFORMED', message: `the certificate lists ${c.anchors!.length} anchors; at most ${MAX_ANCHORS} are read` };
+  return undefined;
 }
+
+/** Most anchors a certificate may list (a center anchors each period on a few chains). */
+export const MAX_ANCHORS = 16;
+
+function isAnchorShaped(a: unknown): boolean {
+  if (typeof a !== 'object' || a === null) return false;
+  const x = a as Partial<CertificateAnchor>;
+  return (
+    typeof x.chain === 'string' &&
+    Number.isSafeInteger(x.chainId) &&
+    typeof x.contract === 'string' &&
+    typeof x.txHash === 'string' &&
+    Number.isSafeInteger(x.blockNumber) &&
+    typeof x.blockHash === 'string' &&
+    typeof x.blockTime === 'string'
+  );
+}
+
+/**
+ * The times a certificate states, in the order they must have happened: registered, sealed,
+ * certified, all by the center's clock; the timestamp by the TSA's, so within a tolerance of
+ * the center's (clocks differ, and a timestamp may come hours after the seal, but never before
+ * it). Undefined when they are in order.
+ */
+function timesOutOfOrder(content: CertificateContent): string | undefined {
+  const registered = Date.parse(content.record.registeredAt);
+  const sealed = Date.parse(content.period.sealedAt);
+  const issued = Date.parse(content.issuedAt);
+  const stamped = Date.parse(content.timestamp.genTime);
+  if ([registered, sealed, issued, stamped].some(Number.isNaN)) return 'a time in the certificate is not a date';
+  if (registered > sealed) return `registered at ${content.record.registeredAt}, after its period was sealed at ${content.period.sealedAt}`;
+  if (sealed > issued) return `issued at ${content.issuedAt}, before its period was sealed at ${content.period.sealedAt}`;
+  if (stamped < sealed - CLOCK_TOLERANCE_MS) return `timestamped at ${content.timestamp.genTime}, before its period was sealed at ${content.period.sealedAt}`;
+  if (stamped > issued + CLOCK_TOLERANCE_MS) return `timestamped at ${content.timestamp.genTime}, after the certificate was issued at ${content.issuedAt}`;
+  return undefined;
+}
+
+/** How far the TSA's clock and the center's may differ. */
+const CLOCK_TOLERANCE_MS = 10 * 60_000;
 
 async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInput['trustRoots'], now: Date, notes: string[]): Promise<VerificationStep> {
   const fail = (code: string, message: string, details?: Record<string, unknown>): VerificationStep => ({
@@ -239,6 +307,15 @@ async function timestampStep(content: CertificateContent, trustRoots: VerifyCert
   if (!isHexOfLength(content.period.root, 32)) return { step: 'timestamp', status: 'failed', code: 'TST_IMPRINT_MISMATCH', message: 'no 32-byte root to check the token against' };
   const result = await verifyTimestampToken(token, hexToBytes(content.period.root), trustRoots);
   if (result.status !== 'ok') return { step: 'timestamp', status: 'failed', code: result.code, message: result.message };
+  // The time the certificate states (and prints) must be the one the TSA signed.
+  if (result.genTime?.getTime() !== Date.parse(content.timestamp.genTime)) {
+    return {
+      step: 'timestamp',
+      status: 'failed',
+      code: 'TST_GENTIME_MISMATCH',
+      message: `the certificate gives the timestamp as ${content.timestamp.genTime}, the token says ${result.genTime?.toISOString()}`,
+    };
+  }
   if (result.isDevelopment) notes.push('the timestamp comes from a DEVELOPMENT TSA');
   return {
     step: 'timestamp',
@@ -271,12 +348,20 @@ async function anchorSteps(content: CertificateContent, rpc: VerifyCertificateIn
       blockNumber: anchor.blockNumber,
       blockHash: anchor.blockHash,
     });
+    const details = { chainId: anchor.chainId, contract: anchor.contract, txHash: anchor.txHash };
+    const blockSeconds = result.details.blockTimestamp;
+    if (result.status === 'ok' && (blockSeconds === undefined || blockSeconds * 1000 !== Date.parse(anchor.blockTime))) {
+      // The block time the certificate states (and prints) must be the block's own.
+      const onChain = blockSeconds === undefined ? 'not given by the node' : new Date(blockSeconds * 1000).toISOString();
+      steps.push({ step: 'anchor', status: 'failed', code: 'ANCHOR_BLOCK_TIME_MISMATCH', message: `the certificate gives block ${anchor.blockNumber}'s time as ${anchor.blockTime}; the chain: ${onChain}`, details });
+      continue;
+    }
     steps.push({
       step: 'anchor',
       status: result.status === 'ok' ? 'ok' : 'failed',
       code: result.code,
       message: result.status === 'ok' ? `chain ${anchor.chainId} holds the root for period ${content.period.id} (block ${anchor.blockNumber}, tx ${anchor.txHash})` : result.message,
-      details: { chainId: anchor.chainId, contract: anchor.contract, txHash: anchor.txHash },
+      details,
     });
   }
   return steps;

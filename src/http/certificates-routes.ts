@@ -44,6 +44,8 @@ export async function certificatePdfResponse(c: Context<AppEnv>, issued: IssuedC
 
 export interface VerifyRouteDeps {
   pki: CenterPki;
+  /** Roots for the timestamp tokens when they come from an outside TSA (ARCHIVE_SEAL_TSA_TRUST); default the center's. */
+  timestampTrustRoots?: readonly string[];
   anchoring: AnchoringService;
   maxUploadBytes: number;
 }
@@ -80,7 +82,13 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
       file = { sha256: d.sha256, ...(typeof d.sm3 === 'string' && { sm3: d.sm3 }) };
     }
     if (certificate === undefined) throw new RegistryError('INVALID_INPUT', 'no certificate given');
-    const report = await verifyCertificate({ certificate, ...(file && { file }), trustRoots: roots, rpc: await endpoints() });
+    const report = await verifyCertificate({
+      certificate,
+      ...(file && { file }),
+      trustRoots: roots,
+      ...(deps.timestampTrustRoots && { timestampTrustRoots: deps.timestampTrustRoots }),
+      rpc: await endpoints(),
+    });
     return c.json(report);
   });
 }
@@ -100,15 +108,27 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
   let certificateText: string | undefined;
   let file: { sha256: string; sm3: string } | undefined;
   let problem: Error | undefined;
+  // Names as their parts begin: a second "file" must be refused, not win because it ended last.
+  const seen = new Set<string>();
+  const once = (name: string) => {
+    const first = !seen.has(name);
+    seen.add(name);
+    return first;
+  };
+  const partsProblem = () => new RegistryError('INVALID_INPUT', 'send one part "file" and one "certificate" (as a file or a field)');
   await new Promise<void>((resolve, reject) => {
-    parser.on('field', (name, value) => {
-      if (name === 'certificate') certificateText = value;
+    parser.on('field', (name, value, info) => {
+      if (name !== 'certificate' || !once(name)) problem ??= partsProblem();
+      else if (info.valueTruncated) problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the certificate part is larger than ${MAX_CERTIFICATE_BYTES} bytes`);
+      else certificateText = value;
     });
+    parser.on('filesLimit', () => (problem ??= partsProblem()));
+    parser.on('fieldsLimit', () => (problem ??= partsProblem()));
     parser.on('file', (name, stream) => {
       // A body that ends inside a part fails that part's stream as well as the parser (see multipart-upload.ts).
       stream.on('error', (err) => reject(malformed(err)));
-      if ((name !== 'certificate' && name !== 'file') || (name === 'file' ? file : certificateText) !== undefined) {
-        problem ??= new RegistryError('INVALID_INPUT', 'send one part "file" and one "certificate" (as a file or a field)');
+      if ((name !== 'certificate' && name !== 'file') || !once(name)) {
+        problem ??= partsProblem();
         stream.resume();
         return;
       }

@@ -13,6 +13,8 @@ const PAGE_FILE = fileURLToPath(new URL('../../dist/web/verify.html', import.met
 
 export interface WebRoutesDeps {
   pki: CenterPki;
+  /** Roots for the timestamp tokens when they come from an outside TSA; default the center's. */
+  timestampTrustRoots?: readonly string[];
   anchoring: AnchoringService;
   center: { id: string; name: string };
   /** ARCHIVE_SEAL_PUBLIC_URL; undefined: the origin each request came to. */
@@ -60,6 +62,7 @@ export function webRoutes(deps: WebRoutesDeps) {
       center: deps.center,
       origin,
       trustRoots: deps.pki.roots.map((r) => r.pem),
+      ...(deps.timestampTrustRoots && { timestampTrustRoots: [...deps.timestampTrustRoots] }),
       chains: deps.anchoring.configuredChains.map(({ settings: s }) => ({ name: s.name, chainId: s.chainId, contract: s.contract, rpcUrl: s.publicRpcUrl })),
     };
     c.header('Content-Security-Policy', csp);

@@ -1,12 +1,12 @@
 import { createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from 'node:crypto';
 import {
+  documentSigningProblem,
   parseCertificateDer,
   readCertificateFacts,
   timestampSigningProblem,
   type CertificateFacts,
 } from '../core/certificate-facts.js';
 import { derToPem, pemCertificatesToDer } from '../core/pem.js';
-import { OID_KP_DOCUMENT_SIGNING, OID_KP_EMAIL_PROTECTION } from '../core/pki-oids.js';
 import { PkiError } from './pki-error.js';
 import type { SigningIdentity } from './signed-data-builder.js';
 
@@ -181,20 +181,6 @@ export function loadCertificate(der: Uint8Array): LoadedCertificate {
     x509: new X509Certificate(der),
     facts: readCertificateFacts(parseCertificateDer(der)),
   };
-}
-
-/** Why the center certificate may not sign documents, or null (RFC 5280 §4.2.1.3, §4.2.1.12). */
-function documentSigningProblem(facts: CertificateFacts): string | null {
-  if (facts.isCA) return 'the center certificate is a CA certificate; use an end-entity certificate';
-  if (facts.keyUsage && !facts.keyUsage.some((u) => u === 'digitalSignature' || u === 'nonRepudiation')) {
-    return 'the center certificate\'s key usage allows neither digitalSignature nor nonRepudiation';
-  }
-  const eku = facts.extendedKeyUsage;
-  const ok = [OID_KP_EMAIL_PROTECTION, OID_KP_DOCUMENT_SIGNING, '2.5.29.37.0'];
-  if (eku && !eku.purposes.some((p) => ok.includes(p))) {
-    return 'the center certificate\'s extended key usage allows neither emailProtection nor documentSigning';
-  }
-  return null;
 }
 
 /** Issuer-first path from `leaf` to a root, or the reason there is none. */

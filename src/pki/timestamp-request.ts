@@ -41,12 +41,12 @@ export interface TimestampRequest {
  */
 export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   const fields = derChildren(expectTag(readDer(der), TAG.SEQUENCE, 'TimeStampReq'));
-  const version = decodeInteger(expectTag(fields[0], TAG.INTEGER, 'version').content);
+  const version = decodeInteger(bounded(expectTag(fields[0], TAG.INTEGER, 'version'), MAX_VERSION_BYTES, 'version'));
   const imprint = expectTag(fields[1], TAG.SEQUENCE, 'messageImprint');
   const [algorithm, hashed, ...extra] = derChildren(imprint);
   if (extra.length > 0) throw new DerFormatError('messageImprint has extra fields');
   const algFields = derChildren(expectTag(algorithm, TAG.SEQUENCE, 'hashAlgorithm'));
-  const hashAlgorithm = decodeOid(expectTag(algFields[0], TAG.OID, 'algorithm OID').content);
+  const hashAlgorithm = decodeOid(bounded(expectTag(algFields[0], TAG.OID, 'algorithm OID'), MAX_OID_BYTES, 'algorithm OID'));
   const params = algFields.slice(1);
   const hashParametersAcceptable =
     params.length === 0 || (params.length === 1 && params[0]?.tag === TAG.NULL && params[0].content.length === 0);
@@ -64,10 +64,10 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   // The optional fields come in order and are told apart by tag.
   let i = 2;
   const next = (): DerElement | undefined => fields[i];
-  if (next()?.tag === TAG.OID) request.reqPolicy = decodeOid((fields[i++] as DerElement).content);
+  if (next()?.tag === TAG.OID) request.reqPolicy = decodeOid(bounded(fields[i++] as DerElement, MAX_OID_BYTES, 'reqPolicy'));
   if (next()?.tag === TAG.INTEGER) {
     const nonce = fields[i++] as DerElement;
-    request.nonce = decodeInteger(nonce.content);
+    request.nonce = decodeInteger(bounded(nonce, MAX_NONCE_BYTES, 'nonce'));
     request.nonceDer = nonce.der;
   }
   if (next()?.tag === TAG.BOOLEAN) {
@@ -81,6 +81,18 @@ export function parseTimestampRequest(der: Uint8Array): TimestampRequest {
   }
   if (i !== fields.length) throw new DerFormatError('unexpected field in TimeStampReq');
   return request;
+}
+
+// Public requests are decoded before anything else is judged: sizes far beyond any real request
+// (a version is 1, OpenSSL's nonces are 8 bytes, OIDs some tens) are refused unread, so a 64 KiB
+// number cannot cost the HTTP thread seconds or come back as 144 KB of text.
+const MAX_VERSION_BYTES = 4;
+const MAX_NONCE_BYTES = 64;
+const MAX_OID_BYTES = 64;
+
+function bounded(element: DerElement, maxBytes: number, what: string): Uint8Array {
+  if (element.content.length > maxBytes) throw new DerFormatError(`${what} is longer than ${maxBytes} bytes`);
+  return element.content;
 }
 
 /** Builds a DER TimeStampReq for a SHA-256 digest, in the form `openssl ts -query -sha256` writes. */

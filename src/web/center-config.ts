@@ -7,8 +7,10 @@ export interface CenterConfig {
   center: { id: string; name: string } | null;
   /** The public base URL of the center (no trailing slash): relative certificate links resolve against it. */
   origin: string | null;
-  /** PEM certificates trusted for the center's signature and its timestamps. */
+  /** PEM certificates trusted for the center's signature (and its timestamps, unless `timestampTrustRoots`). */
   trustRoots: string[];
+  /** PEM certificates trusted for the timestamps when the center uses an outside TSA. */
+  timestampTrustRoots?: string[];
   chains: { name: string; chainId: number; contract: string; rpcUrl: string }[];
 }
 
@@ -44,6 +46,7 @@ export function parseCenterConfig(text: string | null | undefined): CenterConfig
     center,
     origin: typeof v.origin === 'string' && /^https?:\/\//.test(v.origin) ? v.origin : null,
     trustRoots: Array.isArray(v.trustRoots) ? v.trustRoots.filter((r): r is string => typeof r === 'string') : [],
+    ...(Array.isArray(v.timestampTrustRoots) && { timestampTrustRoots: v.timestampTrustRoots.filter((r): r is string => typeof r === 'string') }),
     chains: Array.isArray(v.chains)
       ? v.chains.filter((c) => c && typeof c.chainId === 'number' && typeof c.rpcUrl === 'string' && /^https?:\/\//.test(c.rpcUrl))
       : [],

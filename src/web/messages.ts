@@ -134,6 +134,7 @@ export const STEP_NAMES: Readonly<Record<VerificationStepName, Text>> = {
 const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   CERT_MALFORMED: { zh: '证书文件不完整，或不是证书。', en: 'The certificate file is incomplete, or not a certificate.' },
   CERT_UNKNOWN_FORMAT: { zh: '证书格式版本无法识别；本页面核验 archive-seal/certificate@1。', en: 'Unknown certificate format version; this page checks archive-seal/certificate@1.' },
+  CERT_TIMES_OUT_OF_ORDER: { zh: '证书中的时间先后矛盾（登记、封存、时间戳、签发）：不可能都为真。', en: 'The times in the certificate (registered, sealed, timestamped, issued) contradict each other: they cannot all be true.' },
   CERT_CONTENT_MISMATCH: { zh: '证书中显示的内容与中心签名的内容不一致：证书被改动过。', en: 'What the certificate shows is not what the center signed: the certificate was changed.' },
   CMS_MALFORMED: { zh: '签名数据已损坏，无法读取。', en: 'The signature is damaged and cannot be read.' },
   CMS_UNSUPPORTED_ALGORITHM: { zh: '签名使用了本页面不支持的算法。', en: 'The signature uses an algorithm this page does not support.' },
@@ -142,6 +143,10 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   CMS_UNTRUSTED_SIGNER: {
     zh: '签名者的证书不能追溯到您信任的根证书：这份证书不是由受信任的登记备份中心签发的。',
     en: 'The signer does not chain to a root you trust: this certificate was not issued by a trusted center.',
+  },
+  CMS_SIGNER_NOT_FOR_DOCUMENTS: {
+    zh: '签名者的证书虽能追溯到信任根，但不是中心用于签发文件的证书（例如时间戳机构或对等中心的证书）：这份证书不是中心签发的。',
+    en: "The signer chains to a trusted root, but its certificate is not one the center signs documents with (a TSA's or a peer center's, say): this certificate was not issued by the center.",
   },
   CMS_BAD_TRUST_ROOT: { zh: '信任根中有一项不是有效的证书。', en: 'One of the trusted roots is not a valid certificate.' },
   FILE_MISSING: { zh: '没有选择要核验的文件。', en: 'No file was given to check.' },
@@ -160,6 +165,7 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   PROOF_INVALID: { zh: '默克尔路径不能从该登记通向本期根值：证明被改动过。', en: 'The Merkle path does not lead from this registration to the period root: the proof was changed.' },
   TST_MALFORMED: { zh: '时间戳令牌已损坏，无法读取。', en: 'The timestamp token is damaged and cannot be read.' },
   TST_IMPRINT_MISMATCH: { zh: '时间戳所证明的不是本期根值。', en: 'The timestamp is not over this period root.' },
+  TST_GENTIME_MISMATCH: { zh: '证书写明的时间戳时间与时间戳本身不符：证书被改动过。', en: 'The time the certificate gives for the timestamp is not the one in the token: the certificate was changed.' },
   TST_SIGNATURE_INVALID: { zh: '时间戳的签名无效。', en: "The timestamp's signature is invalid." },
   TST_UNTRUSTED: { zh: '时间戳机构的证书不能追溯到您信任的根证书。', en: "The timestamp authority does not chain to a root you trust." },
   TST_BAD_TRUST_ROOT: { zh: '信任根中有一项不是有效的证书。', en: 'One of the trusted roots is not a valid certificate.' },
@@ -171,6 +177,7 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   ANCHOR_NOT_FOUND: { zh: '区块链上的登记合约没有该期的根值记录。', en: 'The registry contract on the chain holds no root for this period.' },
   ANCHOR_ROOT_MISMATCH: { zh: '区块链上记录的该期根值与证书不同。', en: 'The root the chain holds for this period differs from the certificate.' },
   ANCHOR_CHAIN_MISMATCH: { zh: '所连接的节点不是证书所记录的那条链。', en: 'The node serves another chain than the certificate names.' },
+  ANCHOR_BLOCK_TIME_MISMATCH: { zh: '证书写明的区块时间与链上区块的时间不符：证书被改动过。', en: "The block time the certificate gives is not the block's own: the certificate was changed." },
   ANCHOR_BLOCK_REORGED: { zh: '证书记录的区块已不在链上（区块链发生了重组）。', en: 'The block the certificate names is no longer on the chain (a reorganisation).' },
   ANCHOR_TX_NOT_FOUND: { zh: '节点找不到证书所记录的交易。', en: 'The node knows no transaction with the recorded hash.' },
   ANCHOR_TX_FAILED: { zh: '证书所记录的交易执行失败。', en: 'The recorded transaction failed.' },

@@ -382,10 +382,17 @@ async function runVerification(): Promise<void> {
     const cert = state.cert;
     const digests = await fileState.hashing;
     const anchors = certificateContent(cert.value)?.anchors;
-    const chainIds = Array.isArray(anchors) ? anchors.map((a) => a.chainId).filter((id): id is number => typeof id === 'number') : [];
+    const chainIds = Array.isArray(anchors) ? anchors.map((a) => a?.chainId).filter((id): id is number => typeof id === 'number') : [];
     const { rpc, uses } = await rpcEndpoints(rpcUrls(), chainIds, (input, init) => fetch(input, init));
     const roots = [...state.roots];
-    const report = await verifyCertificate({ certificate: cert.value, file: { sha256: digests.sha256, sm3: digests.sm3 }, trustRoots: roots.map((r) => r.pem), rpc });
+    const tsaRoots = state.config.timestampTrustRoots;
+    const report = await verifyCertificate({
+      certificate: cert.value,
+      file: { sha256: digests.sha256, sm3: digests.sm3 },
+      trustRoots: roots.map((r) => r.pem),
+      ...(tsaRoots && { timestampTrustRoots: [...roots.map((r) => r.pem), ...tsaRoots] }),
+      rpc,
+    });
     state.result = {
       report,
       file: { name: fileState.file.name, size: digests.size, sha256: digests.sha256, sm3: digests.sm3 },

@@ -3,7 +3,10 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_CERTS_DIR } from '../../src/pki/dev-pki.js';
+import { canonicalBytes } from '../../src/core/canonical-json.js';
+import { bytesToBase64 } from '../../src/core/pem.js';
+import { signDetached } from '../../src/pki/cms-signer.js';
+import { DEVELOPMENT_CERTS_DIR, loadDevelopmentPki } from '../../src/pki/dev-pki.js';
 import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
 import { api, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -107,6 +110,21 @@ describe('certificates', () => {
     const malformed = await api(server.url, undefined, 'POST', '/v1/verify', { certificate: JSON.parse(cert), digests: { sha256: 'nothex' } });
     expect(malformed.status).toBe(400);
     expect(malformed.body.error.code).toBe('INVALID_DIGEST');
+  });
+
+  it("catches a block time that is not the block's, even re-signed with the center's key", async () => {
+    const cert = JSON.parse(readFileSync(certFile, 'utf8'));
+    cert.content.anchors[0].blockTime = '2020-01-01T00:00:00.000Z';
+    const signed = canonicalBytes(cert.content);
+    cert.signedContent = bytesToBase64(signed);
+    cert.signature = bytesToBase64(signDetached(signed, loadDevelopmentPki().center));
+    const edited = join(dir.path, 'block-time.json');
+    writeFileSync(edited, JSON.stringify(cert));
+    const res = await runCli(['verify', file, edited, '--rpc', chain.rpcUrl, '--json']);
+    expect(res.code).toBe(1);
+    const report = JSON.parse(res.stdout);
+    expect(report.steps.find((s: any) => s.step === 'signature').status).toBe('ok');
+    expect(report.steps.find((s: any) => s.step === 'anchor')).toMatchObject({ status: 'failed', code: 'ANCHOR_BLOCK_TIME_MISMATCH' });
   });
 
   it('catches an anchor pointing at another period’s transaction, and a chain without the event', async () => {

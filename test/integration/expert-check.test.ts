@@ -3,7 +3,11 @@ import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEVELOPMENT_CERTS_DIR } from '../../src/pki/dev-pki.js';
+import { canonicalBytes } from '../../src/core/canonical-json.js';
+import { bytesToBase64 } from '../../src/core/pem.js';
+import { signDetached } from '../../src/pki/cms-signer.js';
+import { DEVELOPMENT_CERTS_DIR, loadDevelopmentPki } from '../../src/pki/dev-pki.js';
+import { makeCenterPki } from '../../src/pki/key-management.js';
 import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -45,9 +49,10 @@ afterAll(async () => {
   dir.remove();
 });
 
+// Plain bash, as the README says to run it: the block's own set -e must stop it.
 function runExpertCheck(env: Record<string, string>): { code: number; out: string } {
   try {
-    const out = execFileSync('bash', ['-e', '-c', block!], { cwd: dir.path, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const out = execFileSync('bash', ['-c', block!], { cwd: dir.path, env: { ...process.env, ...env }, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
     return { code: 0, out };
   } catch (err) {
     const e = err as { status: number; stdout: string; stderr: string };
@@ -62,12 +67,52 @@ describe("the README's check by hand", () => {
     const { code, out } = runExpertCheck({ FILE: file, CERT: certFile, ROOT: join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem'), RPC: chain.rpcUrl });
     expect(out).not.toContain('MISMATCH');
     expect(code).toBe(0);
-    for (const line of ['ok: SHA-256 of the file', 'ok: SM3 of the file', 'ok: record digest', 'ok: salted leaf', 'ok: Merkle path to the period root', 'ok: rootOf(period) on chain', 'ok: PeriodAnchored event', "ok: event's root", 'ok: block still canonical']) {
+    for (const line of [
+      'ok: SHA-256 of the file',
+      'ok: SM3 of the file',
+      'ok: record digest',
+      'ok: salted leaf',
+      'ok: Merkle path to the period root',
+      "ok: the token's genTime is the one stated",
+      'ok: the node serves the recorded chain',
+      'ok: rootOf(period) on chain',
+      'ok: transaction succeeded',
+      'ok: event from the recorded contract',
+      'ok: PeriodAnchored event',
+      "ok: event's root",
+      "ok: event's previous root",
+      'ok: block still canonical',
+      'ok: block time is the one stated',
+    ]) {
       expect(out).toContain(line);
     }
     expect(out).toContain('Verification: OK');
     const cert = JSON.parse(readFileSync(certFile, 'utf8'));
     expect(cert.content.proof.path.length).toBeGreaterThan(1);
+  });
+
+  it('stops at the first failed openssl step, printing no later "ok"', () => {
+    // Another root: the signature does not chain, and nothing after step 1 runs.
+    const stranger = join(dir.path, 'stranger-root.pem');
+    writeFileSync(stranger, makeCenterPki({ centerName: 'Stranger' }).rootCertPem);
+    const { code, out } = runExpertCheck({ FILE: file, CERT: certFile, ROOT: stranger, RPC: chain.rpcUrl });
+    expect(code).not.toBe(0);
+    expect(out).not.toContain('ok:');
+  });
+
+  it('stops at the genTime step for a certificate whose stated time is not the token\'s, re-signed with the center key', () => {
+    const cert = JSON.parse(readFileSync(certFile, 'utf8'));
+    cert.content.timestamp.genTime = new Date(Date.parse(cert.content.timestamp.genTime) - 3_600_000).toISOString();
+    const signed = canonicalBytes(cert.content);
+    cert.signedContent = bytesToBase64(signed);
+    cert.signature = bytesToBase64(signDetached(signed, loadDevelopmentPki().center));
+    const edited = join(dir.path, 'gentime.json');
+    writeFileSync(edited, JSON.stringify(cert));
+    const { code, out } = runExpertCheck({ FILE: file, CERT: edited, ROOT: join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem'), RPC: chain.rpcUrl });
+    expect(code).not.toBe(0);
+    expect(out).toContain('ok: Merkle path to the period root');
+    expect(out).toContain("MISMATCH: the token's genTime is the one stated");
+    expect(out).not.toContain('ok: rootOf(period) on chain');
   });
 
   it('stops at the file step for another file', () => {

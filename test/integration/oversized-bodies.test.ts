@@ -141,6 +141,24 @@ describe('oversized bodies over a real connection', () => {
     expect((await api(server.url, server.adminToken, 'GET', '/v1/registrations')).body.registrations).toEqual([]);
   });
 
+  it('refuses a verifier upload with a part twice, or a third file, instead of taking whichever came last (400)', async () => {
+    const boundary = 'xxTWICExx';
+    const part = (name: string, content: string, file = true) =>
+      `--${boundary}\r\nContent-Disposition: form-data; name="${name}"${file ? `; filename="${name}.bin"` : ''}\r\n\r\n${content}\r\n`;
+    for (const parts of [
+      [part('file', 'a'), part('file', 'b'), part('certificate', '{}')],
+      [part('certificate', '{}', false), part('certificate', '{}', false), part('file', 'a')],
+      [part('file', 'a'), part('certificate', '{}'), part('extra', 'c')],
+    ]) {
+      const res = await postChunked('/v1/verify', `multipart/form-data; boundary=${boundary}`, [Buffer.from(parts.join('') + `--${boundary}--\r\n`)]);
+      expect([res.status, res.body.error.code, res.body.error.message]).toEqual([400, 'INVALID_INPUT', 'send one part "file" and one "certificate" (as a file or a field)']);
+    }
+    // A certificate field over 4 MiB is too large (413), not "invalid JSON" after being cut.
+    const big = part('certificate', ' '.repeat(4 * 1024 * 1024 + 10), false);
+    const res = await postChunked('/v1/verify', `multipart/form-data; boundary=${boundary}`, [Buffer.from(big + part('file', 'a') + `--${boundary}--\r\n`)]);
+    expect([res.status, res.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+  });
+
   it('removes the partial file of an upload whose client goes away before the end', async () => {
     const boundary = 'xxGONExx';
     const req = request(`${server.url}/v1/registrations`, {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyDetachedCms } from '../../src/core/cms-verify.js';
 import { signDetached } from '../../src/pki/cms-signer.js';
+import { issueTlsCertificate } from '../../src/vault/peer-tls.js';
 import { DEVELOPMENT_CERTS_DIR, devPki, openssl, strangerPki, useTempDir, writeFiles } from './pki-test-kit.js';
 
 const dir = useTempDir();
@@ -120,6 +121,28 @@ describe('verifyDetachedCms (browser-safe core)', () => {
     // …and openssl agrees.
     writeFiles(dir, { 'forged.der': forged, 'payload2': payload });
     expect(opensslCmsVerify('forged.der', 'payload2').status).not.toBe(0);
+  });
+
+  it("rejects content signed by another key of the center's own root that is not for documents (the TSA's, a peer's TLS key)", async () => {
+    const tls = issueTlsCertificate({
+      issuerCertPem: rootPem,
+      issuerKeyPem: readFileSync(join(DEVELOPMENT_CERTS_DIR, 'root-ca.key.pem'), 'utf8'),
+      commonName: 'peer-center-b',
+    });
+    const peer = { certificateDer: new X509Certificate(tls.certPem).raw, privateKey: createPrivateKey(tls.keyPem), chainDer: [new X509Certificate(rootPem).raw] };
+    for (const [who, identity, subject] of [
+      ['TSA', devPki().tsa, /TSA/],
+      ['peer TLS', peer, /CN=peer-center-b/],
+    ] as const) {
+      const forged = signDetached(payload, identity);
+      const result = await verifyDetachedCms(forged, payload, [rootPem]);
+      expect(result, who).toMatchObject({ status: 'failed', code: 'CMS_SIGNER_NOT_FOR_DOCUMENTS', signer: { subject: expect.stringMatching(subject) } });
+      // …as openssl's default (smimesign) purpose refuses it.
+      writeFiles(dir, { 'other-key.der': forged });
+      const r = opensslCmsVerify('other-key.der', 'payload', false);
+      expect(r.status, who).not.toBe(0);
+      expect(r.stderr, who).toContain('unsuitable certificate purpose');
+    }
   });
 
   it('rejects a signature checked at a time the certificate is not valid', async () => {

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createTsaRoutes } from '../../src/http/tsa-routes.js';
 import { DEVELOPMENT_TSA_POLICY_OID } from '../../src/core/development-marker.js';
 import { BuiltInTimestampAuthority } from '../../src/pki/timestamp-authority.js';
+import { derInteger, derOctetString, derOid, derSequence, derTlv } from '../../src/pki/der-writer.js';
 import { buildTimestampRequest } from '../../src/pki/timestamp-request.js';
 import { parseTimestampResponse } from '../../src/pki/timestamp-response.js';
 import { DEVELOPMENT_CERTS_DIR, devPki, openssl, useTempDir, writeFiles } from './pki-test-kit.js';
@@ -92,6 +93,21 @@ describe('BuiltInTimestampAuthority.respond with openssl ts', () => {
       const reply = tsa.respond(request);
       expect(parseTimestampResponse(reply), `case ${i}`).toMatchObject({ status: 2, failInfo: ['badDataFormat'] });
       expect(parseTimestampResponse(reply).token).toBeUndefined();
+    }
+    // Huge numbers and OIDs are refused unread, in a short answer (decoding a 60 KiB number took
+    // the HTTP thread a third of a second, and its decimal text came back 2.4 times the request).
+    const imprint = derSequence(derSequence(derOid('2.16.840.1.101.3.4.2.1')), derOctetString(new Uint8Array(32)));
+    const huge = new Uint8Array(60_000).fill(0x7f);
+    const longOid = new Uint8Array([0x2a, ...new Uint8Array(59_999).fill(0x81), 0x01]);
+    for (const [what, request] of [
+      ['version', derSequence(derTlv(0x02, huge), imprint)],
+      ['nonce', derSequence(derInteger(1), imprint, derTlv(0x02, huge))],
+      ['policy', derSequence(derInteger(1), imprint, derTlv(0x06, longOid))],
+      ['algorithm OID', derSequence(derInteger(1), derSequence(derSequence(derTlv(0x06, longOid)), derOctetString(new Uint8Array(32))))],
+    ] as const) {
+      const reply = tsa.respond(request);
+      expect(parseTimestampResponse(reply), what).toMatchObject({ status: 2, failInfo: ['badDataFormat'] });
+      expect(reply.length, what).toBeLessThan(300);
     }
     writeFiles(dir, { 'r7.tsr': tsa.respond(new Uint8Array([1, 2, 3])) });
     const text = replyText('r7.tsr');

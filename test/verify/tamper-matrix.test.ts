@@ -73,6 +73,49 @@ describe('tamper matrix', () => {
     expect(step(report, 'signature')).toMatchObject({ status: 'failed', code: 'CERT_CONTENT_MISMATCH' });
   });
 
+  it("edited content re-signed with the TSA's key (same root, not for documents) → signature CMS_SIGNER_NOT_FOR_DOCUMENTS", async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.issuer.name = '冒名中心';
+    const report = await verify(resign(cert, loadDevelopmentPki().tsa));
+    expect(report.authentic).toBe(false);
+    expect(step(report, 'signature')).toMatchObject({ status: 'failed', code: 'CMS_SIGNER_NOT_FOR_DOCUMENTS' });
+  });
+
+  it('a stated timestamp time that is not the token\'s, re-signed by the center key → timestamp TST_GENTIME_MISMATCH', async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.timestamp.genTime = new Date(Date.parse(cert.content.timestamp.genTime) + 60_000).toISOString();
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'signature')?.status).toBe('ok');
+    expect(report.authentic).toBe(false);
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_GENTIME_MISMATCH' });
+  });
+
+  it.each([
+    ['issued before the seal', (c: Certificate) => (c.content.issuedAt = new Date(Date.parse(c.content.period.sealedAt) - 86_400_000).toISOString())],
+    ['sealed before the registration', (c: Certificate) => (c.content.period.sealedAt = new Date(Date.parse(c.content.record.registeredAt) - 1000).toISOString())],
+    ['a date that is not one', (c: Certificate) => (c.content.issuedAt = 'yesterday')],
+  ])('times that cannot all be true (%s), re-signed by the center key → format CERT_TIMES_OUT_OF_ORDER', async (_what, edit) => {
+    const cert = copyOf(vector.certificate);
+    edit(cert);
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(report.authentic).toBe(false);
+    expect(step(report, 'format')).toMatchObject({ status: 'failed', code: 'CERT_TIMES_OUT_OF_ORDER' });
+  });
+
+  it.each([
+    ['no issuer', (c: any) => delete c.content.issuer],
+    ['an anchor that is null', (c: any) => (c.content.anchors = [null])],
+    ['an SM3 that is a number', (c: any) => (c.content.record.digests.sm3 = 7)],
+    ['a period id that is text', (c: any) => (c.content.period.id = '1')],
+    ['seventeen anchors', (c: any) => (c.content.anchors = Array.from({ length: 17 }, () => c.content.anchors[0]))],
+  ])('a certificate with %s → format CERT_MALFORMED, not an exception', async (_what, edit) => {
+    const cert = copyOf(vector.certificate);
+    edit(cert);
+    const report = await verify(cert);
+    expect(report.authentic).toBe(false);
+    expect(report.steps).toEqual([expect.objectContaining({ step: 'format', status: 'failed', code: 'CERT_MALFORMED' })]);
+  });
+
   it('a record field edited and re-signed by the center key still fails the record digest', async () => {
     const cert = copyOf(vector.certificate);
     cert.content.record.title = '伪造标题';
@@ -109,6 +152,28 @@ describe('tamper matrix', () => {
     expect(step(report, 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_IMPRINT_MISMATCH' });
     expect(step(report, 'merkle-path')?.status).toBe('ok');
     expect(report.authentic).toBe(false);
+  });
+
+  it("takes a timestamp of an outside TSA under its own root when told to trust that root for timestamps, and for nothing else", async () => {
+    const outside = makeCenterPki({ centerName: 'Outside TSA Operator' });
+    const outsidePki = loadCenterPki({ rootPem: outside.rootCertPem, centerCertPem: outside.centerCertPem, centerKeyPem: outside.centerKeyPem, tsaCertPem: outside.tsaCertPem, tsaKeyPem: outside.tsaKeyPem });
+    const cert = copyOf(vector.certificate);
+    const stamped = await new BuiltInTimestampAuthority({ identity: outsidePki.tsa }).timestamp(Buffer.from(cert.content.period.root, 'hex'));
+    cert.content.timestamp.token = bytesToBase64(stamped.token);
+    cert.content.timestamp.genTime = stamped.genTime.toISOString();
+    cert.content.issuedAt = new Date().toISOString();
+    const fromCenter = resign(cert, loadDevelopmentPki().center);
+    // Trusting the center's root only, the outside token does not chain.
+    expect(step(await verify(fromCenter), 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_UNTRUSTED' });
+    const withTsaRoot = (c: Certificate) =>
+      verifyCertificate({ certificate: c, file: vector.digests, trustRoots: [vector.trustRoot], timestampTrustRoots: [vector.trustRoot, outside.rootCertPem] });
+    const report = await withTsaRoot(fromCenter);
+    expect(step(report, 'timestamp')?.status).toBe('ok');
+    expect(report.authentic).toBe(true);
+    // The outside root is trusted for timestamps only: its keys cannot sign for the center.
+    const fromOutside = await withTsaRoot(resign(cert, outsidePki.center));
+    expect(step(fromOutside, 'signature')).toMatchObject({ status: 'failed', code: 'CMS_UNTRUSTED_SIGNER' });
+    expect(fromOutside.authentic).toBe(false);
   });
 
   it('re-signed by a key under an untrusted root → signature CMS_UNTRUSTED_SIGNER', async () => {
