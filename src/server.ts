@@ -98,6 +98,8 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     });
     for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
     sealer.ensureOpenPeriod();
+    // Before the app takes an upload and before replication starts: see removeInterruptedUploads.
+    await backup.removeInterruptedUploads();
 
     let firstAdminTokenFile: string | undefined;
     if (!adminExists(store)) {

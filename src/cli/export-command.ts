@@ -6,6 +6,8 @@ import { loadCenterPki } from '../pki/center-pki.js';
 import { readPkiSetSource } from '../pki/key-management.js';
 import { CertificateIssuer } from '../registry/certificate-issuer.js';
 import { RegistrationReader } from '../registry/registration-reader.js';
+import { findPeriod } from '../store/periods-repository.js';
+import { findRegistration } from '../store/registrations-repository.js';
 import { Store } from '../store/store.js';
 import { exportBag } from '../vault/bagit-export.js';
 import { readMasterKeyFile } from '../vault/master-key.js';
@@ -59,6 +61,9 @@ export async function exportCommand(args: string[], env: Env): Promise<number> {
     if (Vault.loadMasterKey(store, config.backup.masterKeyFile).id !== masterKey.id) throw new CliError('the master key does not match the vault');
     const reader = new RegistrationReader(store);
     const issuer = new CertificateIssuer({ store, reader, pki, center: { id: config.centerId, name: config.centerName }, chains: () => [] });
+    // An id the center does not have is a failure (exit 1), not bad usage: the command was well formed.
+    for (const id of registrationIds) if (!findRegistration(store, id)) throw new CliError(`there is no registration ${id}`);
+    for (const id of periodIds) if (!findPeriod(store, id)) throw new CliError(`there is no period ${id}`);
     const dir = resolve(values.bag);
     const result = await exportBag({
       store,

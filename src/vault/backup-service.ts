@@ -111,10 +111,34 @@ export class BackupService {
     });
   }
 
-  /** Opens the peer listener (when configured) and starts replication, audits and the watch; resolves with the listener's URL. */
-  async start(): Promise<{ peerUrl?: string }> {
+  /**
+   * Clears what a crash or kill left in the vault: unfinished upload files, and blobs stored
+   * whose registration never committed (each recorded as a PREMIS deletion event). Call it once
+   * at start, before the center takes uploads and before replication resumes: an upload in flight
+   * leaves exactly such files and blobs for a moment.
+   */
+  async removeInterruptedUploads(): Promise<void> {
     const leftovers = await this.vault.removeTemporaryFiles();
     if (leftovers > 0) this.log(`removed ${leftovers} unfinished upload file(s) left in the vault's tmp directory`);
+    const orphans = await this.vault.removeUnregisteredBlobs();
+    for (const orphan of orphans) {
+      this.events.event({
+        type: 'deletion',
+        objectKind: 'blob',
+        objectId: orphan.sha256,
+        copy: 'local',
+        outcome: 'success',
+        detail:
+          `no registration refers to this blob (${orphan.size} bytes): its upload was cut short (a crash or kill) after the blob was stored ` +
+          'and before its registration was committed, so it could never be downloaded or deleted; removed at start, with its replication queue' +
+          (orphan.peers.length > 0 ? ` (peers ${orphan.peers.join(', ')} had confirmed a copy, which they keep)` : ''),
+      });
+    }
+    if (orphans.length > 0) this.log(`removed ${orphans.length} vault blob(s) no registration refers to (uploads cut short before their registration was committed)`);
+  }
+
+  /** Opens the peer listener (when configured) and starts replication, audits and the watch; resolves with the listener's URL. */
+  async start(): Promise<{ peerUrl?: string }> {
     const backup = this.config.backup;
     let peerUrl: string | undefined;
     if (backup.peerPort !== null && this.tls) {
@@ -227,7 +251,11 @@ export class BackupService {
       }
       counted.destroy(err);
     });
-    reader.stream.on('end', () => finish('complete', `${bytes} bytes given out, SHA-256 and SM3 checked`));
+    reader.stream.on('end', () => {
+      finish('complete', `${bytes} bytes given out, SHA-256 and SM3 checked`);
+      // The whole original matched its registered digests on the way out: any earlier mismatch is mended.
+      this.events.clear('download-digest-mismatch', `registration ${view.id}`);
+    });
     counted.on('close', () => {
       if (!finished) {
         finish('aborted', `the client went away after ${bytes} bytes`);
@@ -268,7 +296,9 @@ export class BackupService {
     const below = countBelowMinimum(this.store, minCopies);
     const hourAgo = new Date(Date.now() - 3600_000).toISOString();
     const stuck = this.store
-      .prepare("SELECT count(*) FROM replica WHERE status != 'verified' AND (attempts > 0 OR status IN ('damaged', 'missing') OR created_at < ?)")
+      .prepare(
+        "SELECT count(*) FROM replica WHERE (status != 'verified' AND (attempts > 0 OR status IN ('damaged', 'missing') OR created_at < ?)) OR (status = 'verified' AND audit_outcome = 'unreachable')",
+      )
       .pluck()
       .get(hourAgo) as number;
     const cannotMeet = peers.length + 1 < minCopies;
@@ -301,6 +331,11 @@ export class BackupService {
     this.watchTimer = setTimeout(() => {
       void this.watch()
         .catch((err) => this.log(`backup watch failed: ${(err as Error).message}`))
+        .then(() => this.auditor.retryRepairs())
+        .then((r) => {
+          if (r && r.repaired > 0) this.log(`repaired ${r.repaired} damaged or missing local blob(s) from peers`);
+        })
+        .catch((err) => this.log(`repair retry failed: ${(err as Error).message}`))
         .finally(() => {
           if (this.started) this.armWatch(every);
         });

@@ -9,7 +9,14 @@ export interface CopyView {
   where: string;
   /** Local: ok | damaged | missing. At a peer: pending | verified | damaged | missing. */
   status: string;
+  /**
+   * Counted as a verified copy now: here, the local file is ok; at a peer, the peer confirmed the
+   * exact bytes and has not since failed to answer a fixity challenge (`auditOutcome`
+   * `unreachable`: the copy may be gone with its peer, so it is not counted until it answers).
+   */
   verified: boolean;
+  /** At a peer: when the copy was last shown to be there (confirmed on receipt, or a challenge answered). */
+  lastVerifiedAt?: string | null;
   confirmedAt?: string | null;
   checkedAt?: string | null;
   auditedAt?: string | null;
@@ -29,7 +36,8 @@ export interface ObjectCopies {
 
 export interface BackupStatus {
   minimumCopies: number;
-  peers: { id: string; url: string; verified: number; pending: number; damagedOrMissing: number; lastError: string | null }[];
+  /** Per peer: `verified` counts only copies not left unchecked by an unanswered challenge; those are `unreachable`. */
+  peers: { id: string; url: string; verified: number; unreachable: number; pending: number; damagedOrMissing: number; lastError: string | null }[];
   blobs: { total: number; belowMinimum: number };
   periods: { total: number; belowMinimum: number };
   /** Registrations of periods not yet sealed, and how many of them each peer holds in journal segments. */
@@ -42,14 +50,14 @@ export function countBelowMinimum(store: Store, minCopies: number): { blobs: num
   const blobs = store
     .prepare(
       `SELECT count(*) AS total, coalesce(sum(CASE WHEN (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
-         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified') < ? THEN 1 ELSE 0 END), 0) AS below
+         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable') < ? THEN 1 ELSE 0 END), 0) AS below
        FROM vault_blob b`,
     )
     .get(minCopies) as { total: number; below: number };
   const periods = store
     .prepare(
       `SELECT count(*) AS total, coalesce(sum(CASE WHEN 1 +
-         (SELECT count(*) FROM replica r WHERE r.kind = 'period' AND r.object = CAST(p.id AS TEXT) AND r.status = 'verified') < ? THEN 1 ELSE 0 END), 0) AS below
+         (SELECT count(*) FROM replica r WHERE r.kind = 'period' AND r.object = CAST(p.id AS TEXT) AND r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable') < ? THEN 1 ELSE 0 END), 0) AS below
        FROM period p WHERE p.status = 'sealed'`,
     )
     .get(minCopies) as { total: number; below: number };
@@ -69,7 +77,8 @@ export function backupStatus(
   const toView = (r: ReplicaRow): CopyView => ({
     where: r.peer,
     status: r.status,
-    verified: r.status === 'verified',
+    verified: r.status === 'verified' && r.audit_outcome !== 'unreachable',
+    lastVerifiedAt: lastVerifiedAt(r),
     confirmedAt: r.confirmed_at,
     auditedAt: r.audited_at,
     auditOutcome: r.audit_outcome,
@@ -85,7 +94,7 @@ export function backupStatus(
       ? (store
           .prepare(
             `SELECT * FROM vault_blob b WHERE (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
-               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified') < ?
+               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable') < ?
              ORDER BY b.created_at DESC LIMIT ?`,
           )
           .all(options.minCopies, options.limit) as VaultBlobRow[])
@@ -111,11 +120,15 @@ export function backupStatus(
   const peers = options.peers.map((p) => {
     const rows = store.prepare('SELECT status, count(*) AS n FROM replica WHERE peer = ? GROUP BY status').all(p.id) as { status: string; n: number }[];
     const n = (status: string) => rows.find((r) => r.status === status)?.n ?? 0;
+    const unreachable = store
+      .prepare("SELECT count(*) FROM replica WHERE peer = ? AND status = 'verified' AND kind != 'journal' AND audit_outcome = 'unreachable'")
+      .pluck()
+      .get(p.id) as number;
     const lastError = store
       .prepare("SELECT last_error FROM replica WHERE peer = ? AND status != 'verified' AND last_error IS NOT NULL ORDER BY next_attempt_at DESC LIMIT 1")
       .pluck()
       .get(p.id) as string | undefined;
-    return { id: p.id, url: p.url, verified: n('verified'), pending: n('pending'), damagedOrMissing: n('damaged') + n('missing'), lastError: lastError ?? null };
+    return { id: p.id, url: p.url, verified: n('verified') - unreachable, unreachable, pending: n('pending'), damagedOrMissing: n('damaged') + n('missing'), lastError: lastError ?? null };
   });
   const unsealedCount = store
     .prepare("SELECT count(*) FROM registration r JOIN period p ON p.id = r.period_id WHERE p.status != 'sealed'")
@@ -142,6 +155,15 @@ export function backupStatus(
     periods: { total: counts.periodTotal, belowMinimum: counts.periods },
     items,
   };
+}
+
+/**
+ * The later of the peer's confirmation on receipt and its last answered challenge: only an answer
+ * sets `audited_at`, and a wrong one takes the copy out of `verified` until it is sent again.
+ */
+function lastVerifiedAt(r: ReplicaRow): string | null {
+  if (r.status !== 'verified' || !r.audited_at) return r.confirmed_at;
+  return !r.confirmed_at || r.audited_at > r.confirmed_at ? r.audited_at : r.confirmed_at;
 }
 
 function groupBy(rows: ReplicaRow[]): Map<string, ReplicaRow[]> {

@@ -1,9 +1,10 @@
 import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import { syncPath } from '../durable-files.js';
 import { listAnchors } from '../store/anchors-repository.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findPeriod } from '../store/periods-repository.js';
@@ -57,12 +58,36 @@ interface PayloadEntry {
 
 const STAFF = { accountId: 0, name: 'export', role: 'admin' as const, pseudonymous: false };
 
+/**
+ * Writes the bag into a new directory beside `dir` and renames it to `dir` only once it is
+ * complete, so a failure (an original missing from the vault, say) leaves no half-written bag,
+ * and `dir` stays free for the next attempt. `dir` must not exist, or be empty.
+ */
 export async function exportBag(options: BagExportOptions): Promise<BagExportResult> {
   const { store, dir } = options;
   const rows = selectRegistrations(store, options.registrationIds, options.periodIds);
   if (rows.length === 0) throw new VaultError('INVALID_REQUEST', 'nothing to export: the chosen periods have no registrations');
-  await mkdir(dir, { recursive: true });
-  if ((await readdir(dir)).length > 0) throw new VaultError('INVALID_REQUEST', `${dir} is not empty; a bag is written into an empty directory`);
+  if ((await readdir(dir).catch(() => [])).length > 0) throw new VaultError('INVALID_REQUEST', `${dir} is not empty; a bag is written into an empty directory`);
+  await mkdir(dirname(dir), { recursive: true });
+  const partial = await mkdtemp(join(dirname(dir), `.${basename(dir)}.partial-`));
+  let result: BagExportResult;
+  try {
+    result = await writeBag(options, rows, partial);
+    // An empty directory given: the bag takes its place (rmdir removes only an empty one).
+    await rmdir(dir).catch((err: NodeJS.ErrnoException) => {
+      if (err.code !== 'ENOENT') throw err;
+    });
+    await rename(partial, dir);
+  } catch (err) {
+    await rm(partial, { recursive: true, force: true });
+    throw err;
+  }
+  await syncPath(dirname(dir));
+  return result;
+}
+
+async function writeBag(options: BagExportOptions, rows: RegistrationRow[], dir: string): Promise<BagExportResult> {
+  const { store } = options;
 
   const payload: PayloadEntry[] = [];
   let originals = 0;

@@ -12,7 +12,15 @@ import type { Replicator } from './replicator.js';
 import type { Vault } from './vault.js';
 
 const DAY_MS = 24 * 3600 * 1000;
+/** A failed repair of a local blob is tried again after 1 minute, then 2, 4, … up to an hour. */
+const REPAIR_RETRY_FIRST_MS = 60_000;
+const REPAIR_RETRY_MAX_MS = 3600_000;
 const PERIOD_CURSOR = 'audit-period-cursor';
+
+/** Records that the peer did not answer a challenge for this copy, leaving when it was last audited as it was. */
+function markReplicaUnreachable(store: Store, key: { kind: ReplicaRow['kind']; object: string; peer: string }): void {
+  store.prepare("UPDATE replica SET audit_outcome = 'unreachable' WHERE kind = ? AND object = ? AND peer = ?").run(key.kind, key.object, key.peer);
+}
 
 /** What one audit run did. */
 export interface AuditSummary {
@@ -49,6 +57,9 @@ export interface FixityAuditorOptions {
 export class FixityAuditor {
   private readonly now: () => Date;
   private running: Promise<AuditSummary> | undefined;
+  /** Local blobs whose repair failed: how often, and when to try again (kept in memory: a restart tries at once). */
+  private readonly repairRetries = new Map<string, { failures: number; nextAt: number }>();
+  private retrying = false;
 
   constructor(private readonly options: FixityAuditorOptions) {
     this.now = options.now ?? (() => new Date());
@@ -101,6 +112,7 @@ export class FixityAuditor {
     const subject = `blob ${sha256} @ local`;
     if (check.ok) {
       events.event({ type: 'fixity check', objectKind: 'blob', objectId: sha256, copy: 'local', outcome: 'success', detail: `all segments authenticate; SHA-256, SM3 and size match; ciphertext SHA-256 ${check.cipherSha256}` });
+      this.clearAlarmsOfGoodBlob(blob);
       return;
     }
     summary.localBlobs.failed++;
@@ -109,6 +121,65 @@ export class FixityAuditor {
     if (await this.repairLocal(blob)) {
       summary.localBlobs.repaired++;
       events.clear('audit-failed', subject);
+    } else {
+      this.repairFailed(sha256);
+    }
+  }
+
+  /**
+   * Tries again to restore the local blobs a check found damaged or missing and whose repair
+   * failed (a peer down, say), each after a back-off that doubles from a minute up to an hour,
+   * until one succeeds: they are not left to wait for the audit rotation to come round again.
+   * The backup service's watch calls it every minute.
+   */
+  async retryRepairs(): Promise<{ attempted: number; repaired: number }> {
+    const result = { attempted: 0, repaired: 0 };
+    if (this.retrying) return result;
+    this.retrying = true;
+    try {
+      const { store } = this.options;
+      const broken = store.all(store.db.selectFrom('vault_blob').selectAll().where('status', 'in', ['damaged', 'missing']));
+      const still = new Set(broken.map((b) => b.sha256.toString('hex')));
+      for (const sha256 of this.repairRetries.keys()) if (!still.has(sha256)) this.repairRetries.delete(sha256);
+      for (const blob of broken) {
+        const sha256 = blob.sha256.toString('hex');
+        const retry = this.repairRetries.get(sha256);
+        if (retry && retry.nextAt > this.now().getTime()) continue;
+        result.attempted++;
+        if (await this.repairLocal(blob)) result.repaired++;
+        else this.repairFailed(sha256);
+      }
+      return result;
+    } finally {
+      this.retrying = false;
+    }
+  }
+
+  private repairFailed(sha256: string): void {
+    const failures = (this.repairRetries.get(sha256)?.failures ?? 0) + 1;
+    const wait = Math.min(REPAIR_RETRY_MAX_MS, REPAIR_RETRY_FIRST_MS * 2 ** Math.min(failures - 1, 20));
+    this.repairRetries.set(sha256, { failures, nextAt: this.now().getTime() + wait });
+  }
+
+  /**
+   * A local blob is whole again (checked, or restored from a peer): clears its failed-audit alarm,
+   * and the download alarms of the registrations of it whose digests it matches (those whose
+   * registered SM3 or size differ from the blob's would fail again, so theirs stay).
+   */
+  clearAlarmsOfGoodBlob(blob: Pick<VaultBlobRow, 'sha256' | 'sm3' | 'size'>): void {
+    const { store, events } = this.options;
+    const sha256 = blob.sha256.toString('hex');
+    events.clear('audit-failed', `blob ${sha256} @ local`);
+    const open = store.prepare("SELECT subject FROM alarm WHERE kind = 'download-digest-mismatch' AND cleared_at IS NULL").pluck().all() as string[];
+    for (const subject of open) {
+      const id = /^registration (\d+)$/.exec(subject)?.[1];
+      if (id === undefined) continue;
+      const r = store.prepare('SELECT sha256, sm3, size, has_file FROM registration WHERE id = ?').get(Number(id)) as
+        | Pick<RegistrationRow, 'sha256' | 'sm3' | 'size' | 'has_file'>
+        | undefined;
+      if (!r || r.has_file !== 1 || !r.sha256.equals(blob.sha256)) continue;
+      if ((r.sm3 && !r.sm3.equals(blob.sm3)) || (r.size !== null && r.size !== blob.size)) continue;
+      events.clear('download-digest-mismatch', subject);
     }
   }
 
@@ -136,6 +207,9 @@ export class FixityAuditor {
           outcome: 'success',
           detail: `the local copy was replaced by peer ${peer.id}'s (ciphertext SHA-256 ${installed.cipherSha256}), checked end to end before use`,
         });
+        this.repairRetries.delete(sha256);
+        this.clearAlarmsOfGoodBlob(blob);
+        this.options.replicator?.nudge(); // peers' copies are compared with the new file
         return true;
       } catch (err) {
         events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${peer.id}`, outcome: 'failure', detail: (err as Error).message });
@@ -230,10 +304,15 @@ export class FixityAuditor {
       answer = kind === 'blob' ? await peer.challengeBlob(object, nonce) : await peer.challengeBundle(Number(object), nonce);
     } catch (err) {
       summary.peerCopies.unreachable++;
-      markReplicaAudited(store, replica, { at, outcome: 'unreachable' });
-      events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'warning', detail: `peer unreachable, copy not checked: ${(err as Error).message}` });
+      // Not an audit: `audited_at` stays, so the copy stays due, and status stops counting it as
+      // verified until the peer answers a challenge again (backup-status.ts).
+      markReplicaUnreachable(store, replica);
+      const problem = (err as Error).message;
+      events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'warning', detail: `peer unreachable, copy not checked: ${problem}` });
+      events.raise('peer-unreachable', peer.id, `peer ${peer.id} does not answer fixity challenges, so its copies cannot be checked and are not counted as verified: ${problem}`);
       return;
     }
+    events.clear('peer-unreachable', peer.id);
     summary.peerCopies.checked++;
     const subject = `${kind} ${object} @ ${peer.id}`;
     if (answer === expected) {

@@ -6,7 +6,7 @@ import type { Store } from '../store/store.js';
 export type PreservationEventType = 'ingestion' | 'replication' | 'fixity check' | 'recovery' | 'dissemination' | 'deletion';
 
 /** Alarm kinds: what staff must look at. */
-export type AlarmKind = 'audit-failed' | 'copies-below-minimum' | 'low-disk' | 'replication-failing' | 'download-digest-mismatch';
+export type AlarmKind = 'audit-failed' | 'copies-below-minimum' | 'low-disk' | 'replication-failing' | 'download-digest-mismatch' | 'peer-unreachable';
 
 /**
  * Records preservation events (PREMIS 3.0 event entity: type, date-time, object, the copy and

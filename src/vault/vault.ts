@@ -470,6 +470,41 @@ export class Vault implements BlobStore {
     return names.length;
   }
 
+  /**
+   * Removes the blobs no registration with a file refers to: what a crash (kill -9) between a
+   * blob's move into place and its registration's commit left behind. Their file, their row and
+   * their replication outbox rows go; a blob any registration with `has_file = 1` names stays.
+   * Call it at start only, before uploads are taken: an upload in flight holds such a blob for a
+   * moment, by design. Returns the SHA-256 (hex) of each blob removed, with the peers that had
+   * confirmed a copy of it.
+   */
+  async removeUnregisteredBlobs(): Promise<{ sha256: string; size: number; peers: string[] }[]> {
+    // One probe of the partial index registration_file_sha256 per blob: the look-up never reads
+    // the (many more) hash-only registrations.
+    const orphans = this.store
+      .prepare('SELECT sha256, size FROM vault_blob b WHERE NOT EXISTS (SELECT 1 FROM registration r WHERE r.has_file = 1 AND r.sha256 = b.sha256)')
+      .all() as { sha256: Buffer; size: number }[];
+    const removed: { sha256: string; size: number; peers: string[] }[] = [];
+    for (const orphan of orphans) {
+      const sha256 = orphan.sha256.toString('hex');
+      await this.exclusive(sha256, async () => {
+        const peers = this.store
+          .prepare("SELECT peer FROM replica WHERE kind = 'blob' AND object = ? AND status = 'verified' ORDER BY peer")
+          .pluck()
+          .all(sha256) as string[];
+        // The row first: a crash between the two leaves a file without a row, which a later
+        // upload of the same content simply replaces.
+        this.store.transaction(() => {
+          this.store.prepare("DELETE FROM replica WHERE kind = 'blob' AND object = ?").run(sha256);
+          this.store.prepare('DELETE FROM vault_blob WHERE sha256 = ?').run(orphan.sha256);
+        });
+        await rm(this.pathOf(sha256), { force: true });
+        removed.push({ sha256, size: orphan.size, peers });
+      });
+    }
+    return removed;
+  }
+
   private async tempFile(): Promise<string> {
     const dir = join(this.root, 'tmp');
     await mkdir(dir, { recursive: true, mode: 0o700 });

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { canonicalize } from '../../src/core/canonical-json.js';
@@ -139,10 +139,43 @@ describe('archive-seal export --bag', () => {
     const again = await runCli(['export', '--bag', bag, '--registration', String(id)], { ARCHIVE_SEAL_DATA_DIR: center.dataDir, ARCHIVE_SEAL_CHAINS: 'none' });
     expect(again.code).toBe(2);
     expect(again.stderr).toMatch(/not empty/);
+    // An id the center does not have is a failure (1), not bad usage (2).
     const unknown = await runCli(['export', '--bag', join(out.path, 'bag-3'), '--registration', '99999'], { ARCHIVE_SEAL_DATA_DIR: center.dataDir, ARCHIVE_SEAL_CHAINS: 'none' });
-    expect(unknown.code).toBe(2);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/there is no registration 99999/);
     expect(unknown.stderr.trim().split('\n')).toHaveLength(1);
+    const unknownPeriod = await runCli(['export', '--bag', join(out.path, 'bag-3'), '--period', '999'], { ARCHIVE_SEAL_DATA_DIR: center.dataDir, ARCHIVE_SEAL_CHAINS: 'none' });
+    expect(unknownPeriod.code).toBe(1);
+    expect(unknownPeriod.stderr).toMatch(/there is no period 999/);
+    expect(existsSync(join(out.path, 'bag-3'))).toBe(false);
     expect((await runCli(['export', '--bag', join(out.path, 'bag-4')], { ARCHIVE_SEAL_DATA_DIR: center.dataDir })).code).toBe(2);
+  });
+});
+
+describe('archive-seal export --bag, when an original is missing from the vault', () => {
+  it('fails leaving no half-written bag, so that the same command succeeds once the original is back', async () => {
+    const [id, data] = [...originals.entries()][1]!;
+    const path = center.backup.vault.pathOf(createHash('sha256').update(data).digest('hex'));
+    const bag = join(out.path, 'bag-missing');
+    const env = { ARCHIVE_SEAL_DATA_DIR: center.dataDir, ARCHIVE_SEAL_CHAINS: 'none' };
+    renameSync(path, `${path}.away`);
+    try {
+      const failed = await runCli(['export', '--bag', bag, '--registration', String(id)], env);
+      expect(failed.code).toBe(1);
+      expect(failed.stderr).toMatch(/missing from the vault/);
+      expect(existsSync(bag)).toBe(false);
+      expect(readdirSync(out.path).filter((name) => name.includes('bag-missing'))).toEqual([]); // no temporary sibling either
+      mkdirSync(bag); // an empty directory given is fine too
+      expect((await runCli(['export', '--bag', bag, '--registration', String(id)], env)).code).toBe(1);
+      expect(readdirSync(bag)).toEqual([]);
+    } finally {
+      renameSync(`${path}.away`, path);
+    }
+    const again = await runCli(['export', '--bag', bag, '--registration', String(id)], env);
+    expect(again.stderr).toBe('');
+    expect(again.code).toBe(0);
+    expect(validateBag(bag)).toEqual([]);
+    expect(readdirSync(out.path).filter((name) => name.includes('bag-missing'))).toEqual(['bag-missing']);
   });
 });
 
