@@ -3,9 +3,11 @@ import {
   findLiveAnchor,
   findNextPeriodToAnchor,
   insertAnchor,
+  listAnchors,
   listConfirmedAnchors,
   updateAnchor,
 } from '../store/anchors-repository.js';
+import { clearAlarm, raiseAlarm } from '../store/preservation-repository.js';
 import type { Store } from '../store/store.js';
 import type { AnchorChain } from './anchor-chain.js';
 import { AnchorError } from './anchor-error.js';
@@ -14,6 +16,8 @@ import { ZERO_ROOT } from './anchor-registry.js';
 /** Confirmed anchors whose blocks are re-checked on every pass (the full set at start). */
 const RECENT_TO_RECHECK = 12;
 const MAX_BACKOFF_MS = 60_000;
+/** The alarm raised while a chain's passes keep failing (subject: the chain's name). */
+export const ANCHORING_FAILING_ALARM = 'anchoring-failing';
 
 export interface AnchoringServiceOptions {
   store: Store;
@@ -23,6 +27,8 @@ export interface AnchoringServiceOptions {
   pollMs?: number;
   /** A sent transaction the node has forgotten for this long is sent again (same nonce); default 30 s. */
   resendAfterMs?: number;
+  /** Raise the `anchoring-failing` alarm once a chain's passes have failed for this long; default 2 min. */
+  alarmAfterMs?: number;
   now?: () => Date;
 }
 
@@ -34,7 +40,14 @@ export interface AnchoringServiceOptions {
  * oldest period without a confirmed anchor and move it one step: read the contract before
  * sending (a root already there is adopted, never sent twice), record the nonce before the
  * send (a crash between the two is resolved by reading the chain), follow the transaction to
- * its block and count confirmations. Failures back off exponentially; nothing is skipped.
+ * its block and count confirmations. Failures back off exponentially, and so does each new
+ * attempt after a failed one (so a period gets a few attempt rows, not one per poll); nothing
+ * is skipped.
+ *
+ * A transaction of ours that waits in the node's pool (the hash lost in a crash or a timed-out
+ * send) is waited for, never answered with another send: against the node's pending state a
+ * second anchor of the period reverts with AnchorRegistryPeriodAlreadyAnchored, which means
+ * "wait for the first one", not "failed".
  */
 export class AnchoringService {
   private readonly store: Store;
@@ -42,6 +55,7 @@ export class AnchoringService {
   private readonly log: (line: string) => void;
   private readonly pollMs: number;
   private readonly resendAfterMs: number;
+  private readonly alarmAfterMs: number;
   private readonly now: () => Date;
   private readonly loops = new Map<
     string,
@@ -49,6 +63,10 @@ export class AnchoringService {
       timer?: NodeJS.Timeout;
       running?: Promise<void>;
       failures: number;
+      /** When the current run of failed passes began. */
+      failingSince?: number;
+      /** An alarm of this chain may be open (from this run or an earlier one): clear it on success. */
+      alarmMaybeOpen: boolean;
       checkedAll: boolean;
       /** The head block's hash when confirmed anchors were last re-checked. */
       checkedAtHead?: string | null;
@@ -62,8 +80,9 @@ export class AnchoringService {
     this.log = options.log;
     this.pollMs = options.pollMs ?? 1000;
     this.resendAfterMs = options.resendAfterMs ?? 30_000;
+    this.alarmAfterMs = options.alarmAfterMs ?? 120_000;
     this.now = options.now ?? (() => new Date());
-    for (const chain of this.chains) this.loops.set(chain.settings.name, { failures: 0, checkedAll: false });
+    for (const chain of this.chains) this.loops.set(chain.settings.name, { failures: 0, alarmMaybeOpen: true, checkedAll: false });
   }
 
   /** The chains anchored to. */
@@ -112,12 +131,28 @@ export class AnchoringService {
         .then(
           (progressed) => {
             loop.failures = 0;
+            loop.failingSince = undefined;
+            if (loop.alarmMaybeOpen) {
+              loop.alarmMaybeOpen = false;
+              if (clearAlarm(this.store, ANCHORING_FAILING_ALARM, chain.settings.name, this.stamp())) {
+                this.log(`alarm cleared: ${ANCHORING_FAILING_ALARM} [${chain.settings.name}]`);
+              }
+            }
             return progressed ? 0 : this.pollMs;
           },
           (err: unknown) => {
             loop.failures++;
+            const now = this.now().getTime();
+            loop.failingSince ??= now;
             const wait = Math.min(this.pollMs * 2 ** loop.failures, MAX_BACKOFF_MS);
-            this.log(`anchoring on ${chain.settings.name}: ${(err as Error).message}; retrying in ${Math.round(wait / 1000)} s`);
+            const message = (err as Error).message;
+            this.log(`anchoring on ${chain.settings.name}: ${message}; retrying in ${Math.round(wait / 1000)} s`);
+            // Nothing gets anchored on this chain until staff look (a node down, an embedded
+            // chain that died, an empty account): say so where they look, not only in the log.
+            if (now - loop.failingSince >= this.alarmAfterMs) {
+              loop.alarmMaybeOpen = true;
+              this.raiseFailingAlarm(chain, message, loop.failingSince);
+            }
             return wait;
           },
         )
@@ -126,6 +161,13 @@ export class AnchoringService {
           if (!this.stopped) this.schedule(chain, wait);
         });
     }, delayMs);
+  }
+
+  private raiseFailingAlarm(chain: AnchorChain, message: string, since: number): void {
+    const text = `anchoring on ${chain.settings.name} has failed since ${new Date(since).toISOString()}: ${message}`;
+    if (raiseAlarm(this.store, { kind: ANCHORING_FAILING_ALARM, subject: chain.settings.name, message: text, at: this.stamp() })) {
+      this.log(`ALARM ${ANCHORING_FAILING_ALARM} [${chain.settings.name}]: ${text}`);
+    }
   }
 
   /** One step on one chain; true when it changed something (so the next pass comes at once). */
@@ -143,8 +185,17 @@ export class AnchoringService {
     const period = findNextPeriodToAnchor(this.store, chain.settings.name);
     if (!period) return reorged;
     const live = findLiveAnchor(this.store, period.id, chain.settings.name);
+    if (live?.status === 'failed' && this.now().getTime() - Date.parse(live.updated_at) < this.retryDelayMs(period.id, chain)) {
+      return reorged;
+    }
     if (!live || live.status === 'failed') return (await this.begin(chain, period)) || reorged;
     return (await this.follow(chain, period, live)) || reorged;
+  }
+
+  /** How long after a failed attempt the next one starts: doubling with each failed attempt. */
+  private retryDelayMs(periodId: number, chain: AnchorChain): number {
+    const failed = listAnchors(this.store, periodId).filter((a) => a.chain === chain.settings.name && a.status === 'failed').length;
+    return Math.min(this.pollMs * 2 ** Math.max(0, failed - 1), MAX_BACKOFF_MS);
   }
 
   /** Marks confirmed anchors whose block left the canonical chain, or whose root is gone. */
@@ -203,7 +254,17 @@ export class AnchoringService {
       updateAnchor(this.store, row.id, { status: 'sent', tx_hash: txHash, attempts: row.attempts + 1, last_error: null }, this.stamp());
       this.log(`period ${period.id} sent to ${chain.settings.name}: tx ${txHash} (nonce ${nonce})`);
     } catch (err) {
-      if (err instanceof AnchorError && ['NONCE_CONFLICT', 'PERIOD_ALREADY_ANCHORED', 'PREVIOUS_ROOT_MISMATCH'].includes(err.code)) {
+      if (err instanceof AnchorError && err.code === 'PERIOD_ALREADY_ANCHORED') {
+        // The node simulated the call on its pending state, where the period is anchored: by a
+        // transaction of ours not mined yet (its hash lost in a crash, or a send that timed out
+        // after the node took it). Not a failure: this attempt stays open, and once that
+        // transaction is mined the contract holds the root and `follow` adopts it.
+        updateAnchor(this.store, row.id, { attempts: row.attempts + 1, last_error: err.message }, this.stamp());
+        throw new AnchorError('PERIOD_ALREADY_ANCHORED', `period ${period.id} is anchored by a transaction not mined yet (${err.message}); waiting for it`, {
+          cause: err,
+        });
+      }
+      if (err instanceof AnchorError && ['NONCE_CONFLICT', 'PREVIOUS_ROOT_MISMATCH'].includes(err.code)) {
         // The chain moved under us; the next pass reads it again and decides.
         updateAnchor(this.store, row.id, { status: 'failed', attempts: row.attempts + 1, last_error: err.message }, this.stamp());
         return;
@@ -237,9 +298,21 @@ export class AnchoringService {
   /** Follows a sent (or possibly sent) transaction to its block and its confirmations. */
   private async follow(chain: AnchorChain, period: PeriodRow, row: AnchorRow): Promise<boolean> {
     if (!row.tx_hash) {
-      // Crashed (or failed) between recording the nonce and learning the hash.
+      // Crashed (or failed) between recording the nonce and learning the hash. The nonces are
+      // read first: once they show the nonce used, the root read after them shows whether it
+      // was this anchor (read the other way round, a block mined in between looks like a
+      // stranger taking the nonce).
+      const { latest, pending } = await chain.nonces();
       if ((await chain.rootOf(period.id)) === hex(period.root!)) return this.adopt(chain, period);
-      const { latest } = await chain.nonces();
+      if (row.nonce !== null && latest <= row.nonce && pending > row.nonce) {
+        // A transaction with this nonce waits in the node's pool: most likely the one this
+        // attempt sent before the crash. Sending again would be refused; wait until it is mined
+        // (its root is then in the contract, or the nonce was another transaction's) or dropped
+        // (the nonce is free again).
+        const waiting = `waiting for the pending transaction with nonce ${row.nonce}`;
+        if (row.last_error !== waiting) updateAnchor(this.store, row.id, { last_error: waiting }, this.stamp());
+        return false;
+      }
       if (row.nonce !== null && latest <= row.nonce) {
         await this.send(chain, period, row, row.nonce);
         return true;
@@ -251,9 +324,10 @@ export class AnchoringService {
     if (!mined) {
       const age = this.now().getTime() - Date.parse(row.updated_at);
       if (age < this.resendAfterMs || (await chain.knowsTransaction(row.tx_hash))) return false;
-      // Dropped from the node: the same nonce again (it can be mined only once).
-      if ((await chain.rootOf(period.id)) === hex(period.root!)) return this.adopt(chain, period);
+      // Dropped from the node: the same nonce again (it can be mined only once). Nonces before
+      // the root, as above.
       const { latest } = await chain.nonces();
+      if ((await chain.rootOf(period.id)) === hex(period.root!)) return this.adopt(chain, period);
       if (row.nonce !== null && latest <= row.nonce) await this.send(chain, period, row, row.nonce);
       else updateAnchor(this.store, row.id, { status: 'failed', last_error: `transaction ${row.tx_hash} dropped` }, this.stamp());
       return true;

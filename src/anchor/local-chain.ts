@@ -5,13 +5,18 @@
  * anvil rewrites its state file in place, so a crash during a dump leaves a truncated file that
  * anvil then refuses to load ("failed to parse json file"). The `.good` copy is only ever
  * replaced by a file that parsed, written to a temporary name and renamed.
+ *
+ * A kill -9 of this process leaves anvil running (no handler of ours runs), still holding the
+ * port and still dumping into the state file. So the anvil of a state file is recorded in
+ * `FILE.pid` when spawned, and the next start stops that one (SIGTERM: it dumps its state,
+ * which is the newest there is) before it spawns its own.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { accessSync, constants as fsConstants } from 'node:fs';
-import { readFile, rename } from 'node:fs/promises';
+import { accessSync, constants as fsConstants, readFileSync, unlinkSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AnchorError } from './anchor-error.js';
 import { writeFileDurably } from '../durable-files.js';
@@ -100,8 +105,11 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
     (options.onWarning ?? console.warn)(message);
   };
 
-  const { stateFile } = options;
-  if (stateFile !== undefined) {
+  // Absolute, so the command line recorded for the orphan check names the file whatever the cwd.
+  const stateFile = options.stateFile === undefined ? undefined : resolvePath(options.stateFile);
+  const pidFile = stateFile === undefined ? undefined : `${stateFile}.pid`;
+  if (stateFile !== undefined && pidFile !== undefined) {
+    await stopOrphanedAnvil(pidFile, stateFile, options.stopTimeoutMs ?? 10_000, warn);
     await prepareStateFile(stateFile, options.allowFreshStateOnCorruption === true, warn);
   }
 
@@ -118,6 +126,19 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
   });
   const spawnError = new Promise<Error>((resolve) => child.once('error', resolve));
   trackChild(child);
+  if (pidFile !== undefined && child.pid !== undefined) {
+    const pid = child.pid;
+    // Written before anvil touches the state file; removed once it has exited (by then nothing
+    // of ours is left to stop).
+    try {
+      await writeFile(pidFile, `${pid}\n`);
+    } catch (error) {
+      child.kill('SIGKILL');
+      await exited;
+      throw new AnchorError('LOCAL_CHAIN_START_FAILED', `cannot write ${pidFile}`, { cause: error });
+    }
+    void exited.then(() => removePidFile(pidFile, pid));
+  }
   // A spawn failure emits 'error' and no 'exit'.
   void Promise.race([exited, spawnError]).then(() => untrackChild(child));
 
@@ -354,6 +375,92 @@ async function saveGoodCopy(stateFile: string, cache: GoodCopyCache): Promise<bo
   return true;
 }
 
+/**
+ * Stops the anvil a crashed run of this process left on `stateFile`, if `pidFile` names one:
+ * SIGTERM (so it dumps the chain it holds), SIGKILL after `timeoutMs`, and waits until it is
+ * gone. A pid that is not (or no longer) an anvil on this state file is left alone: pids are
+ * reused.
+ */
+async function stopOrphanedAnvil(pidFile: string, stateFile: string, timeoutMs: number, warn: (message: string) => void): Promise<void> {
+  let pid: number;
+  try {
+    pid = Number((await readFile(pidFile, 'utf8')).trim());
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
+    throw error;
+  }
+  if (!Number.isSafeInteger(pid) || pid < 2 || pid === process.pid) return;
+  const commandLine = await commandLineOf(pid);
+  if (commandLine === undefined || !isAnvilOn(commandLine, stateFile)) return;
+  warn(`an anvil left running on ${stateFile} (pid ${pid}, its parent crashed) is stopped before a new one starts`);
+  process.kill(pid, 'SIGTERM');
+  if (await waitForExit(pid, timeoutMs)) return;
+  warn(`anvil (pid ${pid}) ignored SIGTERM; killed, state since its last dump is lost`);
+  try {
+    process.kill(pid, 'SIGKILL');
+  } catch {
+    return; // gone meanwhile
+  }
+  if (!(await waitForExit(pid, timeoutMs))) {
+    throw new AnchorError('LOCAL_CHAIN_START_FAILED', `anvil (pid ${pid}) left running on ${stateFile} does not exit`);
+  }
+}
+
+/**
+ * The command line of a live process (a zombie has none): argv from /proc, or elsewhere the
+ * space-joined line `ps` prints.
+ */
+async function commandLineOf(pid: number): Promise<string[] | string | undefined> {
+  if (!isAlive(pid)) return undefined;
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT' || process.platform === 'linux') return undefined;
+  }
+  return new Promise((resolve) => {
+    execFile('ps', ['-o', 'command=', '-p', String(pid)], (error, stdout) => resolve(error ? undefined : stdout.trim()));
+  });
+}
+
+function isAnvilOn(commandLine: string[] | string, stateFile: string): boolean {
+  if (typeof commandLine === 'string') return /\banvil\b/.test(commandLine) && commandLine.includes(`--state ${stateFile}`);
+  const [program = '', ...args] = commandLine;
+  const stateIndex = args.indexOf('--state');
+  return basename(program).startsWith('anvil') && stateIndex >= 0 && args[stateIndex + 1] === stateFile;
+}
+
+/** True while `pid` runs; a zombie (exited, not yet reaped) counts as gone. */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return true; // no /proc: kill(0) said it is there
+  }
+}
+
+async function waitForExit(pid: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (isAlive(pid)) {
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  return true;
+}
+
+/** Removes the pid file if it still names `pid` (a newer anvil may have replaced it). */
+function removePidFile(pidFile: string, pid: number): void {
+  try {
+    if (Number(readFileSync(pidFile, 'utf8').trim()) === pid) unlinkSync(pidFile);
+  } catch {
+    // Already gone, or unreadable: the next start checks the pid it names anyway.
+  }
+}
+
 function validatePositiveInteger(value: number, name: string): void {
   if (!Number.isSafeInteger(value) || value < 1) {
     throw new AnchorError('INVALID_ARGUMENT', `${name} must be a positive integer, got ${value}`);
@@ -361,7 +468,8 @@ function validatePositiveInteger(value: number, name: string): void {
 }
 
 // Children still running when this process goes away are told to stop (SIGTERM, so anvil still
-// dumps its state). Nothing can be done after a SIGKILL of this process; Ctrl+C reaches anvil
+// dumps its state). Nothing runs here after a SIGKILL of this process: the next start stops
+// such an orphan through the state file's pid file (stopOrphanedAnvil). Ctrl+C reaches anvil
 // anyway because it shares our process group.
 const liveChildren = new Set<ChildProcess>();
 const FORWARDED_SIGNALS: NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];

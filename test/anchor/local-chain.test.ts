@@ -280,6 +280,34 @@ describe('no orphaned anvil', () => {
   });
 });
 
+describe('an anvil left behind by a crashed parent', () => {
+  it('is stopped by the next start on its state file; a reused pid is left alone', async () => {
+    const stateFile = join(dir, 'orphan.json');
+    const orphan = await start({ stateFile });
+    expect(await readFile(`${stateFile}.pid`, 'utf8')).toBe(`${orphan.pid}\n`);
+    // Another chain on another state file is not touched.
+    const bystander = await start({ stateFile: join(dir, 'bystander.json') });
+    const next = await start({ stateFile });
+    expect(next.warnings.join('\n')).toContain(`(pid ${orphan.pid}, its parent crashed) is stopped`);
+    expect(await orphan.exited).toEqual({ code: 0, signal: null }); // SIGTERM: it dumped its state
+    expect(isRunning(bystander.pid)).toBe(true);
+    await next.stop();
+    await expect(stat(`${stateFile}.pid`)).rejects.toMatchObject({ code: 'ENOENT' });
+
+    // The pid file names a process that is not anvil on this file (the pid was reused).
+    const sleeper = spawn('sleep', ['30'], { stdio: 'ignore' });
+    try {
+      await writeFile(`${stateFile}.pid`, `${sleeper.pid}\n`);
+      const again = await start({ stateFile });
+      expect(again.warnings.join('\n')).not.toContain('parent crashed');
+      expect(isRunning(sleeper.pid!)).toBe(true);
+      await again.stop();
+    } finally {
+      sleeper.kill('SIGKILL');
+    }
+  });
+});
+
 describe('contracts/AnchorRegistry.json', () => {
   it('is the output of compiling contracts/AnchorRegistry.sol (run `npm run compile-contracts`)', async () => {
     const committed = JSON.parse(await readFile(join(REPOSITORY_ROOT, 'contracts/AnchorRegistry.json'), 'utf8'));

@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { PERIOD_ANCHORED_TOPIC } from '../../src/core/anchor-abi.js';
 import { checkAnchor } from '../../src/core/anchor-check.js';
 import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
@@ -83,6 +86,9 @@ describe('anchoring sealed periods', () => {
     const { chain, server } = await setUp(1);
     await registerAndSeal(server, 'pre');
     await anchored(server, 1);
+    // The node dumps its state every second: crashed sooner, it may come back without the
+    // registry's deployment (seen: "no contract at …"), a different outcome than this one.
+    await new Promise((r) => setTimeout(r, 1200));
     await chain.crash();
     const sealed = await registerAndSeal(server, 'during-outage');
     await new Promise((r) => setTimeout(r, 1500)); // the center retries against a dead node
@@ -168,3 +174,132 @@ describe('anchoring when the node drops the transaction or the nonce is taken', 
 async function nonceOf(chain: ExternalChain, address: string): Promise<number> {
   return Number(BigInt(await chain.rpc('eth_getTransactionCount', [address, 'latest'])));
 }
+
+describe('the embedded chain when a process of the center dies', () => {
+  /** Pids of the live anvil processes whose command line names `stateFile` (from /proc). */
+  function anvilsOn(stateFile: string): number[] {
+    const pids: number[] = [];
+    for (const entry of readdirSync('/proc')) {
+      if (!/^\d+$/.test(entry)) continue;
+      try {
+        const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+        const state = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]?.[0];
+        if (state !== 'Z' && argv[0]?.endsWith('anvil') && argv.includes(stateFile)) pids.push(Number(entry));
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return pids;
+  }
+
+  async function freePort(): Promise<number> {
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as { port: number };
+    await new Promise((resolve) => server.close(resolve));
+    return port;
+  }
+
+  async function rpcAt(url: string, method: string, params: unknown[]): Promise<any> {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
+    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
+    if (body.error) throw new Error(`${method}: ${body.error.message}`);
+    return body.result;
+  }
+
+  /** PeriodAnchored events per period id on the center's local chain. */
+  async function localAnchorEvents(server: ServerProcess): Promise<Map<number, number>> {
+    const [chain] = (await api(server.url, undefined, 'GET', '/v1/chains')).body.chains;
+    const logs = (await rpcAt(chain.rpcUrl, 'eth_getLogs', [{ address: chain.contract, topics: [PERIOD_ANCHORED_TOPIC], fromBlock: '0x0', toBlock: 'latest' }])) as { topics: string[] }[];
+    const counts = new Map<number, number>();
+    for (const log of logs) {
+      const period = Number(BigInt(log.topics[1]!));
+      counts.set(period, (counts.get(period) ?? 0) + 1);
+    }
+    return counts;
+  }
+
+  // A fixed port: the orphan held it ("Address already in use"). Port 0: the orphan and the new
+  // anvil both dumped into one state file.
+  it.each([['a fixed port'], ['port 0']])('stops the orphaned anvil and keeps the anchors (%s)', async (mode) => {
+    const dir = makeTempDir();
+    const dataDir = join(dir.path, 'data');
+    const stateFile = join(dataDir, 'chain', 'anvil-state.json');
+    cleanups.push(async () => dir.remove());
+    // Whatever the outcome, no anvil of this test outlives it.
+    cleanups.push(async () => {
+      for (const pid of anvilsOn(stateFile)) process.kill(pid, 'SIGKILL');
+    });
+    const env = { ARCHIVE_SEAL_CHAINS: 'local', ARCHIVE_SEAL_LOCAL_CHAIN_PORT: mode === 'port 0' ? '0' : String(await freePort()) };
+
+    const first = await startServerProcess(dataDir, env);
+    cleanups.push(() => first.stop());
+    await registerAndSeal(first, 'before-crash');
+    const before = await anchored(first, 1);
+    const [orphan] = anvilsOn(stateFile);
+    expect(orphan).toBeDefined();
+
+    await first.kill();
+    expect(anvilsOn(stateFile)).toEqual([orphan]); // nothing of the center ran to stop it
+
+    const second = await startServerProcess(dataDir, env);
+    cleanups.push(() => second.stop());
+    const running = anvilsOn(stateFile);
+    expect(running).toHaveLength(1);
+    expect(running).not.toContain(orphan);
+    expect(second.output()).toContain(`(pid ${orphan}, its parent crashed) is stopped`);
+
+    // The anchor made before the crash stands: same block, one attempt, one event.
+    const after = (await api(second.url, undefined, 'GET', '/v1/periods/1')).body;
+    expect(after.anchored).toBe(true);
+    expect(after.anchors).toEqual(before.anchors);
+    const [chain] = (await api(second.url, undefined, 'GET', '/v1/chains')).body.chains;
+    const block = await rpcAt(chain.rpcUrl, 'eth_getBlockByNumber', [`0x${before.anchors[0].blockNumber.toString(16)}`, false]);
+    expect(block.hash).toBe(before.anchors[0].blockHash);
+
+    // And the chain goes on from there: period 2 anchors once, and survives an orderly restart.
+    await registerAndSeal(second, 'after-crash');
+    await anchored(second, 2);
+    expect(await localAnchorEvents(second)).toEqual(new Map([[1, 1], [2, 1]]));
+    await second.stop();
+    expect(anvilsOn(stateFile)).toEqual([]);
+
+    const third = await startServerProcess(dataDir, env);
+    cleanups.push(() => third.stop());
+    await new Promise((r) => setTimeout(r, 1500)); // a few anchoring passes
+    for (const id of [1, 2]) {
+      const p = (await api(third.url, undefined, 'GET', `/v1/periods/${id}`)).body;
+      expect(p.anchors.map((a: any) => a.status), `period ${id}`).toEqual(['confirmed']);
+    }
+    expect(await localAnchorEvents(third)).toEqual(new Map([[1, 1], [2, 1]]));
+    await third.stop();
+    expect(anvilsOn(stateFile)).toEqual([]);
+  });
+
+  it('starts the embedded anvil again when it dies while the center runs', async () => {
+    const dir = makeTempDir();
+    const dataDir = join(dir.path, 'data');
+    const stateFile = join(dataDir, 'chain', 'anvil-state.json');
+    cleanups.push(async () => dir.remove());
+    cleanups.push(async () => {
+      for (const pid of anvilsOn(stateFile)) process.kill(pid, 'SIGKILL');
+    });
+    const server = await startServerProcess(dataDir, { ARCHIVE_SEAL_CHAINS: 'local' });
+    cleanups.push(() => server.stop());
+    await registerAndSeal(server, 'before');
+    const before = await anchored(server, 1);
+    await new Promise((r) => setTimeout(r, 1200)); // anvil dumps its state every second
+
+    const [anvil] = anvilsOn(stateFile);
+    process.kill(anvil!, 'SIGKILL');
+    await waitFor('anvil started again', async () => (anvilsOn(stateFile).some((pid) => pid !== anvil) ? true : undefined));
+    expect(server.output()).toContain(`anvil (pid ${anvil}) exited with SIGKILL while the center runs`);
+
+    await registerAndSeal(server, 'after');
+    await anchored(server, 2);
+    expect((await api(server.url, undefined, 'GET', '/v1/periods/1')).body.anchors).toEqual(before.anchors);
+    expect(await localAnchorEvents(server)).toEqual(new Map([[1, 1], [2, 1]]));
+    await server.stop();
+    expect(anvilsOn(stateFile)).toEqual([]);
+  });
+});
