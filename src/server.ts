@@ -7,7 +7,7 @@ import { EvmAnchorChain, type AnchorChain } from './anchor/anchor-chain.js';
 import { AnchoringService } from './anchor/anchoring-service.js';
 import { setUpLocalChain } from './anchor/local-chain-setup.js';
 import type { LocalChain } from './anchor/local-chain.js';
-import type { Config } from './config.js';
+import { ConfigError, SETTINGS, type Config } from './config.js';
 import { createApp } from './http/app.js';
 import { loadCenterPki, type CenterPki } from './pki/center-pki.js';
 import { readPkiSetSource } from './pki/key-management.js';
@@ -59,6 +59,10 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
   try {
     const pki = loadCenterPki(readPkiSetSource(config.pkiDir));
     if (pki.isDevelopment) log('using the DEVELOPMENT PKI: nothing this center signs is evidence (see certs/README.md)');
+    else if (config.centerName === SETTINGS.centerName.default) {
+      // Every certificate names its issuer: a real one must not say "not for evidence".
+      throw new ConfigError(`${SETTINGS.centerName.env} is not set: the default name says "development center (not for evidence)", which certificates signed with a real PKI must not carry`);
+    }
     backup = new BackupService({ config, store, pki, log });
     const builtInTsa = new BuiltInTimestampAuthority({ identity: pki.tsa });
     const tsa: TimestampAuthority = config.tsaUrl

@@ -160,7 +160,7 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
     });
     parser.on('error', (err: Error) => reject(malformed(err)));
     parser.on('close', resolve);
-    source.on('error', reject);
+    source.on('error', (err) => reject(new ApiError(400, 'INVALID_INPUT', `the upload was cut off: ${err.message}`)));
     source.pipe(parser);
   });
   if (problem) throw problem;

@@ -159,6 +159,19 @@ describe('oversized bodies over a real connection', () => {
     expect([res.status, res.body.error.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
   });
 
+  it('takes a verifier upload whose client goes away as the client\'s doing, not an internal error', async () => {
+    const boundary = 'xxLEFTxx';
+    const req = request(`${server.url}/v1/verify`, { method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'transfer-encoding': 'chunked' } });
+    req.on('error', () => {});
+    req.write(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="f.bin"\r\n\r\n`);
+    req.write(randomBytes(16_384));
+    await new Promise((r) => setTimeout(r, 200));
+    req.destroy();
+    await new Promise((r) => setTimeout(r, 300));
+    expect(server.output()).not.toMatch(/internal error on POST \/v1\/verify/);
+    expect((await api(server.url, undefined, 'GET', '/v1/categories')).status).toBe(200);
+  });
+
   it('removes the partial file of an upload whose client goes away before the end', async () => {
     const boundary = 'xxGONExx';
     const req = request(`${server.url}/v1/registrations`, {
