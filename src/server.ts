@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -8,6 +9,7 @@ import { AnchoringService } from './anchor/anchoring-service.js';
 import { setUpLocalChain } from './anchor/local-chain-setup.js';
 import type { LocalChain } from './anchor/local-chain.js';
 import { ConfigError, SETTINGS, type Config } from './config.js';
+import { RECOVERY_STAGING_DIR } from './vault/disaster-recovery.js';
 import { createApp } from './http/app.js';
 import { loadCenterPki, type CenterPki } from './pki/center-pki.js';
 import { readPkiSetSource } from './pki/key-management.js';
@@ -52,6 +54,11 @@ export interface Center {
 export async function buildCenter(config: Config, log: (line: string) => void): Promise<Center> {
   await mkdir(config.dataDir, { recursive: true });
   const databaseFile = join(config.dataDir, 'archive-seal.sqlite');
+  if (existsSync(join(config.dataDir, RECOVERY_STAGING_DIR)) && !existsSync(databaseFile)) {
+    // A recovery still rebuilding the registry, or one killed at it: started here, the center
+    // would be a new, empty one.
+    throw new ConfigError(`${config.dataDir} holds an unfinished recovery: run \`archive-seal recover --from-peer URL --data-dir ${config.dataDir}\` again to finish it`);
+  }
   const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
   let registrations: RegistrationService | undefined;
   let localChain: LocalChain | undefined;

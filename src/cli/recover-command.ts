@@ -18,7 +18,9 @@ export const RECOVER_USAGE = 'archive-seal recover --from-peer URL --data-dir DI
  * `archive-seal recover --from-peer URL --data-dir DIR [--master-key FILE]`: rebuilds a lost
  * center from a peer's copies (see disaster-recovery.ts), talking to the peer over mutual TLS
  * with this center's configured TLS certificate. Exit 0 when the registry and every original
- * came back, 1 otherwise (the report says what is missing).
+ * came back, 1 otherwise (the report says what is missing). Run again on the same DIR, it resumes
+ * a recovery whose registry is whole (fetching only the originals still missing) and starts over
+ * one stopped before that (a kill -9, say).
  */
 export async function recoverCommand(args: string[], env: Env): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -73,12 +75,21 @@ export async function recoverCommand(args: string[], env: Env): Promise<number> 
     if (values.json) {
       process.stdout.write(JSON.stringify(report, null, 2) + '\n');
     } else {
+      const registry = report.resumed
+        ? [`resumed the recovery in ${dataDir}: its registry was already restored; fetched the originals still missing from ${href}`]
+        : [
+            `recovered ${report.periods} sealed periods and ${report.registrations} registrations from ${href}`,
+            `recovered ${report.unsealedRegistrations} registrations of the period not yet sealed, from journal segments (sealed next)`,
+            ...(report.lastPeriod ? [`last period ${report.lastPeriod.id}, root ${report.lastPeriod.root ?? '(empty)'}: new registrations continue after it`] : []),
+          ];
+      const incomplete = report.blobs.failed.length > 0 || report.blobs.skipped > 0;
       const lines = [
-        `recovered ${report.periods} sealed periods and ${report.registrations} registrations from ${href}`,
-        `recovered ${report.unsealedRegistrations} registrations of the period not yet sealed, from journal segments (sealed next)`,
-        ...(report.lastPeriod ? [`last period ${report.lastPeriod.id}, root ${report.lastPeriod.root ?? '(empty)'}: new registrations continue after it`] : []),
+        ...registry,
         `originals: ${report.blobs.restored} restored and checked${report.blobs.failed.length ? `, ${report.blobs.failed.length} FAILED` : ''}${report.blobs.skipped ? `, ${report.blobs.skipped} not restored (no master key)` : ''}`,
         ...report.blobs.failed.map((f) => `  failed ${f.sha256}: ${f.problem}`),
+        ...(incomplete
+          ? [`the originals not restored stay marked missing (with an alarm): run this command again to fetch them, or start the center, whose audit fetches them from its peers`]
+          : []),
         ...report.warnings.map((w) => `warning: ${w}`),
         'not recoverable from a peer: registrations made after its last replication pass, tokens (issue new ones), downloads and events recorded at the lost site',
       ];

@@ -1,11 +1,12 @@
 import { hash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { canonicalize } from '../core/canonical-json.js';
+import { syncPath } from '../durable-files.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import { saltedLeaf } from '../registry/tree-builder.js';
 import { sha256Key } from '../store/registrations-repository.js';
-import { setCenterMeta } from '../store/accounts-repository.js';
+import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import type { AccountRow, AnchorRow, AnchorStatus, RegistrationRow } from '../store/database.js';
 import { ensureReplica, markReplicaVerified } from '../store/replicas-repository.js';
 import { insertRestoredPeriod, insertRestoredRegistrations, registryIsEmpty } from '../store/restore-repository.js';
@@ -24,12 +25,18 @@ import {
   type PeriodBundle,
 } from './period-bundle.js';
 import type { MasterKey } from './master-key.js';
+import { recordUnheldBlobs } from './fixity-auditor.js';
 import { PreservationLog } from './preservation-log.js';
 import { Vault } from './vault.js';
 import { VaultError } from './vault-error.js';
 
 
 export interface RecoveryReport {
+  /**
+   * True when this run resumed an earlier one whose registry was already whole in the data
+   * directory: it fetched only the originals still missing (`periods` and `registrations` are 0).
+   */
+  resumed: boolean;
   periods: number;
   registrations: number;
   /** Registrations of periods not yet sealed, restored from journal segments (they are sealed next). */
@@ -52,6 +59,12 @@ export interface RecoveryOptions {
   log?: (line: string) => void;
 }
 
+const DATABASE = 'archive-seal.sqlite';
+/** Where the registry is rebuilt before it is moved into the data directory, whole. */
+export const RECOVERY_STAGING_DIR = 'recovery-in-progress';
+/** Set (in center_meta) while some originals of a recovered registry are still to be fetched. */
+const ORIGINALS_PENDING = 'recovery-originals-pending';
+
 /**
  * Rebuilds a center whose data directory is gone from one peer's copies: every signed period
  * bundle is checked (CMS signature to the trusted root, every record to its leaf, the leaves to
@@ -63,35 +76,85 @@ export interface RecoveryOptions {
  * the peer holds (all but those made after the last replication pass); the restored center seals
  * them next. What only the lost site had cannot come back: tokens, downloads and events recorded
  * there, and registrations that never reached a peer.
+ *
+ * The registry is built in `DIR/recovery-in-progress/` and moved into DIR only once it is whole,
+ * with a `missing` vault row for every original, so that no center ever starts
+ * from half a registry, even after a kill -9: a rerun removes such a leftover and starts over.
+ * Originals are then fetched into the vault one by one; one that could not be fetched keeps its
+ * `missing` row and raises an alarm; the running center's audit repairs it from a peer, and running the
+ * recovery again on the same DIR resumes: it fetches only the originals still missing.
  */
 export async function recoverFromPeer(options: RecoveryOptions): Promise<RecoveryReport> {
   const log = options.log ?? (() => {});
-  const databaseFile = join(options.dataDir, 'archive-seal.sqlite');
-  // A registry this run starts is removed again if the run fails before it is whole, so that
-  // the recovery can simply be run again (from this peer once it is repaired, or another).
-  const startsDatabase = !existsSync(databaseFile);
-  let registryWhole = false;
+  const databaseFile = join(options.dataDir, DATABASE);
+  const staging = join(options.dataDir, RECOVERY_STAGING_DIR);
+  const report: RecoveryReport = { resumed: false, periods: 0, registrations: 0, unsealedRegistrations: 0, lastPeriod: null, blobs: { restored: 0, failed: [], skipped: 0 }, warnings: [] };
   if (existsSync(databaseFile)) {
     const probe = await Store.open({ file: databaseFile });
     const empty = registryIsEmpty(probe);
+    const pending = getCenterMeta(probe, ORIGINALS_PENDING) !== undefined;
     probe.close();
+    if (pending) {
+      rmSync(staging, { recursive: true, force: true });
+      report.resumed = true;
+      log(`resuming the recovery in ${options.dataDir}: the registry is restored; fetching the originals still missing`);
+      const hello = await helloOf(options, report.warnings);
+      await restoreOriginals(databaseFile, hello.center, options, report, log);
+      return report;
+    }
     if (!empty) throw new VaultError('RECOVERY_FAILED', `${options.dataDir} already holds a registry; recover into an empty data directory`);
   }
-  const hello = await options.peer.hello();
-  const warnings: string[] = [];
-  if (hello.you !== options.centerId) {
-    warnings.push(`peer ${hello.center} knows this certificate as center "${hello.you}", this center is configured as "${options.centerId}"`);
+  if (existsSync(staging)) {
+    log(`removing ${staging}, left by a recovery that stopped before its registry was whole; starting over`);
+    rmSync(staging, { recursive: true, force: true });
   }
+  const hello = await helloOf(options, report.warnings);
   const held = await options.peer.listBundles();
   if (held.length === 0) throw new VaultError('RECOVERY_FAILED', `peer ${hello.center} holds no period bundles for ${hello.you}`);
   log(`peer ${hello.center} holds ${held.length} period bundles for ${hello.you}`);
 
-  const trustRoots = options.pki.roots.map((r) => r.pem);
-  const store = await Store.open({ file: databaseFile });
-  const vault = options.masterKey ? new Vault({ root: join(options.dataDir, 'blobs'), store, masterKey: options.masterKey }) : undefined;
-  const events = new PreservationLog(store, log, `center ${options.centerId} (recovery)`);
-  const report: RecoveryReport = { periods: 0, registrations: 0, unsealedRegistrations: 0, lastPeriod: null, blobs: { restored: 0, failed: [], skipped: 0 }, warnings };
+  mkdirSync(staging, { recursive: true, mode: 0o700 });
+  const stagedFile = join(staging, DATABASE);
   try {
+    await restoreRegistry(stagedFile, held, hello.center, options, report, log);
+    // Into place in one rename (no WAL beside it: restoreRegistry left the file in rollback mode).
+    // An empty registry found here (checked above) is replaced.
+    for (const suffix of ['-wal', '-shm', '']) rmSync(databaseFile + suffix, { force: true });
+    renameSync(stagedFile, databaseFile);
+    await syncPath(options.dataDir);
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  await restoreOriginals(databaseFile, hello.center, options, report, log);
+  return report;
+}
+
+async function helloOf(options: RecoveryOptions, warnings: string[]): Promise<{ center: string; you: string }> {
+  const hello = await options.peer.hello();
+  if (hello.you !== options.centerId) {
+    warnings.push(`peer ${hello.center} knows this certificate as center "${hello.you}", this center is configured as "${options.centerId}"`);
+  }
+  return hello;
+}
+
+/**
+ * Writes the registry from the peer's bundles and journal segments into `file` (a staging
+ * database), with a `missing` vault row for every original it names (given the master key) and the
+ * mark that originals are still to be fetched. Leaves the file without a WAL, ready to be moved.
+ */
+async function restoreRegistry(
+  file: string,
+  held: { periodId: number }[],
+  peerName: string,
+  options: RecoveryOptions,
+  report: RecoveryReport,
+  log: (line: string) => void,
+): Promise<void> {
+  const { warnings } = report;
+  const trustRoots = options.pki.roots.map((r) => r.pem);
+  const store = await Store.open({ file });
+  try {
+    const events = new PreservationLog(store, log, `center ${options.centerId} (recovery)`);
     if (options.masterKey) setCenterMeta(store, 'vault-master-key-id', options.masterKey.id);
     let lastRoot = FIRST_PREVIOUS_ROOT;
     let lastId = 0;
@@ -115,7 +178,7 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
         objectKind: 'period',
         objectId: String(period.id),
         copy: 'local',
-        agent: `peer ${hello.center}`,
+        agent: `peer ${peerName}`,
         outcome: 'success',
         detail: `restored from the signed bundle (${bundle.registrations.length} registrations, root ${period.root ?? 'none: empty'}); signature, leaves and root checked`,
       });
@@ -134,15 +197,48 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
       warnings.push('without the master key the pseudonym key stays sealed: private registrants will get new pseudonyms');
     }
     log(`registry restored: ${report.periods} periods, ${report.registrations} registrations`);
-    registryWhole = true;
+    store.transaction(() => {
+      // Until fetched, each original is a `missing` vault row: a center started from DIR counts
+      // it below the minimum copies and repairs it from a peer (kill -9 while fetching included).
+      if (options.masterKey) recordUnheldBlobs(store, options.masterKey.id, new Date().toISOString());
+      setCenterMeta(store, ORIGINALS_PENDING, new Date().toISOString());
+    });
+    store.sqlite.pragma('journal_mode = DELETE');
+  } finally {
+    store.close();
+  }
+}
 
+/**
+ * Fetches the originals the recovered registry names and the vault does not hold, each checked
+ * end to end; clears the mark that originals are pending once none is left.
+ */
+async function restoreOriginals(databaseFile: string, peerName: string, options: RecoveryOptions, report: RecoveryReport, log: (line: string) => void): Promise<void> {
+  const store = await Store.open({ file: databaseFile });
+  const vault = options.masterKey ? new Vault({ root: join(options.dataDir, 'blobs'), store, masterKey: options.masterKey }) : undefined;
+  const events = new PreservationLog(store, log, `center ${options.centerId} (recovery)`);
+  try {
+    if (options.masterKey) {
+      const recorded = getCenterMeta(store, 'vault-master-key-id');
+      if (recorded !== undefined && recorded !== options.masterKey.id) {
+        throw new VaultError('MASTER_KEY_MISMATCH', `the master key given is ${options.masterKey.id}, but ${options.dataDir} was restored under ${recorded}`);
+      }
+      store.transaction(() => {
+        setCenterMeta(store, 'vault-master-key-id', options.masterKey!.id);
+        recordUnheldBlobs(store, options.masterKey!.id, new Date().toISOString());
+      });
+    }
     const files = store
-      .prepare('SELECT sha256, sm3, size FROM registration WHERE has_file = 1 GROUP BY sha256')
+      .prepare(
+        `SELECT r.sha256, r.sm3, r.size FROM registration r LEFT JOIN vault_blob b ON b.sha256 = r.sha256
+         WHERE r.has_file = 1 AND (b.sha256 IS NULL OR b.status != 'ok') GROUP BY r.sha256`,
+      )
       .all() as { sha256: Buffer; sm3: Buffer | null; size: number | null }[];
     if (!vault) {
       report.blobs.skipped = files.length;
-      if (files.length > 0) warnings.push(`${files.length} originals not restored: give the master key (archive-seal keys export-master made the offline copy)`);
-      return report;
+      if (files.length > 0) report.warnings.push(`${files.length} originals not restored: give the master key (archive-seal keys export-master made the offline copy) and run the recovery again`);
+      if (files.length === 0) store.prepare('DELETE FROM center_meta WHERE key = ?').run(ORIGINALS_PENDING);
+      return;
     }
     for (const file of files) {
       const sha256 = file.sha256.toString('hex');
@@ -155,22 +251,21 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
           ensureReplica(store, { kind: 'blob', object: sha256, peer: options.configuredPeerId, now: at });
           markReplicaVerified(store, { kind: 'blob', object: sha256, peer: options.configuredPeerId }, { revision: cipherSha256, confirmedHash: cipherSha256, at });
         }
-        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${hello.center}`, outcome: 'success', detail: `restored; decrypted and checked against the registered SHA-256, SM3 and size (${file.size} bytes)` });
+        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${peerName}`, outcome: 'success', detail: `restored; decrypted and checked against the registered SHA-256, SM3 and size (${file.size} bytes)` });
+        events.clear('audit-failed', `blob ${sha256} @ local`);
         report.blobs.restored++;
       } catch (err) {
         const problem = (err as Error).message;
-        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${hello.center}`, outcome: 'failure', detail: problem });
+        events.event({ type: 'recovery', objectKind: 'blob', objectId: sha256, copy: 'local', agent: `peer ${peerName}`, outcome: 'failure', detail: problem });
+        events.raise('audit-failed', `blob ${sha256} @ local`, `the original ${sha256} could not be restored from peer ${peerName} (${problem}); it stays missing until a peer's copy is fetched, by the audit or by running the recovery again`);
         report.blobs.failed.push({ sha256, problem });
       }
     }
     log(`originals restored: ${report.blobs.restored} of ${files.length}`);
-    return report;
+    if (report.blobs.failed.length === 0) store.prepare('DELETE FROM center_meta WHERE key = ?').run(ORIGINALS_PENDING);
   } finally {
     await vault?.close();
     store.close();
-    if (!registryWhole && startsDatabase) {
-      for (const suffix of ['', '-wal', '-shm']) rmSync(databaseFile + suffix, { force: true });
-    }
   }
 }
 

@@ -22,6 +22,41 @@ function markReplicaUnreachable(store: Store, key: { kind: ReplicaRow['kind']; o
   store.prepare("UPDATE replica SET audit_outcome = 'unreachable' WHERE kind = ? AND object = ? AND peer = ?").run(key.kind, key.object, key.peer);
 }
 
+/**
+ * Records a `missing` vault row for every original a registration with a file names that the
+ * vault has no row for (a recovery that could not fetch it, say), so that audits, repairs and
+ * status see it; returns their SHA-256 (hex). The row holds no data key until the blob is
+ * restored from a peer's copy, which brings its own.
+ */
+export function recordUnheldBlobs(store: Store, masterKeyId: string, now: string): string[] {
+  const unheld = store
+    .prepare(
+      `SELECT r.sha256, r.sm3, r.size FROM registration r
+       WHERE r.has_file = 1 AND r.sm3 IS NOT NULL AND r.size IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vault_blob b WHERE b.sha256 = r.sha256)
+       GROUP BY r.sha256`,
+    )
+    .all() as { sha256: Buffer; sm3: Buffer; size: number }[];
+  store.transaction(() => {
+    for (const u of unheld) {
+      store.run(
+        store.db.insertInto('vault_blob').values({
+          sha256: u.sha256,
+          sm3: u.sm3,
+          size: u.size,
+          cipher_size: 0,
+          cipher_sha256: null,
+          wrapped_key: Buffer.alloc(0),
+          master_key_id: masterKeyId,
+          status: 'missing',
+          created_at: now,
+          checked_at: null,
+        }),
+      );
+    }
+  });
+  return unheld.map((u) => u.sha256.toString('hex'));
+}
+
 /** What one audit run did. */
 export interface AuditSummary {
   startedAt: string;
@@ -92,6 +127,9 @@ export class FixityAuditor {
       localPeriods: { checked: 0, failed: 0 },
       peerCopies: { checked: 0, failed: 0, unreachable: 0, stale: 0 },
     };
+    // An original the registry names but the vault has no record of is missing: checked (and
+    // repaired) first, as a blob never checked.
+    recordUnheldBlobs(store, this.options.vault.masterKey.id, summary.startedAt);
     for (const blob of listBlobsDueForCheck(store, share(countVaultBlobs(store)))) await this.auditLocalBlob(blob, summary);
     const sealed = store.prepare("SELECT id FROM period WHERE status = 'sealed' AND root IS NOT NULL ORDER BY id").pluck().all() as number[];
     for (const id of this.rotate(sealed, share(sealed.length))) await this.auditLocalPeriod(id, summary);
@@ -183,14 +221,17 @@ export class FixityAuditor {
     }
   }
 
-  /** Restores a local blob from a peer's verified copy; true when it was. */
+  /**
+   * Restores a local blob from a peer's copy, checked end to end; true when it was. Peers that
+   * confirmed a copy are asked first, then the others: a blob restored by a recovery that could
+   * not fetch it has no confirmed copy on record, though its peers hold one.
+   */
   async repairLocal(blob: VaultBlobRow): Promise<boolean> {
     const { vault, events, store } = this.options;
     const sha256 = blob.sha256.toString('hex');
-    const holders = listReplicasOf(store, 'blob', [sha256]).filter((r) => r.status === 'verified');
-    for (const replica of holders) {
-      const peer = this.options.peers.find((p) => p.id === replica.peer);
-      if (!peer) continue;
+    const holders = new Set(listReplicasOf(store, 'blob', [sha256]).filter((r) => r.status === 'verified').map((r) => r.peer));
+    const peers = [...this.options.peers.filter((p) => holders.has(p.id)), ...this.options.peers.filter((p) => !holders.has(p.id))];
+    for (const peer of peers) {
       try {
         const stream = await peer.getBlob(sha256);
         const installed = await vault.installCiphertext(sha256, stream, {
