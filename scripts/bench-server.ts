@@ -15,7 +15,7 @@ export interface BenchServer {
 /** Starts `archive-seal serve` (dist) on a free port with `dataDir`; `env` adds or overrides settings. */
 export async function startBenchServer(dataDir: string, env: Record<string, string> = {}): Promise<BenchServer> {
   // The flags `npm start` gives (see bin/archive-seal.js), then any of BENCH_NODE_OPTIONS.
-  const flags = ['--no-memory-reducer', ...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [])];
+  const flags = ['--no-memory-reducer', '--heap-growing-percent=100', ...(process.env.BENCH_NODE_OPTIONS ? process.env.BENCH_NODE_OPTIONS.split(' ') : [])];
   const child = spawn(process.execPath, [...flags, join(ROOT, 'bin', 'archive-seal.js'), 'serve'], {
     env: { ...process.env, ARCHIVE_SEAL_DATA_DIR: dataDir, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_LOCAL_CHAIN_PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'inherit'],
