@@ -7,8 +7,8 @@ import {
   listConfirmedAnchors,
   updateAnchor,
 } from '../store/anchors-repository.js';
-import { clearAlarm, raiseAlarm } from '../store/preservation-repository.js';
 import type { Store } from '../store/store.js';
+import { PreservationLog } from '../vault/preservation-log.js';
 import type { AnchorChain } from './anchor-chain.js';
 import { AnchorError } from './anchor-error.js';
 import { ZERO_ROOT } from './anchor-registry.js';
@@ -16,8 +16,6 @@ import { ZERO_ROOT } from './anchor-registry.js';
 /** Confirmed anchors whose blocks are re-checked on every pass (the full set at start). */
 const RECENT_TO_RECHECK = 12;
 const MAX_BACKOFF_MS = 60_000;
-/** The alarm raised while a chain's passes keep failing (subject: the chain's name). */
-export const ANCHORING_FAILING_ALARM = 'anchoring-failing';
 
 export interface AnchoringServiceOptions {
   store: Store;
@@ -56,6 +54,8 @@ export class AnchoringService {
   private readonly pollMs: number;
   private readonly resendAfterMs: number;
   private readonly alarmAfterMs: number;
+  /** Raises and clears the `anchoring-failing` alarm (subject: the chain's name), as the vault's alarms. */
+  private readonly alarms: PreservationLog;
   private readonly now: () => Date;
   private readonly loops = new Map<
     string,
@@ -82,6 +82,7 @@ export class AnchoringService {
     this.resendAfterMs = options.resendAfterMs ?? 30_000;
     this.alarmAfterMs = options.alarmAfterMs ?? 120_000;
     this.now = options.now ?? (() => new Date());
+    this.alarms = new PreservationLog(this.store, this.log, 'anchoring service', this.now);
     for (const chain of this.chains) this.loops.set(chain.settings.name, { failures: 0, alarmMaybeOpen: true, checkedAll: false });
   }
 
@@ -134,9 +135,7 @@ export class AnchoringService {
             loop.failingSince = undefined;
             if (loop.alarmMaybeOpen) {
               loop.alarmMaybeOpen = false;
-              if (clearAlarm(this.store, ANCHORING_FAILING_ALARM, chain.settings.name, this.stamp())) {
-                this.log(`alarm cleared: ${ANCHORING_FAILING_ALARM} [${chain.settings.name}]`);
-              }
+              this.alarms.clear('anchoring-failing', chain.settings.name);
             }
             return progressed ? 0 : this.pollMs;
           },
@@ -151,7 +150,8 @@ export class AnchoringService {
             // chain that died, an empty account): say so where they look, not only in the log.
             if (now - loop.failingSince >= this.alarmAfterMs) {
               loop.alarmMaybeOpen = true;
-              this.raiseFailingAlarm(chain, message, loop.failingSince);
+              const since = new Date(loop.failingSince).toISOString();
+              this.alarms.raise('anchoring-failing', chain.settings.name, `anchoring on ${chain.settings.name} has failed since ${since}: ${message}`);
             }
             return wait;
           },
@@ -161,13 +161,6 @@ export class AnchoringService {
           if (!this.stopped) this.schedule(chain, wait);
         });
     }, delayMs);
-  }
-
-  private raiseFailingAlarm(chain: AnchorChain, message: string, since: number): void {
-    const text = `anchoring on ${chain.settings.name} has failed since ${new Date(since).toISOString()}: ${message}`;
-    if (raiseAlarm(this.store, { kind: ANCHORING_FAILING_ALARM, subject: chain.settings.name, message: text, at: this.stamp() })) {
-      this.log(`ALARM ${ANCHORING_FAILING_ALARM} [${chain.settings.name}]: ${text}`);
-    }
   }
 
   /** One step on one chain; true when it changed something (so the next pass comes at once). */

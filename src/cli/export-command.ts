@@ -14,7 +14,7 @@ import { readMasterKeyFile } from '../vault/master-key.js';
 import { Vault } from '../vault/vault.js';
 import { VaultError } from '../vault/vault-error.js';
 import { CliError, EXIT_OK, usageError } from './cli-error.js';
-import { parsePositiveId, POSITIVE_ID_RANGE } from './positive-id.js';
+import { parsePositiveId, POSITIVE_ID_RANGE } from '../core/positive-id.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

@@ -9,7 +9,7 @@ import type { Role } from '../store/database.js';
 import { Store } from '../store/store.js';
 import { CliError, describeFileError, EXIT_OK, usageError } from './cli-error.js';
 import { CONNECTION_OPTIONS, connect } from './connection.js';
-import { parsePositiveId, POSITIVE_ID_RANGE } from './positive-id.js';
+import { parsePositiveId, POSITIVE_ID_RANGE } from '../core/positive-id.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 

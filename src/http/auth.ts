@@ -3,6 +3,7 @@ import { createMiddleware } from 'hono/factory';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
 import type { Principal } from '../registry/principal.js';
 import type { Role } from '../store/database.js';
+import { parsePositiveId } from '../core/positive-id.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { requestHeader } from './request-body.js';
@@ -47,9 +48,7 @@ export function parseLimit(value: string | undefined, fallback: number): number 
 
 /** Parses a positive integer path parameter, or answers 400 INVALID_ID. */
 export function parseId(value: string | undefined, what: string): number {
-  const id = Number(value);
-  if (!value || !/^[1-9]\d{0,15}$/.test(value) || !Number.isSafeInteger(id)) {
-    throw new ApiError(400, 'INVALID_ID', `${what} id must be a positive integer`);
-  }
+  const id = value === undefined ? undefined : parsePositiveId(value);
+  if (id === undefined) throw new ApiError(400, 'INVALID_ID', `${what} id must be a positive integer`);
   return id;
 }

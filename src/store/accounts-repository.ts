@@ -70,6 +70,10 @@ export function getCenterMeta(store: Store, key: string): string | undefined {
   return store.first(store.db.selectFrom('center_meta').select('value').where('key', '=', key))?.value;
 }
 
+export function deleteCenterMeta(store: Store, key: string): void {
+  store.run(store.db.deleteFrom('center_meta').where('key', '=', key));
+}
+
 export function setCenterMeta(store: Store, key: string, value: string): void {
   store.run(
     store.db

@@ -127,6 +127,11 @@ export function markReplicaPending(
   );
 }
 
+/** Records that the peer did not answer a challenge for this copy; `audited_at` keeps its last real audit. */
+export function markReplicaUnreachable(store: Store, key: { kind: ReplicaKind; object: string; peer: string }): void {
+  store.run(store.db.updateTable('replica').set({ audit_outcome: 'unreachable' }).where('kind', '=', key.kind).where('object', '=', key.object).where('peer', '=', key.peer));
+}
+
 export function markReplicaAudited(
   store: Store,
   key: { kind: ReplicaKind; object: string; peer: string },

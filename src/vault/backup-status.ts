@@ -45,19 +45,25 @@ export interface BackupStatus {
   items: ObjectCopies[];
 }
 
+/**
+ * A peer's copy that counts toward the minimum: confirmed, and not left unchecked since by a
+ * challenge its peer did not answer (the copy may be gone with its peer). `r` is the replica row.
+ */
+const COUNTS_AS_VERIFIED = "r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable'";
+
 /** How many blobs and sealed periods have fewer than `minCopies` verified copies (the local one counts). */
 export function countBelowMinimum(store: Store, minCopies: number): { blobs: number; periods: number; blobTotal: number; periodTotal: number } {
   const blobs = store
     .prepare(
       `SELECT count(*) AS total, coalesce(sum(CASE WHEN (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
-         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable') < ? THEN 1 ELSE 0 END), 0) AS below
+         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND ${COUNTS_AS_VERIFIED}) < ? THEN 1 ELSE 0 END), 0) AS below
        FROM vault_blob b`,
     )
     .get(minCopies) as { total: number; below: number };
   const periods = store
     .prepare(
       `SELECT count(*) AS total, coalesce(sum(CASE WHEN 1 +
-         (SELECT count(*) FROM replica r WHERE r.kind = 'period' AND r.object = CAST(p.id AS TEXT) AND r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable') < ? THEN 1 ELSE 0 END), 0) AS below
+         (SELECT count(*) FROM replica r WHERE r.kind = 'period' AND r.object = CAST(p.id AS TEXT) AND ${COUNTS_AS_VERIFIED}) < ? THEN 1 ELSE 0 END), 0) AS below
        FROM period p WHERE p.status = 'sealed'`,
     )
     .get(minCopies) as { total: number; below: number };
@@ -94,7 +100,7 @@ export function backupStatus(
       ? (store
           .prepare(
             `SELECT * FROM vault_blob b WHERE (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
-               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND r.status = 'verified' AND coalesce(r.audit_outcome, '') != 'unreachable') < ?
+               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND ${COUNTS_AS_VERIFIED}) < ?
              ORDER BY b.created_at DESC LIMIT ?`,
           )
           .all(options.minCopies, options.limit) as VaultBlobRow[])

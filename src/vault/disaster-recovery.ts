@@ -6,7 +6,7 @@ import { syncPath } from '../durable-files.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import { saltedLeaf } from '../registry/tree-builder.js';
 import { sha256Key } from '../store/registrations-repository.js';
-import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
+import { deleteCenterMeta, getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import type { AccountRow, AnchorRow, AnchorStatus, RegistrationRow } from '../store/database.js';
 import { ensureReplica, markReplicaVerified } from '../store/replicas-repository.js';
 import { insertRestoredPeriod, insertRestoredRegistrations, registryIsEmpty } from '../store/restore-repository.js';
@@ -237,7 +237,7 @@ async function restoreOriginals(databaseFile: string, peerName: string, options:
     if (!vault) {
       report.blobs.skipped = files.length;
       if (files.length > 0) report.warnings.push(`${files.length} originals not restored: give the master key (archive-seal keys export-master made the offline copy) and run the recovery again`);
-      if (files.length === 0) store.prepare('DELETE FROM center_meta WHERE key = ?').run(ORIGINALS_PENDING);
+      if (files.length === 0) deleteCenterMeta(store, ORIGINALS_PENDING);
       return;
     }
     for (const file of files) {
@@ -262,7 +262,7 @@ async function restoreOriginals(databaseFile: string, peerName: string, options:
       }
     }
     log(`originals restored: ${report.blobs.restored} of ${files.length}`);
-    if (report.blobs.failed.length === 0) store.prepare('DELETE FROM center_meta WHERE key = ?').run(ORIGINALS_PENDING);
+    if (report.blobs.failed.length === 0) deleteCenterMeta(store, ORIGINALS_PENDING);
   } finally {
     await vault?.close();
     store.close();

@@ -4,7 +4,7 @@ import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import { countVaultBlobs, listBlobsDueForCheck } from '../store/blobs-repository.js';
 import type { RegistrationRow, ReplicaRow, VaultBlobRow } from '../store/database.js';
 import { findPeriod } from '../store/periods-repository.js';
-import { countReplicas, listReplicasDueForAudit, listReplicasOf, markReplicaAudited, markReplicaPending } from '../store/replicas-repository.js';
+import { countReplicas, listReplicasDueForAudit, listReplicasOf, markReplicaAudited, markReplicaPending, markReplicaUnreachable } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import type { Peer } from './peer-client.js';
 import type { PreservationLog } from './preservation-log.js';
@@ -16,11 +16,6 @@ const DAY_MS = 24 * 3600 * 1000;
 const REPAIR_RETRY_FIRST_MS = 60_000;
 const REPAIR_RETRY_MAX_MS = 3600_000;
 const PERIOD_CURSOR = 'audit-period-cursor';
-
-/** Records that the peer did not answer a challenge for this copy, leaving when it was last audited as it was. */
-function markReplicaUnreachable(store: Store, key: { kind: ReplicaRow['kind']; object: string; peer: string }): void {
-  store.prepare("UPDATE replica SET audit_outcome = 'unreachable' WHERE kind = ? AND object = ? AND peer = ?").run(key.kind, key.object, key.peer);
-}
 
 /**
  * Records a `missing` vault row for every original a registration with a file names that the

@@ -5,7 +5,7 @@ import type { Store } from '../store/store.js';
 /** PREMIS event types used here (Library of Congress preservation vocabulary, eventType). */
 export type PreservationEventType = 'ingestion' | 'replication' | 'fixity check' | 'recovery' | 'dissemination' | 'deletion';
 
-/** Alarm kinds: what staff must look at (`anchoring-failing` is raised by src/anchor/anchoring-service.ts). */
+/** Alarm kinds: what staff must look at (`anchoring-failing` is the anchoring service's). */
 export type AlarmKind = 'audit-failed' | 'copies-below-minimum' | 'low-disk' | 'replication-failing' | 'download-digest-mismatch' | 'peer-unreachable' | 'anchoring-failing';
 
 /**

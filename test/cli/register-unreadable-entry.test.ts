@@ -1,8 +1,7 @@
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CLI, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // An entry the user may not read, inside a directory being registered: the rest is registered,
@@ -24,17 +23,7 @@ afterAll(async () => {
   dir.remove();
 });
 
-function runUnprivilegedCli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...AS_UNPRIVILEGED });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-  });
-}
+const runUnprivilegedCli = (args: string[]) => runCli(args, env, AS_UNPRIVILEGED);
 
 describe('register with an unreadable entry inside the directory', () => {
   const transfer = join(dir.path, 'transfer');

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PERIOD_ANCHORED_TOPIC } from '../../src/core/anchor-abi.js';
 import { checkAnchor } from '../../src/core/anchor-check.js';
+import { jsonRpcOverHttp } from '../../src/core/json-rpc.js';
 import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
@@ -200,11 +201,18 @@ describe('the embedded chain when a process of the center dies', () => {
     return port;
   }
 
-  async function rpcAt(url: string, method: string, params: unknown[]): Promise<any> {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, method, params }) });
-    const body = (await res.json()) as { result?: unknown; error?: { message: string } };
-    if (body.error) throw new Error(`${method}: ${body.error.message}`);
-    return body.result;
+  const rpcAt = (url: string, method: string, params: unknown[]): Promise<any> => jsonRpcOverHttp(url, fetch)(method, params);
+
+  /** A data directory for a center on the embedded chain; no anvil on its state file outlives the test. */
+  function embeddedChainDir(): { dataDir: string; stateFile: string } {
+    const dir = makeTempDir();
+    const dataDir = join(dir.path, 'data');
+    const stateFile = join(dataDir, 'chain', 'anvil-state.json');
+    cleanups.push(async () => dir.remove());
+    cleanups.push(async () => {
+      for (const pid of anvilsOn(stateFile)) process.kill(pid, 'SIGKILL');
+    });
+    return { dataDir, stateFile };
   }
 
   /** PeriodAnchored events per period id on the center's local chain. */
@@ -222,14 +230,7 @@ describe('the embedded chain when a process of the center dies', () => {
   // A fixed port: the orphan held it ("Address already in use"). Port 0: the orphan and the new
   // anvil both dumped into one state file.
   it.each([['a fixed port'], ['port 0']])('stops the orphaned anvil and keeps the anchors (%s)', async (mode) => {
-    const dir = makeTempDir();
-    const dataDir = join(dir.path, 'data');
-    const stateFile = join(dataDir, 'chain', 'anvil-state.json');
-    cleanups.push(async () => dir.remove());
-    // Whatever the outcome, no anvil of this test outlives it.
-    cleanups.push(async () => {
-      for (const pid of anvilsOn(stateFile)) process.kill(pid, 'SIGKILL');
-    });
+    const { dataDir, stateFile } = embeddedChainDir();
     const env = { ARCHIVE_SEAL_CHAINS: 'local', ARCHIVE_SEAL_LOCAL_CHAIN_PORT: mode === 'port 0' ? '0' : String(await freePort()) };
 
     const first = await startServerProcess(dataDir, env);
@@ -277,13 +278,7 @@ describe('the embedded chain when a process of the center dies', () => {
   });
 
   it('starts the embedded anvil again when it dies while the center runs', async () => {
-    const dir = makeTempDir();
-    const dataDir = join(dir.path, 'data');
-    const stateFile = join(dataDir, 'chain', 'anvil-state.json');
-    cleanups.push(async () => dir.remove());
-    cleanups.push(async () => {
-      for (const pid of anvilsOn(stateFile)) process.kill(pid, 'SIGKILL');
-    });
+    const { dataDir, stateFile } = embeddedChainDir();
     const server = await startServerProcess(dataDir, { ARCHIVE_SEAL_CHAINS: 'local' });
     cleanups.push(() => server.stop());
     await registerAndSeal(server, 'before');

@@ -39,6 +39,18 @@ const peerB = {
 
 let auditor: FixityAuditor;
 const alarms = async () => (await center.request('GET', '/v1/alarms', { token: center.adminToken })).body.alarms as any[];
+const openAlarms = async () => (await alarms()).map((a) => `${a.kind} ${a.subject}`);
+const download = (id: number) => center.app.request(`/v1/registrations/${id}/file`, { headers: { authorization: `Bearer ${center.adminToken}` } });
+
+/** Flips a byte of the blob's stored ciphertext and downloads it: the download fails and raises its alarm. */
+async function damageAndDownload(blob: (typeof files)[number]): Promise<void> {
+  const bad = Buffer.from(blob.cipher);
+  bad[bad.length - 50]! ^= 0x10;
+  writeFileSync(center.backup.vault.pathOf(blob.sha256), bad);
+  await expect((await download(blob.id)).arrayBuffer()).rejects.toThrow();
+  expect(await openAlarms()).toContain(`download-digest-mismatch registration ${blob.id}`);
+  await new Promise((r) => setTimeout(r, 200)); // the download's own repair attempt (no peers in this center's config)
+}
 const statusOf = () => backupStatus(center.store, { minCopies: 2, peers: [PEER], limit: 100, kind: 'blob' });
 
 beforeAll(async () => {
@@ -119,13 +131,8 @@ describe('a damaged local blob whose repair failed while the peer was down', () 
   it('is repaired, with back-off, once the peer is back; its download alarm is cleared', async () => {
     const blob = files[0]!;
     const path = center.backup.vault.pathOf(blob.sha256);
-    const bad = Buffer.from(blob.cipher);
-    bad[bad.length - 50]! ^= 0x10;
-    writeFileSync(path, bad);
-    const res = await center.app.request(`/v1/registrations/${blob.id}/file`, { headers: { authorization: `Bearer ${center.adminToken}` } });
-    await expect(res.arrayBuffer()).rejects.toThrow();
-    await new Promise((r) => setTimeout(r, 200)); // the download's own repair attempt (no peers in this center's config)
-    expect((await alarms()).map((a) => `${a.kind} ${a.subject}`)).toContain(`download-digest-mismatch registration ${blob.id}`);
+    await damageAndDownload(blob);
+    expect(await openAlarms()).toContain(`download-digest-mismatch registration ${blob.id}`);
 
     peerB.down = true;
     const summary = await auditor.run({ all: true });
@@ -138,11 +145,10 @@ describe('a damaged local blob whose repair failed while the peer was down', () 
     expect(await auditor.retryRepairs()).toEqual({ attempted: 1, repaired: 1 });
     expect(center.backup.vault.rowOf(blob.sha256)!.status).toBe('ok');
     expect(readFileSync(path).equals(blob.cipher)).toBe(true);
-    const open = (await alarms()).map((a) => `${a.kind} ${a.subject}`);
+    const open = await openAlarms();
     expect(open).not.toContain(`download-digest-mismatch registration ${blob.id}`);
     expect(open).not.toContain(`audit-failed blob ${blob.sha256} @ local`);
-    const again = await center.app.request(`/v1/registrations/${blob.id}/file`, { headers: { authorization: `Bearer ${center.adminToken}` } });
-    expect(Buffer.from(await again.arrayBuffer()).equals(blob.data)).toBe(true);
+    expect(Buffer.from(await (await download(blob.id)).arrayBuffer()).equals(blob.data)).toBe(true);
   });
 
   it('backs off longer after each failed attempt', async () => {
@@ -164,17 +170,9 @@ describe('a damaged local blob whose repair failed while the peer was down', () 
 describe('the download-digest-mismatch alarm', () => {
   it('is cleared by a later download that matches its digests', async () => {
     const blob = files[2]!;
-    const path = center.backup.vault.pathOf(blob.sha256);
-    const bad = Buffer.from(blob.cipher);
-    bad[bad.length - 50]! ^= 0x10;
-    writeFileSync(path, bad);
-    const res = await center.app.request(`/v1/registrations/${blob.id}/file`, { headers: { authorization: `Bearer ${center.adminToken}` } });
-    await expect(res.arrayBuffer()).rejects.toThrow();
-    expect((await alarms()).map((a) => `${a.kind} ${a.subject}`)).toContain(`download-digest-mismatch registration ${blob.id}`);
-    await new Promise((r) => setTimeout(r, 200));
-    writeFileSync(path, blob.cipher); // put back by hand
-    const again = await center.app.request(`/v1/registrations/${blob.id}/file`, { headers: { authorization: `Bearer ${center.adminToken}` } });
-    expect(Buffer.from(await again.arrayBuffer()).equals(blob.data)).toBe(true);
-    expect((await alarms()).map((a) => `${a.kind} ${a.subject}`)).not.toContain(`download-digest-mismatch registration ${blob.id}`);
+    await damageAndDownload(blob);
+    writeFileSync(center.backup.vault.pathOf(blob.sha256), blob.cipher); // put back by hand
+    expect(Buffer.from(await (await download(blob.id)).arrayBuffer()).equals(blob.data)).toBe(true);
+    expect(await openAlarms()).not.toContain(`download-digest-mismatch registration ${blob.id}`);
   });
 });

@@ -1,7 +1,7 @@
 /**
- * A registration or period id given on the command line: a positive safe integer written
- * without a sign or leading zeros, as the API's ids are; `undefined` for anything else (so an id
- * too large for a JavaScript number is a usage error here, not rounded nor sent to the center).
+ * A registration or period id written as text (a path parameter, a command-line argument): a
+ * positive safe integer without a sign or leading zeros; `undefined` for anything else, so an id
+ * too large for a JavaScript number is refused rather than rounded to another one.
  */
 export function parsePositiveId(text: string): number | undefined {
   const id = Number(text);
