@@ -6,14 +6,15 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 
 // An entry the user may not read, inside a directory being registered: the rest is registered,
 // the entry is named with its real reason, and the run fails (exit 1) so nothing is dropped silently.
-// Permissions do not bind root: as root, the CLI runs as the unprivileged uid 65534 (nobody).
-const AS_UNPRIVILEGED = process.getuid?.() === 0 ? { uid: 65534, gid: 65534 } : {};
+// Permissions do not bind root: as root, the CLI runs as root without the capabilities that
+// bypass them (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH; setpriv), not as another user: another
+// user may not enter the directory the clone sits in (under /root, or any 0700 directory).
+const AS_UNPRIVILEGED = process.getuid?.() === 0 ? { wrapper: ['setpriv', '--inh-caps=-all', '--bounding-set=-dac_override,-dac_read_search', '--'] } : {};
 const dir = makeTempDir();
 let server: ServerProcess;
 let env: Record<string, string>;
 
 beforeAll(async () => {
-  chmodSync(dir.path, 0o755); // the unprivileged CLI must reach the tree below
   server = await startServerProcess(join(dir.path, 'data'));
   env = { ARCHIVE_SEAL_SERVER: server.url, ARCHIVE_SEAL_TOKEN: server.adminToken };
 });

@@ -68,10 +68,14 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   };
 }
 
-/** Runs the CLI to completion (as `as` user and group, when given); resolves with its exit status and output. */
-export function runCli(args: string[], env: Record<string, string> = {}, as: { uid?: number; gid?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+/**
+ * Runs the CLI to completion (under `as.wrapper`, a command that runs the rest, when given:
+ * setpriv, say); resolves with its exit status and output.
+ */
+export function runCli(args: string[], env: Record<string, string> = {}, as: { wrapper?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'], ...as });
+    const [command, ...before] = [...(as.wrapper ?? []), process.execPath, CLI, ...args] as [string, ...string[]];
+    const child = spawn(command, before, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));
