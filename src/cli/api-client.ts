@@ -35,9 +35,11 @@ export class ApiClient {
     const head = Object.entries(fields)
       .map(([name, value]) => `--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`)
       .join('');
-    const fileName = basename(filePath).replace(/["\r\n]/g, '_');
+    // filename= for parsers that know no other (quote, backslash and line breaks replaced: they
+    // would end or escape the quoted string); filename*= (RFC 8187) is the exact name, and wins.
+    const fileName = basename(filePath).replace(/["\\\r\n]/g, '_');
     const preamble = Buffer.from(
-      `${head}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"; filename*=UTF-8''${encodeURIComponent(basename(filePath))}\r\n` +
+      `${head}--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${fileName}"; filename*=UTF-8''${encodeExtValue(basename(filePath))}\r\n` +
         'Content-Type: application/octet-stream\r\n\r\n',
     );
     const epilogue = Buffer.from(`\r\n--${boundary}--\r\n`);
@@ -115,4 +117,13 @@ function parseAnswer<T>(status: number, text: string): T {
     throw new CliError(`${error?.code ?? `HTTP ${status}`}: ${error?.message ?? 'request failed'}`);
   }
   return value as T;
+}
+
+/**
+ * An RFC 8187 ext-value (`UTF-8''…`): every byte outside attr-char percent-encoded.
+ * encodeURIComponent leaves ( ) ' * as they are, which attr-char does not allow: a multipart
+ * parser then drops the whole part (迁移登记册(2024).xlsx was "no part named file").
+ */
+export function encodeExtValue(text: string): string {
+  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 }

@@ -117,7 +117,11 @@ export async function receiveUpload<T>(
   source.pipe(parser);
   try {
     await done;
-    if (!filePart) throw problem ?? new ApiError(400, 'INVALID_INPUT', 'the upload has no part named "file"');
+    if (!filePart) {
+      // A part whose Content-Disposition does not parse is skipped unseen by the parser: name
+      // the usual cause, or the sender is left with a message about a part it did send.
+      throw problem ?? new ApiError(400, 'INVALID_INPUT', 'the upload has no part named "file" (or its Content-Disposition header is malformed: a filename*= value must percent-encode every character outside RFC 8187 attr-char, ( ) \' * included)');
+    }
     return await filePart;
   } catch (err) {
     await filePart?.catch(() => {}); // the blob store has removed its file
