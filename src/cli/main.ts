@@ -1,85 +1,127 @@
-import { ConfigError } from '../config.js';
-import { serve } from '../main.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
-import { REGISTER_USAGE, registerCommand } from './register-command.js';
-import { EXPORT_USAGE, exportCommand } from './export-command.js';
-import { KEYS_USAGE, keysCommand } from './keys-command.js';
-import { RECOVER_USAGE, recoverCommand } from './recover-command.js';
-import { certificateCommand, sealCommand, statusCommand, tokensCommand } from './simple-commands.js';
-import { VERIFY_USAGE, verifyCommand } from './verify-command.js';
-import { join } from 'node:path';
-import { DEVELOPMENT_CERTS_DIR } from '../pki/dev-pki.js';
-
-const USAGE = `archive-seal: electronic records registration and backup center
-
-usage:
-  archive-seal serve                      start the center (configured by environment, see README)
-  ${REGISTER_USAGE.replace(/\n/g, '\n  ')}
-  archive-seal seal                       close and seal the open period now
-  archive-seal status ID [--json]         a registration's state, proof and root
-  archive-seal certificate ID [--out FILE]  the registration's authenticity certificate
-  ${VERIFY_USAGE.replace(/\n/g, '\n  ')}
-  archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]
-  ${EXPORT_USAGE}
-  ${RECOVER_USAGE}
-  ${KEYS_USAGE.replace(/\n/g, '\n  ')}
-
-exit status: 0 ok, 1 failure, 2 bad usage`;
+import { CATEGORIES_USAGE } from './categories-command.js';
+import { FIND_USAGE } from './find-command.js';
+import { REGISTER_USAGE } from './register-command.js';
+import { VERIFY_USAGE } from './verify-command.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
-const COMMANDS: Record<string, (args: string[], env: Env) => Promise<number>> = {
-  register: registerCommand,
-  seal: sealCommand,
-  status: statusCommand,
-  tokens: tokensCommand,
-  serve: serveCommand,
-  export: exportCommand,
-  recover: recoverCommand,
-  keys: keysCommand,
-  certificate: certificateCommand,
-  // Trusts the center's configured root unless --trust says otherwise (and says so in the report).
-  verify: (args, env) => verifyCommand(args, () => join(env.ARCHIVE_SEAL_PKI_DIR ?? DEVELOPMENT_CERTS_DIR, 'root-ca.pem')),
+type Run = (args: string[], env: Env) => Promise<number>;
+
+// Each command's code is loaded when it runs: the client commands (register, find, seal,
+// status, certificate, categories, verify) must run where the server's modules cannot load
+// (an install without the native SQLite driver, see package.json's optionalDependencies).
+// The usage of the center's own commands lives with their code, so it is loaded for help only.
+const SERVER_USAGE = {
+  serve: async () => 'archive-seal serve\n  Starts the center, configured by the environment (README, Configuration).',
+  tokens: async () =>
+    'archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]\n' +
+    '  Issues a token straight into a center\'s database (running or not) and prints it once.',
+  export: async () => (await import('./export-command.js')).EXPORT_USAGE,
+  recover: async () => (await import('./recover-command.js')).RECOVER_USAGE,
+  keys: async () => (await import('./keys-command.js')).KEYS_USAGE,
 };
+
+const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promise<Run> }> = {
+  serve: { usage: SERVER_USAGE.serve, run: async () => serveCommand },
+  register: { usage: async () => REGISTER_USAGE, run: async () => (await import('./register-command.js')).registerCommand },
+  find: { usage: async () => FIND_USAGE, run: async () => (await import('./find-command.js')).findCommand },
+  categories: { usage: async () => CATEGORIES_USAGE, run: async () => (await import('./categories-command.js')).categoriesCommand },
+  seal: {
+    usage: async () => 'archive-seal seal [--json]\n  Closes and seals the open period now (staff).\n  --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)',
+    run: async () => (await import('./simple-commands.js')).sealCommand,
+  },
+  status: {
+    usage: async () => 'archive-seal status ID [--json]\n  A registration\'s state, digests, and once sealed its proof and root.\n  --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)',
+    run: async () => (await import('./simple-commands.js')).statusCommand,
+  },
+  certificate: {
+    usage: async () =>
+      'archive-seal certificate ID [--out FILE]\n  The registration\'s authenticity certificate, once its period is anchored (JSON; to stdout without --out).\n  --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)',
+    run: async () => (await import('./simple-commands.js')).certificateCommand,
+  },
+  verify: {
+    usage: async () => VERIFY_USAGE,
+    // Trusts the center's configured root unless --trust says otherwise (and says so in the report).
+    run: async () => {
+      const [{ verifyCommand }, { join }, { DEVELOPMENT_CERTS_DIR }] = await Promise.all([import('./verify-command.js'), import('node:path'), import('../pki/dev-pki.js')]);
+      return (args, env) => verifyCommand(args, () => join(env.ARCHIVE_SEAL_PKI_DIR ?? DEVELOPMENT_CERTS_DIR, 'root-ca.pem'));
+    },
+  },
+  tokens: { usage: SERVER_USAGE.tokens, run: async () => (await import('./simple-commands.js')).tokensCommand },
+  export: { usage: SERVER_USAGE.export, run: async () => (await import('./export-command.js')).exportCommand },
+  recover: { usage: SERVER_USAGE.recover, run: async () => (await import('./recover-command.js')).recoverCommand },
+  keys: { usage: SERVER_USAGE.keys, run: async () => (await import('./keys-command.js')).keysCommand },
+};
+
+const HEADER = 'archive-seal: electronic records registration and backup center\n\nusage:';
+const FOOTER = 'archive-seal COMMAND --help: one command\'s usage\nexit status: 0 ok, 1 failure, 2 bad usage';
+
+/** Every command's usage line(s); a command whose code cannot load here says so instead. */
+async function fullUsage(): Promise<string> {
+  const parts = await Promise.all(
+    Object.entries(COMMANDS).map(async ([name, command]) => {
+      try {
+        const text = await command.usage();
+        return text.split('\n').filter((l) => l.startsWith('archive-seal')).join('\n'); // the synopses
+      } catch {
+        return `archive-seal ${name}  (not available: this installation lacks the center's own modules)`;
+      }
+    }),
+  );
+  return `${HEADER}\n  ${parts.join('\n').replace(/\n/g, '\n  ')}\n\n${FOOTER}`;
+}
+
+const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');
 
 /** Runs the CLI; resolves to the exit status. */
 export async function runCli(argv: string[], env: Env): Promise<number> {
-  const [command, ...args] = argv;
-  if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE + '\n');
+  const [name, ...args] = argv;
+  if (name === 'help' || name === '--help' || name === '-h') {
+    const command = args[0] === undefined ? undefined : COMMANDS[args[0]];
+    process.stdout.write((command ? await command.usage() : await fullUsage()) + '\n');
     return EXIT_OK;
   }
-  if (!command) {
+  if (!name) {
     // Bad usage: the usage goes where errors go, so a script's captured output stays clean.
-    process.stderr.write(USAGE + '\n');
+    process.stderr.write((await fullUsage()) + '\n');
     return EXIT_USAGE;
   }
-  const run = COMMANDS[command];
-  if (!run) {
-    process.stderr.write(`archive-seal: unknown command "${command}" (try archive-seal help)\n`);
+  const command = COMMANDS[name];
+  if (!command) {
+    process.stderr.write(`archive-seal: unknown command "${name}" (try archive-seal help)\n`);
     return EXIT_USAGE;
   }
   try {
-    return await run(args, env);
+    if (wantsHelp(args)) {
+      process.stdout.write((await command.usage()) + '\n');
+      return EXIT_OK;
+    }
+    return await (await command.run())(args, env);
   } catch (err) {
     if (err instanceof CliError) {
-      process.stderr.write(`archive-seal ${command}: ${err.message}\n`);
+      process.stderr.write(`archive-seal ${name}: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`archive-seal ${command}: configuration error: ${err.message}\n`);
+    if ((err as Error).name === 'ConfigError') {
+      process.stderr.write(`archive-seal ${name}: configuration error: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      process.stderr.write(`archive-seal ${command}: ${(err as Error).message}\n`);
+      process.stderr.write(`archive-seal ${name}: ${(err as Error).message} (archive-seal ${name} --help)\n`);
       return EXIT_USAGE;
     }
-    process.stderr.write(`archive-seal ${command}: ${(err as Error).message ?? String(err)}\n`);
+    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Could not locate the bindings file/.test((err as Error).message ?? '')) {
+      process.stderr.write(`archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}); the client commands (register, find, seal, status, certificate, categories, verify) need none of it\n`);
+      return EXIT_FAILURE;
+    }
+    process.stderr.write(`archive-seal ${name}: ${(err as Error).message ?? String(err)}\n`);
     return EXIT_FAILURE;
   }
 }
 
 async function serveCommand(args: string[], env: Env): Promise<number> {
   if (args.length > 0) throw new CliError('serve takes no arguments; configure it with the environment (see README)', EXIT_USAGE);
+  const { serve } = await import('../main.js');
   await serve(env);
   return EXIT_OK;
 }

@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
-import { findCategory } from '../core/categories.js';
+import { readFile } from 'node:fs/promises';
+import { findCategory, unknownCategoryMessage } from '../core/categories.js';
 import type { RegistrationView } from '../registry/registration-view.js';
 import type { ApiClient } from './api-client.js';
 import { CliError, describeFileError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
@@ -10,15 +11,29 @@ import { CONNECTION_OPTIONS, connect } from './connection.js';
 import { findFiles, type FoundFile } from './file-walk.js';
 import { ProgressBar } from './progress-bar.js';
 
-export const REGISTER_USAGE = `archive-seal register <file|dir>... --category CODE [--hash-only] [--title T] [--json]
+export const REGISTER_USAGE = `archive-seal register <file|dir>... --category CODE [--title T] [--meta KEY=VALUE]... [--metadata FILE.json] [--hash-only] [--json]
   Registers files (directories recursively) with a running center. Files are uploaded and kept
   in the center's vault; with --hash-only only their SHA-256 and SM3 digests leave this machine.
+  --category  the category code (archive-seal categories lists them)
+  --title     the title of every file named (default: none; the record keeps the file name)
+  --meta      one metadata element, repeatable: --meta 档号=J012-WS·2024-Y-0001 --meta 保管期限=永久
+  --metadata  a JSON object of metadata elements ({"全宗号":"J012","保管期限":"永久"}); --meta adds to
+              it and wins for a key given in both. The same metadata goes with every file named:
+              register files one at a time when each has its own 档号.
   Symbolic links inside directories are not followed: each is reported as skipped. Entries that
   cannot be read are reported as failed after the rest is registered (exit 1).
+  Prints ID<TAB>STATUS<TAB>sha256:HEX<TAB>PATH per file (--json: a JSON list).
   --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)`;
 
 const BATCH = 1000; // hash-only entries per batch request
 const PARALLEL_UPLOADS = 3;
+
+/** What every file of one run is registered with. */
+interface Common {
+  category: string;
+  title?: string;
+  metadata?: Record<string, unknown>;
+}
 
 interface Line {
   path: string;
@@ -41,20 +56,27 @@ export async function registerCommand(args: string[], env: Readonly<Record<strin
       ...CONNECTION_OPTIONS,
       category: { type: 'string' },
       title: { type: 'string' },
+      meta: { type: 'string', multiple: true, default: [] },
+      metadata: { type: 'string' },
       'hash-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
   });
   if (positionals.length === 0) throw usageError('name at least one file or directory to register');
   if (!values.category) throw usageError('--category is required (see GET /v1/categories)');
-  if (!findCategory(values.category)) throw usageError(`--category ${values.category} is not in the taxonomy`);
+  if (!findCategory(values.category)) throw usageError(unknownCategoryMessage('--category', values.category));
+  const metadata = await readMetadata(values.metadata, values.meta);
   const client = connect(values, env, { needsToken: true });
   const { files, skipped, unreadable } = await findFiles(positionals);
   for (const entry of skipped) process.stderr.write(`skipped\t${entry.path}\t${entry.reason}\n`);
   if (files.length === 0 && unreadable.length === 0) throw usageError('no files found under the paths given');
 
   const progress = new ProgressBar(files.length, files.reduce((n, f) => n + f.size, 0));
-  const common = { category: values.category, ...(values.title !== undefined && { title: values.title }) };
+  const common: Common = {
+    category: values.category,
+    ...(values.title !== undefined && { title: values.title }),
+    ...(metadata !== undefined && { metadata }),
+  };
   const registered = values['hash-only']
     ? await registerHashOnly(client, files, common, progress)
     : await registerUploads(client, files, common, progress);
@@ -75,17 +97,25 @@ export async function registerCommand(args: string[], env: Readonly<Record<strin
 async function registerUploads(
   client: ApiClient,
   files: FoundFile[],
-  common: Record<string, string>,
+  common: Common,
   progress: ProgressBar,
 ): Promise<Line[]> {
   const lines: Line[] = new Array(files.length);
+  // Multipart text parts; the file's name is sent as a field too, exactly (a multipart parser
+  // takes a name with a backslash for a Windows path and keeps only what follows it).
+  const fields = (file: FoundFile): Record<string, string> => ({
+    category: common.category,
+    fileName: basename(file.path),
+    ...(common.title !== undefined && { title: common.title }),
+    ...(common.metadata !== undefined && { metadata: JSON.stringify(common.metadata) }),
+  });
   let next = 0;
   const worker = async () => {
     while (next < files.length) {
       const i = next++;
       const file = files[i]!;
       try {
-        const { created, body: r } = await client.upload<RegistrationView>('/v1/registrations', file.path, file.size, common);
+        const { created, body: r } = await client.upload<RegistrationView>('/v1/registrations', file.path, file.size, fields(file));
         lines[i] = { path: file.path, id: r.id, status: r.status, created, sha256: r.digests.sha256 };
       } catch (err) {
         if (!(err instanceof CliError) || err.exitCode !== EXIT_FAILURE) throw err;
@@ -101,7 +131,7 @@ async function registerUploads(
 async function registerHashOnly(
   client: ApiClient,
   files: FoundFile[],
-  common: Record<string, string>,
+  common: Common,
   progress: ProgressBar,
 ): Promise<Line[]> {
   const lines: Line[] = [];
@@ -145,4 +175,37 @@ export async function digestFile(path: string): Promise<{ sha256: string; sm3: s
     size += chunk.length;
   }
   return { sha256: sha256.digest('hex'), sm3: sm3.digest('hex'), size };
+}
+
+/**
+ * The metadata of `--metadata FILE.json` (an object) and `--meta KEY=VALUE` (each a string; the
+ * first = splits), or undefined when neither is given. Checked here only for form: the center
+ * applies its own rules to keys and values, and says which one it refuses.
+ */
+export async function readMetadata(file: string | undefined, pairs: readonly string[]): Promise<Record<string, unknown> | undefined> {
+  let metadata: Record<string, unknown> | undefined;
+  if (file !== undefined) {
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch (err) {
+      throw usageError(`cannot read --metadata ${file}: ${describeFileError(err)}`);
+    }
+    let value: unknown;
+    try {
+      value = JSON.parse(text.replace(/^\uFEFF/, '')); // a BOM, as some Windows editors write
+    } catch (err) {
+      throw usageError(`--metadata ${file} is not JSON: ${(err as Error).message}`);
+    }
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+      throw usageError(`--metadata ${file} must hold one JSON object, such as {"全宗号":"J012","保管期限":"永久"}`);
+    }
+    metadata = value as Record<string, unknown>;
+  }
+  for (const pair of pairs) {
+    const at = pair.indexOf('=');
+    if (at <= 0) throw usageError(`--meta ${pair}: give KEY=VALUE, such as --meta 档号=J012-WS·2024-Y-0001`);
+    metadata = { ...metadata, [pair.slice(0, at)]: pair.slice(at + 1) };
+  }
+  return metadata;
 }

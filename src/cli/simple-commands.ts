@@ -6,7 +6,6 @@ import { RegistryError } from '../registry/registry-error.js';
 import type { RegistrationView } from '../registry/registration-view.js';
 import type { PeriodView } from '../http/periods-routes.js';
 import type { Role } from '../store/database.js';
-import { Store } from '../store/store.js';
 import { CliError, describeFileError, EXIT_OK, usageError } from './cli-error.js';
 import { CONNECTION_OPTIONS, connect } from './connection.js';
 import { parsePositiveId, POSITIVE_ID_RANGE } from '../core/positive-id.js';
@@ -91,6 +90,8 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
       `there is no center database at ${databaseFile}: start the center once with \`archive-seal serve\`, or give its data directory with --data-dir or ARCHIVE_SEAL_DATA_DIR`,
     );
   }
+  // Loaded here: the client commands run where the database driver is not installed.
+  const { Store } = await import('../store/store.js');
   const store = await Store.open({ file: databaseFile });
   try {
     const issued = issueToken(store, { name: values.name, role: values.role as Role, pseudonymous: values.pseudonymous });

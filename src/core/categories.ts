@@ -69,3 +69,43 @@ const BY_CODE = new Map(CATEGORIES.map((c) => [c.code, c]));
 export function findCategory(code: string): Category | undefined {
   return BY_CODE.get(code);
 }
+
+/**
+ * The category someone most likely meant by `text`, for a "did you mean" hint: the code whose
+ * last part is `text` (marriage), whose Chinese name holds it or is held in it (婚姻), or the
+ * nearest code within a few typing errors (livelyhood.marriage). Undefined when none is close.
+ */
+export function suggestCategory(text: string): Category | undefined {
+  const given = text.trim().toLowerCase();
+  if (given === '') return undefined;
+  const bySuffix = CATEGORIES.find((c) => c.code.slice(c.code.indexOf('.') + 1) === given);
+  if (bySuffix) return bySuffix;
+  const byName = CATEGORIES.find((c) => c.zh === text.trim()) ?? CATEGORIES.find((c) => c.zh.includes(text.trim()) || text.includes(c.zh.replace(/档案$/, '')));
+  if (byName) return byName;
+  let best: { category: Category; distance: number } | undefined;
+  for (const category of CATEGORIES) {
+    const suffix = category.code.slice(category.code.indexOf('.') + 1);
+    const distance = Math.min(editDistance(given, category.code), editDistance(given, suffix));
+    if (!best || distance < best.distance) best = { category, distance };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(given.length / 4)) ? best.category : undefined;
+}
+
+/** Levenshtein distance in UTF-16 code units (codes are ASCII). */
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      current[j] = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
+}
+
+/** What the API and the CLI say of a category code not in the taxonomy, with a hint when one is close. */
+export function unknownCategoryMessage(what: string, code: string): string {
+  const near = suggestCategory(code);
+  return `${what} "${code}" is not in the taxonomy${near ? ` (did you mean ${near.code}, ${near.zh}?)` : ''}; see GET /v1/categories or archive-seal categories`;
+}

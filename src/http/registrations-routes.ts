@@ -70,9 +70,12 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       const limit = parseLimit(c.req.query('limit'), 100);
       const before = c.req.query('before');
       const periodId = c.req.query('period');
+      const sha256 = c.req.query('sha256');
+      if (sha256 !== undefined && !isHexOfLength(sha256, 32)) throw new RegistryError('INVALID_DIGEST', 'sha256 must be 64 hex digits (a SHA-256 digest)');
       return c.json({
         registrations: reader.list(c.get('principal'), {
           limit,
+          ...(sha256 !== undefined && { sha256: Buffer.from(sha256, 'hex') }),
           ...(before !== undefined && { before: parseId(before, 'before') }),
           ...(periodId !== undefined && { periodId: parseId(periodId, 'period') }),
         }),

@@ -1,5 +1,5 @@
 import { canonicalize, CanonicalJsonError } from '../core/canonical-json.js';
-import { findCategory } from '../core/categories.js';
+import { findCategory, unknownCategoryMessage } from '../core/categories.js';
 import { isHexOfLength } from '../core/hex.js';
 import { RegistryError, validateArgument } from './registry-error.js';
 
@@ -41,7 +41,7 @@ export function parseRegistrationInput(value: unknown, where = ''): Registration
     `${where}size must be a non-negative integer number of bytes`,
   );
   validateArgument(typeof category === 'string' && category.length > 0, 'INVALID_INPUT', `${where}category is required`);
-  validateArgument(findCategory(category) !== undefined, 'UNKNOWN_CATEGORY', `${where}category "${category}" is not in the taxonomy (see GET /v1/categories)`);
+  if (findCategory(category) === undefined) throw new RegistryError('UNKNOWN_CATEGORY', unknownCategoryMessage(`${where}category`, category));
   checkText(fileName, `${where}fileName`);
   checkText(title, `${where}title`);
   validateArgument(

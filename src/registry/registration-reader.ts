@@ -36,8 +36,8 @@ export class RegistrationReader {
     return toRegistrationView(row, period);
   }
 
-  /** Newest first; a depositor sees only its own. */
-  list(principal: Principal, options: { limit: number; before?: number; periodId?: number }): RegistrationView[] {
+  /** Newest first (of one content, with `sha256`); a depositor sees only its own. */
+  list(principal: Principal, options: { limit: number; before?: number; periodId?: number; sha256?: Buffer }): RegistrationView[] {
     const rows = listRegistrations(this.store, {
       ...options,
       ...(!canSeeAllRegistrations(principal) && { registrantId: principal.accountId }),

@@ -86,9 +86,12 @@ export function findRegistration(store: Store, id: number): RegistrationRow | un
 /** Newest first; a registrant's own only when `registrantId` is given. */
 export function listRegistrations(
   store: Store,
-  options: { limit: number; before?: number; registrantId?: number; periodId?: number },
+  options: { limit: number; before?: number; registrantId?: number; periodId?: number; sha256?: Buffer },
 ): RegistrationRow[] {
   let q = store.db.selectFrom('registration').selectAll().orderBy('id', 'desc').limit(options.limit);
+  // By content: an index seek on the digest's look-up key (registration_sha256_key, or with the
+  // registrant registration_registrant_sha256_key), then the digest itself.
+  if (options.sha256 !== undefined) q = q.where('sha256_key', '=', sha256Key(options.sha256)).where('sha256', '=', options.sha256);
   if (options.before !== undefined) q = q.where('id', '<', options.before);
   if (options.registrantId !== undefined) q = q.where('registrant_id', '=', options.registrantId);
   if (options.periodId !== undefined) q = q.where('period_id', '=', options.periodId);
