@@ -14,6 +14,7 @@ import { certificateRoutes, verifyRoutes } from './certificates-routes.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import { createTsaRoutes } from './tsa-routes.js';
 import { webRoutes } from './web-routes.js';
+import { homeRoutes } from './home-routes.js';
 import type { BackupService } from '../vault/backup-service.js';
 import { VaultError } from '../vault/vault-error.js';
 import { alarmRoutes, backupRoutes, registrationFileRoutes } from './backup-routes.js';
@@ -52,6 +53,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/verify', verifyRoutes(deps));
   app.route('/tsa', createTsaRoutes(deps.tsa));
   app.route('/verify', webRoutes(deps));
+  app.route('/', homeRoutes(deps));
 
   app.notFound((c) => c.json({ error: { code: 'ROUTE_NOT_FOUND', message: `no route ${c.req.method} ${c.req.path}` } }, 404));
   app.onError((err, c) => {

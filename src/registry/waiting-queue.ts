@@ -9,8 +9,8 @@
  * its entries reached: the callers' promises and the answers they were resolved with. So every
  * answer is promoted, and the old generation fills with garbage until the next full GC.
  * Measured: with a Map, 4 single-route runs of 5 promoted 1.6-1.8 MB per scavenge and ran a
- * mark-compact every 2.5 s; with this queue, 5 of 5 promoted about 50 KB (see README,
- * Benchmarks).
+ * mark-compact every 2.5 s; with this queue, 5 of 5 promoted about 50 KB (see
+ * docs/benchmarks.md).
  */
 export class WaitingQueue<T> {
   private entries: ({ seq: number; value: T } | undefined)[] = [];
