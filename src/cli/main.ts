@@ -19,7 +19,8 @@ usage:
   archive-seal status ID [--json]         a registration's state, proof and root
   archive-seal certificate ID [--out FILE]  the registration's authenticity certificate
   ${VERIFY_USAGE.replace(/\n/g, '\n  ')}
-  archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]
+  archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]   (a new account)
+  archive-seal tokens create --account ID [--data-dir DIR]   (another token for account ID)
   ${EXPORT_USAGE}
   ${RECOVER_USAGE}
   ${KEYS_USAGE.replace(/\n/g, '\n  ')}
