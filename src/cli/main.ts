@@ -14,7 +14,8 @@ type Run = (args: string[], env: Env) => Promise<number>;
 const SERVER_USAGE = {
   serve: async () => 'archive-seal serve\n  Starts the center, configured by the environment (README, Configuration).',
   tokens: async () =>
-    'archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]\n' +
+    'archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]   (a new account)\n' +
+    'archive-seal tokens create --account ID [--data-dir DIR]   (another token for account ID)\n' +
     '  Issues a token straight into a center\'s database (running or not) and prints it once.',
   export: async () => (await import('./export-command.js')).EXPORT_USAGE,
   recover: async () => (await import('./recover-command.js')).RECOVER_USAGE,

@@ -1,7 +1,8 @@
 import { join, resolve } from 'node:path';
 import { access, constants, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { issueToken, ROLES } from '../registry/access-tokens.js';
+import { issueToken, MAX_ACCOUNT_NAME_LENGTH, ROLES, type TokenRequest } from '../registry/access-tokens.js';
+import { userTextProblem } from '../core/user-text.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { RegistrationView } from '../registry/registration-view.js';
 import type { PeriodView } from '../http/periods-routes.js';
@@ -60,24 +61,43 @@ export async function statusCommand(args: string[], env: Env): Promise<number> {
   return EXIT_OK;
 }
 
+const TOKENS_USAGE =
+  'usage: archive-seal tokens create --name NAME --role admin|registrar|depositor [--pseudonymous]   (a new account)\n' +
+  '       archive-seal tokens create --account ID   (another token for an existing account)';
+
 /**
- * `archive-seal tokens create --role R --name N`: issues a bearer token straight into an existing
- * center's database (the center may be running or stopped). Prints the token.
+ * `archive-seal tokens create`: issues a bearer token straight into an existing center's database
+ * (the center may be running or stopped). `--name N --role R` makes a new account (names are not
+ * unique: two people may share one); `--account ID` names an existing account. Prints the token.
  */
 export async function tokensCommand(args: string[], env: Env): Promise<number> {
   const [sub, ...rest] = args;
-  if (sub !== 'create') throw usageError('usage: archive-seal tokens create --role admin|registrar|depositor --name NAME');
+  if (sub !== 'create') throw usageError(TOKENS_USAGE);
   const { values } = parseArgs({
     args: rest,
     options: {
       role: { type: 'string' },
       name: { type: 'string' },
-      pseudonymous: { type: 'boolean', default: false },
+      pseudonymous: { type: 'boolean' },
+      account: { type: 'string' },
       'data-dir': { type: 'string' },
     },
   });
-  if (!values.role || !ROLES.includes(values.role as Role)) throw usageError(`--role must be one of ${ROLES.join(', ')}`);
-  if (!values.name) throw usageError('--name is required (the unit or person the token is for)');
+  let request: TokenRequest;
+  if (values.account !== undefined) {
+    if (values.name !== undefined || values.role !== undefined || values.pseudonymous !== undefined) {
+      throw usageError('--account names an existing account, whose name, role and pseudonymity stay as they are: give --account alone');
+    }
+    const accountId = parsePositiveId(values.account);
+    if (accountId === undefined) throw usageError(`--account ${values.account} is not an account id (${POSITIVE_ID_RANGE})`);
+    request = { accountId };
+  } else {
+    if (!values.role || !ROLES.includes(values.role as Role)) throw usageError(`--role must be one of ${ROLES.join(', ')}`);
+    if (!values.name) throw usageError('--name is required (the unit or person the new account is for), or --account ID for an existing account');
+    const problem = userTextProblem(values.name.trim(), '--name', { maxLength: MAX_ACCOUNT_NAME_LENGTH });
+    if (problem) throw usageError(problem);
+    request = { name: values.name, role: values.role as Role, pseudonymous: values.pseudonymous ?? false };
+  }
   const dataDir = resolve(values['data-dir'] ?? env.ARCHIVE_SEAL_DATA_DIR ?? './data');
   const databaseFile = join(dataDir, 'archive-seal.sqlite');
   // Never a new database: a token in one no center reads (a mistyped directory) would be
@@ -94,8 +114,10 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   const { Store } = await import('../store/store.js');
   const store = await Store.open({ file: databaseFile });
   try {
-    const issued = issueToken(store, { name: values.name, role: values.role as Role, pseudonymous: values.pseudonymous });
-    process.stderr.write(`token for ${issued.principal.name} (${issued.principal.role}); shown once, keep it secret:\n`);
+    const issued = issueToken(store, request);
+    const { accountId, name, role, pseudonymous } = issued.principal;
+    const kind = 'accountId' in request ? 'another token for account' : 'new account';
+    process.stderr.write(`${kind} ${accountId}: ${name} (${role}${pseudonymous ? ', pseudonymous' : ''}); the token is shown once, keep it secret:\n`);
     process.stdout.write(issued.token + '\n');
     return EXIT_OK;
   } catch (err) {

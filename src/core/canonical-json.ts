@@ -1,3 +1,5 @@
+import { MAX_JSON_DEPTH as MAX_DEPTH } from './record-limits.js';
+
 /**
  * RFC 8785 JSON Canonicalization Scheme (JCS).
  *
@@ -68,10 +70,9 @@ export class CanonicalJsonError extends Error {
   override readonly name = 'CanonicalJsonError';
 }
 
-const MAX_DEPTH = 64;
 
 function serialize(value: unknown, depth: number): string {
-  if (depth > MAX_DEPTH) throw new CanonicalJsonError('nesting deeper than 64 levels');
+  if (depth > MAX_DEPTH) throw new CanonicalJsonError(`nesting deeper than ${MAX_DEPTH} levels`);
   if (value === null) return 'null';
   switch (typeof value) {
     case 'boolean':

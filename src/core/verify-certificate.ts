@@ -117,7 +117,11 @@ function certificateShapeProblem(cert: Partial<Certificate> | null): { code: str
     return { code: 'CERT_MALFORMED', message: 'the certificate is not a JSON object' };
   }
   if (cert.format !== CERTIFICATE_FORMAT) {
-    return { code: 'CERT_UNKNOWN_FORMAT', message: `unknown certificate format ${JSON.stringify(cert.format)}; this verifier reads ${CERTIFICATE_FORMAT}` };
+    // Named only when it is short text: a certificate is untrusted input, and its format member
+    // could be anything, even an array nested too deep for JSON.stringify.
+    const format: unknown = cert.format;
+    const named = typeof format === 'string' && format.length <= 100 ? JSON.stringify(format) : `(${format === null ? 'null' : typeof format})`;
+    return { code: 'CERT_UNKNOWN_FORMAT', message: `unknown certificate format ${named}; this verifier reads ${CERTIFICATE_FORMAT}` };
   }
   const c = cert.content as Partial<CertificateContent> | undefined;
   const ok =

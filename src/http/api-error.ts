@@ -29,6 +29,9 @@ export class ApiError extends Error {
 /** The HTTP status for each registry error code. */
 export const REGISTRY_ERROR_STATUS: Readonly<Record<RegistryErrorCode, ContentfulStatusCode>> = Object.freeze({
   INVALID_INPUT: 400,
+  INVALID_TEXT: 400,
+  METADATA_TOO_DEEP: 400,
+  METADATA_TOO_LARGE: 400,
   INVALID_DIGEST: 400,
   UNKNOWN_CATEGORY: 400,
   EMPTY_BATCH: 400,

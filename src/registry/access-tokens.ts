@@ -1,6 +1,6 @@
 import { hash, randomBytes } from 'node:crypto';
 import {
-  findAccountByName,
+  findAccountById,
   findAccountByTokenHash,
   hasLiveAdminToken,
   insertAccount,
@@ -9,11 +9,13 @@ import {
 import type { Role } from '../store/database.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
-import { isPlainText } from './registration-input.js';
-import { validateArgument } from './registry-error.js';
+import { checkUserText } from './user-text.js';
+import { RegistryError, validateArgument } from './registry-error.js';
 
 export const ROLES: readonly Role[] = ['admin', 'registrar', 'depositor'];
 const TOKEN_PREFIX = 'as_';
+/** Display names of accounts (units, people): they appear in every record the account registers. */
+export const MAX_ACCOUNT_NAME_LENGTH = 200;
 const TOKEN_SHAPE = /^as_[A-Za-z0-9_-]{43}$/;
 
 export interface IssuedToken {
@@ -23,30 +25,29 @@ export interface IssuedToken {
 }
 
 /**
- * Issues a bearer token for the account `name`, creating the account (with `role`) if it is new.
- * An existing account keeps its role: asking for another role is an error, not a promotion.
+ * What a token is issued for: a new account (its display name, role and whether its records name
+ * it by a pseudonym), or an existing account named by its id. Never an account found by its
+ * name: names are not unique (two citizens called 王芳 are two accounts), so a name that picked
+ * an existing account would hand one person's records to another.
  */
-export function issueToken(
-  store: Store,
-  request: { name: string; role: Role; pseudonymous?: boolean },
-  now: Date = new Date(),
-): IssuedToken {
-  validateArgument(ROLES.includes(request.role), 'INVALID_INPUT', `role must be one of ${ROLES.join(', ')}`);
-  const name = request.name.trim();
-  // The name is written into each of the account's records (as the registrant).
-  validateArgument(name.length > 0 && name.length <= 200 && isPlainText(name), 'INVALID_INPUT', 'name must be 1 to 200 characters without control characters or unpaired surrogates');
+export type TokenRequest = { name: string; role: Role; pseudonymous?: boolean } | { accountId: number };
+
+/**
+ * Issues a bearer token: for a new account (created with it), or for the existing account
+ * `accountId` (another token for it, e.g. a second machine; the earlier ones keep working).
+ */
+export function issueToken(store: Store, request: TokenRequest, now: Date = new Date()): IssuedToken {
   const token = TOKEN_PREFIX + randomBytes(32).toString('base64url');
   const principal = store.transaction(() => {
-    let account = findAccountByName(store, name);
-    if (account) {
-      validateArgument(account.role === request.role, 'INVALID_INPUT', `account "${name}" exists with role ${account.role}`);
+    let account;
+    if ('accountId' in request) {
+      account = findAccountById(store, request.accountId);
+      if (!account) throw new RegistryError('NOT_FOUND', `there is no account ${request.accountId}`);
     } else {
-      account = insertAccount(store, {
-        name,
-        role: request.role,
-        pseudonymous: request.pseudonymous ?? false,
-        createdAt: now.toISOString(),
-      });
+      validateArgument(ROLES.includes(request.role), 'INVALID_INPUT', `role must be one of ${ROLES.join(', ')}`);
+      // The name is written into each of the account's records (as the registrant).
+      const name = checkUserText(request.name.trim(), 'name', { maxLength: MAX_ACCOUNT_NAME_LENGTH });
+      account = insertAccount(store, { name, role: request.role, pseudonymous: request.pseudonymous ?? false, createdAt: now.toISOString() });
     }
     insertToken(store, { accountId: account.id, tokenHash: tokenHash(token), createdAt: now.toISOString() });
     return { accountId: account.id, name: account.name, role: account.role, pseudonymous: account.pseudonymous === 1 };

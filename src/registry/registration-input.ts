@@ -1,7 +1,9 @@
-import { canonicalize, CanonicalJsonError } from '../core/canonical-json.js';
+import { canonicalize } from '../core/canonical-json.js';
 import { findCategory, unknownCategoryMessage } from '../core/categories.js';
 import { isHexOfLength } from '../core/hex.js';
+import { MAX_METADATA_BYTES, MAX_METADATA_DEPTH, MAX_METADATA_KEY_LENGTH, MAX_TEXT_LENGTH } from '../core/record-limits.js';
 import { RegistryError, validateArgument } from './registry-error.js';
+import { checkUserText } from './user-text.js';
 
 /** What a registrant says about a record; the center adds id, time, registrant and salt. */
 export interface RegistrationInput {
@@ -15,12 +17,9 @@ export interface RegistrationInput {
   metadata?: Record<string, unknown>;
 }
 
-export const MAX_TEXT_LENGTH = 1024;
-export const MAX_METADATA_BYTES = 16 * 1024;
+/** Longer than any code of the taxonomy; what is longer is refused before it is looked up. */
+const MAX_CATEGORY_LENGTH = 100;
 const FIELDS = new Set(['sha256', 'sm3', 'size', 'fileName', 'title', 'mediaType', 'category', 'metadata']);
-const CONTROL = /[\u0000-\u001f\u007f]/;
-/** Half of a UTF-16 surrogate pair without the other: JSON can carry one (`"\\ud800"`), UTF-8 and RFC 8785 cannot. */
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 const MEDIA_TYPE = /^[a-z0-9!#$&^_.+-]{1,127}\/[a-z0-9!#$&^_.+-]{1,127}$/i;
 
 /**
@@ -40,8 +39,9 @@ export function parseRegistrationInput(value: unknown, where = ''): Registration
     'INVALID_INPUT',
     `${where}size must be a non-negative integer number of bytes`,
   );
-  validateArgument(typeof category === 'string' && category.length > 0, 'INVALID_INPUT', `${where}category is required`);
-  if (findCategory(category) === undefined) throw new RegistryError('UNKNOWN_CATEGORY', unknownCategoryMessage(`${where}category`, category));
+  validateArgument(category !== undefined, 'INVALID_INPUT', `${where}category is required`);
+  const categoryCode = checkUserText(category, `${where}category`, { maxLength: MAX_CATEGORY_LENGTH });
+  if (findCategory(categoryCode) === undefined) throw new RegistryError('UNKNOWN_CATEGORY', unknownCategoryMessage(`${where}category`, categoryCode));
   checkText(fileName, `${where}fileName`);
   checkText(title, `${where}title`);
   validateArgument(
@@ -57,42 +57,53 @@ export function parseRegistrationInput(value: unknown, where = ''): Registration
     ...(fileName !== undefined && { fileName: fileName as string }),
     ...(title !== undefined && { title: title as string }),
     ...(mediaType !== undefined && { mediaType: (mediaType as string).toLowerCase() }),
-    category,
+    category: categoryCode,
     ...(orderedMetadata !== undefined && { metadata: orderedMetadata }),
   };
 }
 
-/** True for text a record can hold as it is: no control characters, no unpaired surrogates. */
-export function isPlainText(value: string): boolean {
-  return !CONTROL.test(value) && !LONE_SURROGATE.test(value);
-}
-
 function checkText(value: unknown, name: string): void {
   if (value === undefined) return;
-  validateArgument(
-    typeof value === 'string' && value.length > 0 && value.length <= MAX_TEXT_LENGTH && isPlainText(value),
-    'INVALID_INPUT',
-    `${name} must be text of 1 to ${MAX_TEXT_LENGTH} characters without control characters or unpaired surrogates`,
-  );
+  checkUserText(value, name, { maxLength: MAX_TEXT_LENGTH });
 }
 
 /**
- * Checks metadata and gives it back with its members in canonical order (the same data), so that
- * the record holding it canonicalizes on the fast path (see canonicalize).
+ * Checks metadata (the limits: src/core/record-limits.ts; the text rule: src/core/user-text.ts)
+ * and gives it back with its members in canonical order (the same data), so that the record
+ * holding it canonicalizes on the fast path (see canonicalize).
+ *
+ * The walk is a loop over an explicit stack, not a recursion, and stops at the depth limit: a
+ * body nested 100,000 levels deep (JSON.parse takes it) is refused, not a stack overflow.
  */
 function checkMetadata(value: unknown, name: string): Record<string, unknown> {
   validateArgument(isPlainObject(value), 'INVALID_INPUT', `${name} must be a JSON object`);
-  checkNumbers(value, name);
-  let canonical: string;
-  try {
-    canonical = canonicalize(value);
-  } catch (err) {
-    if (err instanceof CanonicalJsonError) throw new RegistryError('INVALID_INPUT', `${name}: ${err.message}`);
-    throw err;
+  const pending: { value: unknown; path: string; depth: number }[] = [{ value, path: name, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value: item, path, depth } = next;
+    if (typeof item === 'string') {
+      // Long text: its length is bounded by MAX_METADATA_BYTES over the whole metadata, below.
+      checkUserText(item, path, { maxLength: Number.MAX_SAFE_INTEGER, multiline: true, allowEmpty: true });
+    } else if (typeof item === 'number') {
+      checkNumber(item, path);
+    } else if (typeof item === 'object' && item !== null) {
+      if (depth > MAX_METADATA_DEPTH) {
+        throw new RegistryError('METADATA_TOO_DEEP', `${name} must nest at most ${MAX_METADATA_DEPTH} levels of objects and arrays; ${path} is level ${depth}`);
+      }
+      if (Array.isArray(item)) {
+        item.forEach((element, i) => pending.push({ value: element, path: `${path}[${i}]`, depth: depth + 1 }));
+      } else {
+        for (const [key, member] of Object.entries(item)) {
+          checkUserText(key, `a key in ${path}`, { maxLength: MAX_METADATA_KEY_LENGTH });
+          pending.push({ value: member, path: `${path}.${key}`, depth: depth + 1 });
+        }
+      }
+    }
+    // true, false and null are JSON as they are.
   }
+  const canonical = canonicalize(value);
   validateArgument(
     new TextEncoder().encode(canonical).length <= MAX_METADATA_BYTES,
-    'INVALID_INPUT',
+    'METADATA_TOO_LARGE',
     `${name} must be at most ${MAX_METADATA_BYTES} bytes as canonical JSON`,
   );
   return JSON.parse(canonical) as Record<string, unknown>;
@@ -105,18 +116,12 @@ function checkMetadata(value: unknown, name: string): Record<string, unknown> {
  * 1e-05), so an expert re-hashing a record with one of those would find a mismatch (README,
  * "Checking a certificate without our code"). Either can be sent as a string.
  */
-function checkNumbers(value: unknown, name: string): void {
-  if (typeof value === 'number') {
-    validateArgument(
-      Number.isSafeInteger(value),
-      'INVALID_INPUT',
-      `${name}: numbers in metadata must be integers from -9007199254740991 to 9007199254740991; send others as strings`,
-    );
-  } else if (Array.isArray(value)) {
-    value.forEach((item, i) => checkNumbers(item, `${name}[${i}]`));
-  } else if (typeof value === 'object' && value !== null) {
-    for (const [key, item] of Object.entries(value)) checkNumbers(item, `${name}.${key}`);
-  }
+function checkNumber(value: number, name: string): void {
+  validateArgument(
+    Number.isSafeInteger(value),
+    'INVALID_INPUT',
+    `${name}: numbers in metadata must be integers from -9007199254740991 to 9007199254740991; send others as strings`,
+  );
 }
 
 function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -1,6 +1,9 @@
 /** What can go wrong in the registry, by a code programs can rely on. */
 export type RegistryErrorCode =
   | 'INVALID_INPUT'
+  | 'INVALID_TEXT'
+  | 'METADATA_TOO_DEEP'
+  | 'METADATA_TOO_LARGE'
   | 'INVALID_DIGEST'
   | 'UNKNOWN_CATEGORY'
   | 'BATCH_TOO_LARGE'

@@ -1,5 +1,5 @@
 import { hash } from 'node:crypto';
-import { canonicalize } from '../core/canonical-json.js';
+import { canonicalize, CanonicalJsonError } from '../core/canonical-json.js';
 import { verifyDetachedCms } from '../core/cms-verify.js';
 import type { RegistrationRecord } from '../core/record.js';
 import { signDetached, type SigningIdentity } from '../pki/cms-signer.js';
@@ -263,7 +263,7 @@ export function parseCanonicalBundle(bytes: Buffer): PeriodBundle {
     return invalid('the bundle is not JSON');
   }
   if (shell === null || typeof shell !== 'object' || !Array.isArray(shell.registrations) || shell.registrations.length !== 0) invalid('the bundle is not JSON of a period bundle');
-  if (canonicalize(shell) !== shellText) invalid(`period ${shell.period?.id}: the bundle is not in canonical form`);
+  if (canonicalOrUndefined(shell) !== shellText) invalid(`period ${shell.period?.id}: the bundle is not in canonical form`);
   shell.registrations = elements.map(([from, to]) => {
     const text = bytes.toString('utf8', from, to);
     let registration: BundleRegistration;
@@ -272,10 +272,20 @@ export function parseCanonicalBundle(bytes: Buffer): PeriodBundle {
     } catch {
       return invalid(`period ${shell.period?.id}: a registration of the bundle is not JSON`);
     }
-    if (canonicalize(registration) !== text) invalid(`period ${shell.period?.id}: the bundle is not in canonical form`);
+    if (canonicalOrUndefined(registration) !== text) invalid(`period ${shell.period?.id}: the bundle is not in canonical form`);
     return registration;
   });
   return shell;
+}
+
+/** canonicalize(value), or undefined for what RFC 8785 cannot write (e.g. nested too deep): bytes from a peer are input. */
+function canonicalOrUndefined(value: unknown): string | undefined {
+  try {
+    return canonicalize(value);
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) return undefined;
+    throw err;
+  }
 }
 
 /**

@@ -51,8 +51,26 @@ describe('tokens create', () => {
     expect(registered.status).toBe(201);
     expect(registered.body.record.registrant.name).toBe('衢州市档案馆');
 
-    const clash = await runCli(['tokens', 'create', '--role', 'admin', '--name', '衢州市档案馆', '--data-dir', dataDir]);
-    expect(clash.code).toBe(1);
-    expect(clash.stdout).toBe('');
+    // The same name again is a new account (names are not unique), which cannot read the first's records.
+    const twin = await runCli(['tokens', 'create', '--role', 'depositor', '--name', '衢州市档案馆', '--data-dir', dataDir]);
+    expect(twin.code).toBe(0);
+    const twinToken = twin.stdout.trim();
+    expect(twin.stderr).toMatch(/^new account (\d+): 衢州市档案馆 \(depositor\);/);
+    expect((await api(server.url, twinToken, 'GET', `/v1/registrations/${registered.body.id}`)).status).toBe(404);
+
+    // An existing account is named by its id.
+    const accountId = /^new account (\d+)/.exec(made.stderr)![1]!;
+    const another = await runCli(['tokens', 'create', '--account', accountId, '--data-dir', dataDir]);
+    expect([another.code, another.stderr]).toEqual([0, expect.stringMatching(new RegExp(`^another token for account ${accountId}: 衢州市档案馆 \\(depositor\\);`))]);
+    expect((await api(server.url, another.stdout.trim(), 'GET', `/v1/registrations/${registered.body.id}`)).status).toBe(200);
+    expect((await api(server.url, token, 'GET', `/v1/registrations/${registered.body.id}`)).status).toBe(200);
+
+    const mixed = await runCli(['tokens', 'create', '--account', accountId, '--role', 'admin', '--data-dir', dataDir]);
+    expect([mixed.code, mixed.stdout]).toEqual([2, '']);
+    const missing = await runCli(['tokens', 'create', '--account', '999999', '--data-dir', dataDir]);
+    expect([missing.code, missing.stdout, missing.stderr]).toEqual([1, '', 'archive-seal tokens: there is no account 999999\n']);
+    const spoofed = await runCli(['tokens', 'create', '--role', 'depositor', '--name', 'report\u202efdp.exe', '--data-dir', dataDir]);
+    expect([spoofed.code, spoofed.stdout]).toEqual([2, '']);
+    expect(spoofed.stderr).toMatch(/^archive-seal tokens: --name contains U\+202E at position 7, a bidirectional control character/);
   });
 });

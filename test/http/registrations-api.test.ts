@@ -100,14 +100,14 @@ describe('POST /v1/registrations (hash-only)', () => {
     ['no category', { sha256: sha('x') }, 400, 'INVALID_INPUT'],
     ['an unknown field', { sha256: sha('x'), category: 'voluntary.individual', fileame: 'a' }, 400, 'INVALID_INPUT'],
     ['a negative size', { sha256: sha('x'), category: 'voluntary.individual', size: -1 }, 400, 'INVALID_INPUT'],
-    ['a title with control characters', { sha256: sha('x'), category: 'voluntary.individual', title: 'a\u0000b' }, 400, 'INVALID_INPUT'],
+    ['a title with control characters', { sha256: sha('x'), category: 'voluntary.individual', title: 'a\u0000b' }, 400, 'INVALID_TEXT'],
     ['metadata that is not an object', { sha256: sha('x'), category: 'voluntary.individual', metadata: [1] }, 400, 'INVALID_INPUT'],
-    ['oversized metadata', { sha256: sha('x'), category: 'voluntary.individual', metadata: { a: 'x'.repeat(20_000) } }, 400, 'INVALID_INPUT'],
+    ['oversized metadata', { sha256: sha('x'), category: 'voluntary.individual', metadata: { a: 'x'.repeat(20_000) } }, 400, 'METADATA_TOO_LARGE'],
     ['an array body', [], 400, 'INVALID_INPUT'],
     // JSON can carry half of a surrogate pair; UTF-8 and a canonical record cannot.
-    ['a title with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', title: 'a\ud800b' }, 400, 'INVALID_INPUT'],
-    ['a file name with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', fileName: '\udc00.pdf' }, 400, 'INVALID_INPUT'],
-    ['metadata with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', metadata: { a: '\ud800' } }, 400, 'INVALID_INPUT'],
+    ['a title with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', title: 'a\ud800b' }, 400, 'INVALID_TEXT'],
+    ['a file name with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', fileName: '\udc00.pdf' }, 400, 'INVALID_TEXT'],
+    ['metadata with an unpaired surrogate', { sha256: sha('x'), category: 'voluntary.individual', metadata: { a: '\ud800' } }, 400, 'INVALID_TEXT'],
     // A fraction is written differently by RFC 8785 and by common JSON libraries; a larger integer has lost digits.
     ['a fraction in metadata', `{"sha256":"${sha('x')}","category":"voluntary.individual","metadata":{"ratio":0.00001}}`, 400, 'INVALID_INPUT'],
     ['an integer in metadata beyond 2^53', `{"sha256":"${sha('x')}","category":"voluntary.individual","metadata":{"n":[12345678901234567890]}}`, 400, 'INVALID_INPUT'],
@@ -188,13 +188,14 @@ describe('access', () => {
     expect(used.status).toBe(200);
   });
 
-  it('refuses a token of an unknown role, and a role change of an existing account (400, nothing issued)', async () => {
+  it('refuses a token of an unknown role, and a promotion of an existing account (400, nothing issued)', async () => {
     const tokensBefore = center.store.sqlite.prepare('SELECT count(*) FROM api_token').pluck().get();
     const unknown = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { name: 'x', role: 'root' } });
     expect([unknown.status, unknown.body.error.code]).toEqual([400, 'INVALID_INPUT']);
-    // 衢州市社保中心 is a depositor: asking for an admin token in its name is not a promotion.
-    const promote = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { name: '衢州市社保中心', role: 'admin' } });
-    expect([promote.status, promote.body.error.message]).toEqual([400, 'account "衢州市社保中心" exists with role depositor']);
+    // An existing account is named by its id and keeps its role: asking for another is not a promotion.
+    const accountId = center.store.sqlite.prepare("SELECT id FROM account WHERE name = '衢州市社保中心'").pluck().get();
+    const promote = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { accountId, role: 'admin' } });
+    expect([promote.status, promote.body.error.code]).toEqual([400, 'INVALID_INPUT']);
     const noName = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { role: 'depositor' } });
     expect([noName.status, noName.body.error.code]).toEqual([400, 'INVALID_INPUT']);
     expect(center.store.sqlite.prepare('SELECT count(*) FROM api_token').pluck().get()).toBe(tokensBefore);
