@@ -1,16 +1,18 @@
-import { ConfigError } from '../config.js';
-import { serve } from '../main.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
-import { REGISTER_USAGE, registerCommand } from './register-command.js';
-import { EXPORT_USAGE, exportCommand } from './export-command.js';
-import { KEYS_USAGE, keysCommand } from './keys-command.js';
-import { RECOVER_USAGE, recoverCommand } from './recover-command.js';
-import { certificateCommand, sealCommand, statusCommand, tokensCommand } from './simple-commands.js';
-import { VERIFY_USAGE, verifyCommand } from './verify-command.js';
-import { join } from 'node:path';
-import { DEVELOPMENT_CERTS_DIR } from '../pki/dev-pki.js';
 
-const USAGE = `archive-seal: electronic records registration and backup center
+// Each command's module is loaded when that command runs, not before: `verify` must not pay for
+// the server (hono, kysely, better-sqlite3, ethers), and the server not for the rest.
+
+/** The usage of every command; loads every command's module (help only). */
+async function usage(): Promise<string> {
+  const [{ REGISTER_USAGE }, { VERIFY_USAGE }, { EXPORT_USAGE }, { RECOVER_USAGE }, { KEYS_USAGE }] = await Promise.all([
+    import('./register-command.js'),
+    import('./verify-command.js'),
+    import('./export-command.js'),
+    import('./recover-command.js'),
+    import('./keys-command.js'),
+  ]);
+  return `archive-seal: electronic records registration and backup center
 
 usage:
   archive-seal serve                      start the center (configured by environment, see README)
@@ -24,33 +26,34 @@ usage:
   ${RECOVER_USAGE}
   ${KEYS_USAGE.replace(/\n/g, '\n  ')}
 
-exit status: 0 ok, 1 failure, 2 bad usage`;
+exit status: 0 ok, 1 failure, 2 bad usage; verify: 0 AUTHENTIC, 1 NOT AUTHENTIC, 3 CANNOT BE DETERMINED`;
+}
 
 type Env = Readonly<Record<string, string | undefined>>;
 const COMMANDS: Record<string, (args: string[], env: Env) => Promise<number>> = {
-  register: registerCommand,
-  seal: sealCommand,
-  status: statusCommand,
-  tokens: tokensCommand,
+  register: async (args, env) => (await import('./register-command.js')).registerCommand(args, env),
+  seal: async (args, env) => (await import('./simple-commands.js')).sealCommand(args, env),
+  status: async (args, env) => (await import('./simple-commands.js')).statusCommand(args, env),
+  tokens: async (args, env) => (await import('./simple-commands.js')).tokensCommand(args, env),
   serve: serveCommand,
-  export: exportCommand,
-  recover: recoverCommand,
-  keys: keysCommand,
-  certificate: certificateCommand,
-  // Trusts the center's configured root unless --trust says otherwise (and says so in the report).
-  verify: (args, env) => verifyCommand(args, () => join(env.ARCHIVE_SEAL_PKI_DIR ?? DEVELOPMENT_CERTS_DIR, 'root-ca.pem')),
+  export: async (args, env) => (await import('./export-command.js')).exportCommand(args, env),
+  recover: async (args, env) => (await import('./recover-command.js')).recoverCommand(args, env),
+  keys: async (args, env) => (await import('./keys-command.js')).keysCommand(args, env),
+  certificate: async (args, env) => (await import('./simple-commands.js')).certificateCommand(args, env),
+  // Trusts nothing but the roots the user names (--trust, --center): see verify-command.ts.
+  verify: async (args) => (await import('./verify-command.js')).verifyCommand(args),
 };
 
 /** Runs the CLI; resolves to the exit status. */
 export async function runCli(argv: string[], env: Env): Promise<number> {
   const [command, ...args] = argv;
   if (command === 'help' || command === '--help' || command === '-h') {
-    process.stdout.write(USAGE + '\n');
+    process.stdout.write((await usage()) + '\n');
     return EXIT_OK;
   }
   if (!command) {
     // Bad usage: the usage goes where errors go, so a script's captured output stays clean.
-    process.stderr.write(USAGE + '\n');
+    process.stderr.write((await usage()) + '\n');
     return EXIT_USAGE;
   }
   const run = COMMANDS[command];
@@ -65,8 +68,9 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
       process.stderr.write(`archive-seal ${command}: ${err.message}\n`);
       return err.exitCode;
     }
-    if (err instanceof ConfigError) {
-      process.stderr.write(`archive-seal ${command}: configuration error: ${err.message}\n`);
+    // By name: importing config.ts here would load it for every command.
+    if ((err as Error | undefined)?.name === 'ConfigError') {
+      process.stderr.write(`archive-seal ${command}: configuration error: ${(err as Error).message}\n`);
       return EXIT_USAGE;
     }
     if ((err as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
@@ -80,6 +84,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
 
 async function serveCommand(args: string[], env: Env): Promise<number> {
   if (args.length > 0) throw new CliError('serve takes no arguments; configure it with the environment (see README)', EXIT_USAGE);
+  const { serve } = await import('../main.js');
   await serve(env);
   return EXIT_OK;
 }
