@@ -32,6 +32,8 @@ export interface Config {
   readonly tsaUrl: string | undefined;
   /** PEM file of the roots the external TSA chains to; default the center's root. */
   readonly tsaTrustFile: string | undefined;
+  /** TSA policy OID (RFC 3161 §2.4.2) of the built-in TSA's tokens; undefined: see `tsaPolicyOid` in pki/tsa-policy.ts. */
+  readonly tsaPolicyOid: string | undefined;
   /** The center's public base URL (no trailing slash) for links it hands out, e.g. the certificate PDF's QR code; undefined: the origin each request came to. */
   readonly publicUrl: string | undefined;
   /** The vault, peers, replication and fixity audits. */
@@ -56,6 +58,7 @@ export const SETTINGS = {
   pkiDir: { env: 'ARCHIVE_SEAL_PKI_DIR', default: DEVELOPMENT_CERTS_DIR },
   tsaUrl: { env: 'ARCHIVE_SEAL_TSA_URL', default: '' },
   tsaTrustFile: { env: 'ARCHIVE_SEAL_TSA_TRUST', default: '' },
+  tsaPolicyOid: { env: 'ARCHIVE_SEAL_TSA_POLICY_OID', default: '' },
   publicUrl: { env: 'ARCHIVE_SEAL_PUBLIC_URL', default: '' },
   masterKeyFile: { env: 'ARCHIVE_SEAL_MASTER_KEY_FILE', default: '' },
   peerPort: { env: 'ARCHIVE_SEAL_PEER_PORT', default: 'off' },
@@ -106,6 +109,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   }
   const tsaUrl = get('tsaUrl');
   if (tsaUrl !== '' && !/^https?:\/\//.test(tsaUrl)) throw new ConfigError(`${SETTINGS.tsaUrl.env}=${tsaUrl}: expected an http(s) URL`);
+  const tsaPolicyOid = get('tsaPolicyOid');
+  if (tsaPolicyOid !== '' && !/^[0-2](\.(0|[1-9][0-9]*)){1,63}$/.test(tsaPolicyOid)) {
+    throw new ConfigError(`${SETTINGS.tsaPolicyOid.env}=${tsaPolicyOid}: expected an object identifier in dotted form, e.g. 1.2.156.112562.1.1 (your organisation's TSA policy)`);
+  }
   const publicUrl = get('publicUrl').replace(/\/+$/, '');
   if (publicUrl !== '' && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
     throw new ConfigError(`${SETTINGS.publicUrl.env}=${publicUrl}: expected an http(s) URL without query or fragment, e.g. https://records.example.gov.cn`);
@@ -116,6 +123,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     pkiDir: resolve(get('pkiDir')),
     tsaUrl: tsaUrl === '' ? undefined : tsaUrl,
     tsaTrustFile: get('tsaTrustFile') === '' ? undefined : resolve(get('tsaTrustFile')),
+    tsaPolicyOid: tsaPolicyOid === '' ? undefined : tsaPolicyOid,
     publicUrl: publicUrl === '' ? undefined : publicUrl,
     dataDir: resolve(get('dataDir')),
     host: get('host'),

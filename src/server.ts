@@ -18,6 +18,8 @@ import { PeriodTimestamper } from './registry/period-timestamper.js';
 import { CertificateIssuer } from './registry/certificate-issuer.js';
 import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
 import { PeriodSealer } from './registry/period-sealer.js';
+import { RegistryCheck } from './registry/registry-check.js';
+import { tsaPolicyOid } from './pki/tsa-policy.js';
 import { RegistrationReader } from './registry/registration-reader.js';
 import { RegistrationService } from './registry/registration-service.js';
 import { SealScheduler } from './registry/seal-scheduler.js';
@@ -71,16 +73,22 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       throw new ConfigError(`${SETTINGS.centerName.env} is not set: the default name says "development center (not for evidence)", which certificates signed with a real PKI must not carry`);
     }
     backup = new BackupService({ config, store, pki, log });
-    const builtInTsa = new BuiltInTimestampAuthority({ identity: pki.tsa });
+    const policy = tsaPolicyOid(pki, config.tsaPolicyOid);
+    if (policy.oid === null) throw new ConfigError(`${SETTINGS.tsaPolicyOid.env}: ${policy.problem}`);
+    if (policy.source === 'derived') log(`built-in TSA policy ${policy.oid}, derived from the TSA certificate (set ${SETTINGS.tsaPolicyOid.env} to your own policy OID)`);
+    const builtInTsa = new BuiltInTimestampAuthority({ identity: pki.tsa, policyOid: policy.oid });
     const tsa: TimestampAuthority = config.tsaUrl
       ? new HttpTimestampAuthority(config.tsaUrl, { trustRoots: await tsaTrustRoots(config, pki) })
       : builtInTsa;
     const timestamper = new PeriodTimestamper(store, tsa, config.tsaUrl ?? 'built-in', log);
 
     const chains: AnchorChain[] = [];
+    // The center's own chains: anchors on them prove nothing independent of it (certificates say so).
+    const centerChains = new Set<string>();
     if (config.chains.kind === 'local') {
       const local = await setUpLocalChain({ dataDir: config.dataDir, port: config.chains.port, confirmations: config.chains.confirmations, log });
       localChain = local.chain;
+      centerChains.add(local.settings.name);
       chains.push(new EvmAnchorChain(local.settings));
     } else if (config.chains.kind === 'configured') {
       for (const settings of config.chains.chains) chains.push(new EvmAnchorChain(settings));
@@ -125,6 +133,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       pki,
       center: { id: config.centerId, name: config.centerName },
       chains: () => anchoring.configuredChains.map((c) => c.settings.name),
+      isCenterChain: (name) => centerChains.has(name),
     });
     const app = createApp({
       store,
@@ -142,6 +151,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       blobs: backup.vault,
       backup,
       maxUploadBytes: config.maxUploadBytes,
+      registryCheck: new RegistryCheck(store, config.centerId),
       ...(config.tsaUrl && config.tsaTrustFile && { timestampTrustRoots: [...pki.roots.map((r) => r.pem), ...(await tsaTrustRoots(config, pki))] }),
       log,
     });

@@ -30,9 +30,12 @@ const checkers: Record<string, (vectors: any) => void | Promise<void>> = {
       certificate: vector.certificate,
       file: { sha256: createHash('sha256').update(file).digest('hex'), sm3: createHash('sm3').update(file).digest('hex') },
       trustRoots: [readFileSync(join(DIR, '..', '..', vector.trustRoot), 'utf8')],
+      // The vectors are signed with the development PKI: accepted here, explicitly.
+      allowDevelopment: true,
     });
     expect(report.steps.filter((s) => s.status !== 'ok').map((s) => s.step)).toEqual(['anchor']);
-    expect(report.authentic).toBe(true);
+    // Without a live chain the anchor is not checked, so no more than CANNOT BE DETERMINED.
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED');
   },
   'archive-seal/merkle-vectors@1': (vectors: MerkleVectors) => {
     for (const tree of vectors.trees) {

@@ -2,6 +2,8 @@
 export const EXIT_OK = 0;
 export const EXIT_FAILURE = 1;
 export const EXIT_USAGE = 2;
+/** `verify`: the verdict is CANNOT BE DETERMINED (a check could not run, or proves nothing). */
+export const EXIT_UNDETERMINED = 3;
 
 /** A failure the CLI reports as one line and an exit status (2 for usage, 1 otherwise). */
 export class CliError extends Error {

@@ -42,11 +42,8 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   },
   verify: {
     usage: async () => VERIFY_USAGE,
-    // Trusts the center's configured root unless --trust says otherwise (and says so in the report).
-    run: async () => {
-      const [{ verifyCommand }, { join }, { DEVELOPMENT_CERTS_DIR }] = await Promise.all([import('./verify-command.js'), import('node:path'), import('../pki/dev-pki.js')]);
-      return (args, env) => verifyCommand(args, () => join(env.ARCHIVE_SEAL_PKI_DIR ?? DEVELOPMENT_CERTS_DIR, 'root-ca.pem'));
-    },
+    // Trusts nothing but the roots the user names (--trust, --center): see verify-command.ts.
+    run: async () => (await import('./verify-command.js')).verifyCommand,
   },
   tokens: { usage: SERVER_USAGE.tokens, run: async () => (await import('./simple-commands.js')).tokensCommand },
   export: { usage: SERVER_USAGE.export, run: async () => (await import('./export-command.js')).exportCommand },
@@ -55,7 +52,7 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
 };
 
 const HEADER = 'archive-seal: electronic records registration and backup center\n\nusage:';
-const FOOTER = 'archive-seal COMMAND --help: one command\'s usage\nexit status: 0 ok, 1 failure, 2 bad usage';
+const FOOTER = 'archive-seal COMMAND --help: one command\'s usage\nexit status: 0 ok, 1 failure, 2 bad usage; verify: 0 AUTHENTIC, 1 NOT AUTHENTIC, 3 CANNOT BE DETERMINED';
 
 /** Every command's usage line(s); a command whose code cannot load here says so instead. */
 async function fullUsage(): Promise<string> {

@@ -1,5 +1,3 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
 import { parseArgs } from 'node:util';
 import { readFile } from 'node:fs/promises';
@@ -12,6 +10,9 @@ import { CliError, describeFileError, EXIT_FAILURE, EXIT_OK, usageError } from '
 import { CONNECTION_OPTIONS, connect } from './connection.js';
 import { findFiles, type FoundFile } from './file-walk.js';
 import { ProgressBar } from './progress-bar.js';
+import { digestFile } from './file-digests.js';
+
+export { digestFile };
 
 export const REGISTER_USAGE = `archive-seal register <file|dir>... --category CODE [--title T] [--meta KEY=VALUE]... [--metadata FILE.json] [--hash-only] [--json]
   Registers files (directories recursively) with a running center. Files are uploaded and kept
@@ -173,19 +174,6 @@ async function registerHashOnly(
     }
   }
   return lines;
-}
-
-/** SHA-256 and SM3 of a file, read once. */
-export async function digestFile(path: string): Promise<{ sha256: string; sm3: string; size: number }> {
-  const sha256 = createHash('sha256');
-  const sm3 = createHash('sm3');
-  let size = 0;
-  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }) as AsyncIterable<Buffer>) {
-    sha256.update(chunk);
-    sm3.update(chunk);
-    size += chunk.length;
-  }
-  return { sha256: sha256.digest('hex'), sm3: sm3.digest('hex'), size };
 }
 
 /**

@@ -14,6 +14,13 @@ export interface CertificateAnchor {
   blockHash: string;
   /** The block's timestamp, UTC ISO 8601. */
   blockTime: string;
+  /**
+   * False when the chain is the center's own (the embedded development chain): whoever runs a
+   * node can rewrite it, so it proves nothing independent of the center. True for an outside
+   * chain. Absent in certificates issued before this field: the verifier then judges by chain id
+   * (see `isDevelopmentChain`).
+   */
+  independent?: boolean;
 }
 
 /**

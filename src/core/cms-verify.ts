@@ -28,6 +28,12 @@ export interface CmsSignerSummary {
   serial: string;
   /** True when the certificate carries the development policy: not evidence. */
   isDevelopment: boolean;
+  /**
+   * True when the signer or any certificate of its path up to the root (the root included)
+   * carries the development policy: the development root's private key is published, so anyone
+   * can issue under it, with or without the policy on the leaf.
+   */
+  chainsToDevelopment?: boolean;
 }
 
 /** Result of {@link verifyDetachedCms}. Never thrown; `status` says whether every check passed. */
@@ -74,11 +80,12 @@ export async function verifyDetachedCms(
       throw new SignedDataCheckFailure('malformed', 'the SignedData encapsulates its content; a detached signature was expected');
     }
     await verifySignerSignature(parsed, content);
-    await verifyChainToRoots(parsed, roots, options.at ?? new Date());
+    const path = await verifyChainToRoots(parsed, roots, options.at ?? new Date());
+    signer.chainsToDevelopment = facts.isDevelopment || path.some((c) => readCertificateFacts(c).isDevelopment);
     // Chaining to the root is not enough: the root also certifies the TSA and the peer centers' TLS keys.
     const purposeProblem = documentSigningProblem(facts);
     if (purposeProblem) return { status: 'failed', code: 'CMS_SIGNER_NOT_FOR_DOCUMENTS', message: purposeProblem, signer };
-    const devNote = facts.isDevelopment ? ' (DEVELOPMENT certificate: not evidence)' : '';
+    const devNote = signer.chainsToDevelopment ? ' (DEVELOPMENT certificate: not evidence)' : '';
     return {
       status: 'ok',
       code: 'OK',

@@ -22,3 +22,18 @@ export const DEVELOPMENT_TSA_POLICY_OID = `${DEVELOPMENT_OID_ARC}.2`;
 export function isDevelopmentOid(oid: string): boolean {
   return oid === DEVELOPMENT_OID_ARC || oid.startsWith(`${DEVELOPMENT_OID_ARC}.`);
 }
+
+/**
+ * Chain ids of local development nodes by convention (anvil and Hardhat 31337, Ganache 1337):
+ * anyone can start one with any history, so an anchor there proves nothing independent.
+ */
+export const DEVELOPMENT_CHAIN_IDS: ReadonlySet<number> = new Set([31337, 1337]);
+
+/**
+ * True when an anchor is on a chain that proves nothing independent of the center: the
+ * certificate says so (`independent: false`), or the chain id is a development one, whatever
+ * the certificate says (an old certificate says nothing).
+ */
+export function isDevelopmentChain(anchor: { chainId: number; independent?: boolean }): boolean {
+  return anchor.independent === false || DEVELOPMENT_CHAIN_IDS.has(anchor.chainId);
+}

@@ -115,7 +115,9 @@ export async function verifyTimestampToken(
     const ekuProblem = timestampSigningProblem(facts);
     if (ekuProblem) throw new TimestampCheckFailure('TST_BAD_EKU', ekuProblem);
     checkTsaName(tstInfo, parsed.signerCertificate);
-    await verifyChainToRoots(parsed, roots, tstInfo.genTime);
+    const path = await verifyChainToRoots(parsed, roots, tstInfo.genTime);
+    // A root whose private key is published (the development root) marks everything under it.
+    if (path.some((c) => readCertificateFacts(c).isDevelopment)) known.isDevelopment = true;
 
     const devNote = known.isDevelopment ? ' (DEVELOPMENT TSA: not evidence)' : '';
     return {

@@ -3,6 +3,7 @@ import { checkAnchor } from './anchor-check.js';
 import { canonicalBytes, CanonicalJsonError } from './canonical-json.js';
 import { CERTIFICATE_FORMAT, type Certificate, type CertificateAnchor, type CertificateContent } from './certificate.js';
 import { verifyDetachedCms } from './cms-verify.js';
+import { isDevelopmentChain } from './development-marker.js';
 import { sha256 } from './digests.js';
 import { bytesEqual, bytesToHex, hexToBytes, isHexOfLength } from './hex.js';
 import { leafHash, pathSidesMatchPosition, rootFromProof, verifyInclusionRfc9162 } from './merkle.js';
@@ -17,21 +18,42 @@ export type VerificationStepName =
   | 'leaf'
   | 'merkle-path'
   | 'timestamp'
-  | 'anchor';
+  | 'anchor'
+  /** Only from the issuing center itself (`POST /v1/verify`): the certificate against its own registry. */
+  | 'registry';
+
+/**
+ * What became of a step: `ok` it ran and held; `failed` it ran and the certificate or file is
+ * not what it claims; `skipped` it could not run (nothing to run it with, e.g. no node);
+ * `undetermined` it ran but proves nothing either way (a development key or chain, an unnamed
+ * root, a node that cannot be reached or serves another chain).
+ */
+export type VerificationStepStatus = 'ok' | 'failed' | 'skipped' | 'undetermined';
 
 /** One step of a verification: what was checked, its outcome, a code and a plain reason. */
 export interface VerificationStep {
   step: VerificationStepName;
-  status: 'ok' | 'failed' | 'skipped';
+  status: VerificationStepStatus;
   code: string;
   message: string;
+  /** For a skipped or undetermined step: what the reader can do so that it can decide. */
+  remedy?: string;
   details?: Record<string, unknown>;
 }
 
+/**
+ * The three verdicts. AUTHENTIC: every check ran and held. NOT_AUTHENTIC: a check ran and
+ * failed. CANNOT_BE_DETERMINED: nothing failed, but a check could not run or proves nothing.
+ */
+export type Verdict = 'AUTHENTIC' | 'NOT_AUTHENTIC' | 'CANNOT_BE_DETERMINED';
+
 export interface VerificationReport {
   format: 'archive-seal/verification-report@1';
-  /** True when no step failed and every required step passed (anchors may be skipped). */
+  verdict: Verdict;
+  /** For clients older than `verdict`: true only when the verdict is AUTHENTIC. */
   authentic: boolean;
+  /** True when development keys or a development chain were accepted because the caller asked (never evidence). */
+  developmentAllowed?: true;
   checkedAt: string;
   /** The registration, period and file the report is about, when the certificate could be read. */
   subject?: { registrationId: number; periodId: number; fileName?: string; center: string };
@@ -55,6 +77,12 @@ export interface VerifyCertificateInput {
   timestampTrustRoots?: readonly (string | Uint8Array)[];
   /** JSON-RPC endpoints by chain id; anchors on chains without one are skipped and said so. */
   rpc?: ReadonlyMap<number, JsonRpcRequest>;
+  /**
+   * Accept the development PKI and development chains as if they proved something: for tests of
+   * the software only. Their private keys are published, so without this such a step is
+   * undetermined, and the report says when it was given.
+   */
+  allowDevelopment?: boolean;
   now?: Date;
 }
 
@@ -69,14 +97,20 @@ export async function verifyCertificate(input: VerifyCertificateInput): Promise<
   const steps: VerificationStep[] = [];
   const notes: string[] = [];
   const now = input.now ?? new Date();
-  const report = (): VerificationReport => ({
-    format: 'archive-seal/verification-report@1',
-    authentic: steps.length > 0 && steps.every((s) => s.status !== 'failed') && REQUIRED.every((name) => steps.some((s) => s.step === name && s.status === 'ok')),
-    checkedAt: now.toISOString(),
-    ...(subject && { subject }),
-    steps,
-    notes,
-  });
+  const development = { allowed: input.allowDevelopment === true, used: false };
+  const report = (): VerificationReport => {
+    const verdict = verdictOf(steps);
+    return {
+      format: 'archive-seal/verification-report@1',
+      verdict,
+      authentic: verdict === 'AUTHENTIC',
+      ...(development.used && { developmentAllowed: true as const }),
+      checkedAt: now.toISOString(),
+      ...(subject && { subject }),
+      steps,
+      notes,
+    };
+  };
   let subject: VerificationReport['subject'];
 
   const cert = input.certificate as Partial<Certificate> | null;
@@ -99,18 +133,48 @@ export async function verifyCertificate(input: VerifyCertificateInput): Promise<
     ...(content.record.fileName !== undefined && { fileName: content.record.fileName }),
   };
 
-  steps.push(await signatureStep(cert as Certificate, input.trustRoots, now, notes));
+  steps.push(await signatureStep(cert as Certificate, input.trustRoots, now, notes, development));
   steps.push(fileStep(content, input.file));
   const digest = recordDigestStep(content, steps);
   const leaf = leafStep(content, digest, steps);
   steps.push(merkleStep(content, leaf));
-  steps.push(await timestampStep(content, input.timestampTrustRoots ?? input.trustRoots, notes));
-  steps.push(...(await anchorSteps(content, input.rpc, notes)));
+  steps.push(await timestampStep(content, input.timestampTrustRoots ?? input.trustRoots, notes, development));
+  steps.push(...(await anchorSteps(content, input.rpc, development)));
   if (content.issuer.development) notes.push('signed with the DEVELOPMENT PKI: this certificate is not evidence');
+  if (development.used) notes.push('development keys or chains were accepted because the caller asked (--allow-development): this verdict is for testing the software, not evidence');
   return report();
 }
 
 const REQUIRED: VerificationStepName[] = ['format', 'signature', 'file-digests', 'record-digest', 'leaf', 'merkle-path', 'timestamp'];
+
+/**
+ * The verdict of a list of steps. NOT_AUTHENTIC when any step failed. AUTHENTIC when every
+ * required step is there and ok, every other step ok, and at least one anchor ok; an anchor on a
+ * development chain that is not ok is passed over when another anchor is ok (it never proved
+ * anything independent). Otherwise CANNOT_BE_DETERMINED.
+ */
+export function verdictOf(steps: readonly VerificationStep[]): Verdict {
+  if (steps.some((s) => s.status === 'failed')) return 'NOT_AUTHENTIC';
+  if (!REQUIRED.every((name) => steps.some((s) => s.step === name))) return 'CANNOT_BE_DETERMINED';
+  if (steps.some((s) => s.step !== 'anchor' && s.status !== 'ok')) return 'CANNOT_BE_DETERMINED';
+  const anchors = steps.filter((s) => s.step === 'anchor');
+  if (!anchors.some((s) => s.status === 'ok')) return 'CANNOT_BE_DETERMINED';
+  if (!anchors.every((s) => s.status === 'ok' || s.details?.['developmentChain'] === true)) return 'CANNOT_BE_DETERMINED';
+  return 'AUTHENTIC';
+}
+
+/** The report with one more step (the center's registry check) and its verdict taken again. */
+export function withStep(report: VerificationReport, step: VerificationStep): VerificationReport {
+  const steps = [...report.steps, step];
+  const verdict = verdictOf(steps);
+  return { ...report, verdict, authentic: verdict === 'AUTHENTIC', steps };
+}
+
+/** Whether development keys and chains may pass, and whether one did. */
+interface DevelopmentUse {
+  allowed: boolean;
+  used: boolean;
+}
 
 function certificateShapeProblem(cert: Partial<Certificate> | null): { code: string; message: string } | undefined {
   if (typeof cert !== 'object' || cert === null || Array.isArray(cert)) {
@@ -152,6 +216,8 @@ function certificateShapeProblem(cert: Partial<Certificate> | null): { code: str
     typeof c.period.sealedAt === 'string' &&
     typeof c.timestamp?.token === 'string' &&
     typeof c.timestamp.genTime === 'string' &&
+    typeof c.timestamp.tsa === 'string' &&
+    typeof c.timestamp.serial === 'string' &&
     Array.isArray(c.anchors) &&
     c.anchors.every(isAnchorShaped) &&
     typeof cert.signedContent === 'string' &&
@@ -175,7 +241,8 @@ function isAnchorShaped(a: unknown): boolean {
     typeof x.txHash === 'string' &&
     Number.isSafeInteger(x.blockNumber) &&
     typeof x.blockHash === 'string' &&
-    typeof x.blockTime === 'string'
+    typeof x.blockTime === 'string' &&
+    (x.independent === undefined || typeof x.independent === 'boolean')
   );
 }
 
@@ -201,7 +268,7 @@ function timesOutOfOrder(content: CertificateContent): string | undefined {
 /** How far the TSA's clock and the center's may differ. */
 const CLOCK_TOLERANCE_MS = 10 * 60_000;
 
-async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInput['trustRoots'], now: Date, notes: string[]): Promise<VerificationStep> {
+async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInput['trustRoots'], now: Date, notes: string[], development: DevelopmentUse): Promise<VerificationStep> {
   const fail = (code: string, message: string, details?: Record<string, unknown>): VerificationStep => ({
     step: 'signature',
     status: 'failed',
@@ -229,9 +296,45 @@ async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInp
   // Checked at the signing time the certificate claims, so an expired signer does not void an old certificate.
   const at = new Date(cert.content.issuedAt);
   const result = await verifyDetachedCms(signature, signed, trustRoots, { at: Number.isNaN(at.getTime()) ? now : at });
-  if (result.status !== 'ok') return fail(result.code, result.message, result.signer && { signer: result.signer.subject });
-  if (result.signer?.isDevelopment) notes.push('the center signature chains to a DEVELOPMENT root');
+  const signer = result.signer && { signer: result.signer.subject };
+  if (result.status !== 'ok') {
+    // Not chaining to the roots the reader named says nothing about the content: the reader
+    // may hold another center's root, or none. Only the reader can settle it.
+    if (result.code === 'CMS_UNTRUSTED_SIGNER' || result.code === 'CMS_BAD_TRUST_ROOT') {
+      return trustUndetermined('signature', trustRoots.length === 0 ? 'CMS_NO_TRUST_ROOT' : result.code, result.message, cert.content.record.center, signer);
+    }
+    return fail(result.code, result.message, signer);
+  }
+  if (result.signer?.chainsToDevelopment || cert.content.issuer.development) {
+    notes.push('the center signature chains to a DEVELOPMENT root');
+    if (!development.allowed) {
+      return {
+        step: 'signature',
+        status: 'undetermined',
+        code: 'CMS_DEVELOPMENT_PKI',
+        message: `signed under the DEVELOPMENT PKI (${result.signer?.subject ?? 'unknown signer'}), whose private keys are published with Archive Seal: anyone can make such a signature`,
+        remedy: "a development certificate is not evidence: ask the center for one signed with its own keys, and check it against the center's root (a test of the software itself may accept development keys with --allow-development)",
+        ...(signer && { details: signer }),
+      };
+    }
+    development.used = true;
+  }
   return { step: 'signature', status: 'ok', code: 'OK', message: `signed by ${result.signer?.subject ?? 'the center'}`, details: { signer: result.signer?.subject } };
+}
+
+/** A signature or timestamp step that could not be judged for want of the right trust root. */
+function trustUndetermined(step: 'signature' | 'timestamp', code: string, message: string, center: string, details?: Record<string, unknown>): VerificationStep {
+  const none = code === 'CMS_NO_TRUST_ROOT' || code === 'TST_NO_TRUST_ROOT';
+  return {
+    step,
+    status: 'undetermined',
+    code,
+    message: none ? 'no trust root was named, so the signer cannot be tied to any center' : message,
+    remedy: none
+      ? `name the root of the center that issued the certificate ("${center}"): --trust ROOT.pem, or --center URL and compare the SHA-256 fingerprint it prints with the one the center publishes`
+      : `the signer does not chain to a root you named: if the certificate is from center "${center}", get that center's root (and check its SHA-256 fingerprint) and verify again`,
+    ...(details && { details }),
+  };
 }
 
 function fileStep(content: CertificateContent, file: VerifyCertificateInput['file']): VerificationStep {
@@ -287,6 +390,7 @@ function merkleStep(content: CertificateContent, leaf: Uint8Array | undefined): 
   const fail = (code: string, message: string): VerificationStep => ({ step: 'merkle-path', status: 'failed', code, message });
   const { proof, period } = content;
   if (!leaf || !isHexOfLength(period.root, 32)) return fail('PROOF_MALFORMED', 'no leaf or no 32-byte root to check the path against');
+  if (proof.leafIndex < 0 || proof.leafIndex >= period.leafCount) return fail('PROOF_INVALID', `the proof is for leaf number ${proof.leafIndex}, the period has ${period.leafCount} leaves`);
   if (proof.treeSize !== period.leafCount) return fail('PROOF_INVALID', `the proof is for ${proof.treeSize} leaves, the period has ${period.leafCount}`);
   let folded: Uint8Array;
   try {
@@ -301,7 +405,7 @@ function merkleStep(content: CertificateContent, leaf: Uint8Array | undefined): 
   return { step: 'merkle-path', status: 'ok', code: 'OK', message: `the leaf is number ${proof.leafIndex} of ${proof.treeSize} under root ${period.root}` };
 }
 
-async function timestampStep(content: CertificateContent, trustRoots: VerifyCertificateInput['trustRoots'], notes: string[]): Promise<VerificationStep> {
+async function timestampStep(content: CertificateContent, trustRoots: VerifyCertificateInput['trustRoots'], notes: string[], development: DevelopmentUse): Promise<VerificationStep> {
   let token: Uint8Array;
   try {
     token = base64ToBytes(content.timestamp.token);
@@ -310,7 +414,12 @@ async function timestampStep(content: CertificateContent, trustRoots: VerifyCert
   }
   if (!isHexOfLength(content.period.root, 32)) return { step: 'timestamp', status: 'failed', code: 'TST_IMPRINT_MISMATCH', message: 'no 32-byte root to check the token against' };
   const result = await verifyTimestampToken(token, hexToBytes(content.period.root), trustRoots);
-  if (result.status !== 'ok') return { step: 'timestamp', status: 'failed', code: result.code, message: result.message };
+  if (result.status !== 'ok') {
+    if (result.code === 'TST_UNTRUSTED' || result.code === 'TST_BAD_TRUST_ROOT') {
+      return trustUndetermined('timestamp', trustRoots.length === 0 ? 'TST_NO_TRUST_ROOT' : result.code, result.message, content.record.center, result.tsa === undefined ? undefined : { tsa: result.tsa });
+    }
+    return { step: 'timestamp', status: 'failed', code: result.code, message: result.message };
+  }
   // The time the certificate states (and prints) must be the one the TSA signed.
   if (result.genTime?.getTime() !== Date.parse(content.timestamp.genTime)) {
     return {
@@ -320,7 +429,27 @@ async function timestampStep(content: CertificateContent, trustRoots: VerifyCert
       message: `the certificate gives the timestamp as ${content.timestamp.genTime}, the token says ${result.genTime?.toISOString()}`,
     };
   }
-  if (result.isDevelopment) notes.push('the timestamp comes from a DEVELOPMENT TSA');
+  // The serial number and TSA the certificate states (and prints) must be the token's own.
+  if (!sameSerial(content.timestamp.serial, result.serial)) {
+    return { step: 'timestamp', status: 'failed', code: 'TST_SERIAL_MISMATCH', message: `the certificate gives the token's serial number as ${content.timestamp.serial}, the token says ${result.serial}` };
+  }
+  if (content.timestamp.tsa !== result.tsa) {
+    return { step: 'timestamp', status: 'failed', code: 'TST_STATED_TSA_MISMATCH', message: `the certificate names the timestamp authority ${content.timestamp.tsa}, the token was signed by ${result.tsa}` };
+  }
+  if (result.isDevelopment) {
+    notes.push('the timestamp comes from a DEVELOPMENT TSA');
+    if (!development.allowed) {
+      return {
+        step: 'timestamp',
+        status: 'undetermined',
+        code: 'TST_DEVELOPMENT_TSA',
+        message: `the token is from a DEVELOPMENT TSA (${result.tsa}, policy ${result.policy}): its keys are published, or its policy says it is not evidence`,
+        remedy: "ask the center for a certificate whose timestamp comes from its own TSA (set up with its own keys) or an accredited one",
+        details: { tsa: result.tsa, policy: result.policy },
+      };
+    }
+    development.used = true;
+  }
   return {
     step: 'timestamp',
     status: 'ok',
@@ -330,16 +459,50 @@ async function timestampStep(content: CertificateContent, trustRoots: VerifyCert
   };
 }
 
-async function anchorSteps(content: CertificateContent, rpc: VerifyCertificateInput['rpc'], notes: string[]): Promise<VerificationStep[]> {
+/** Equal serial numbers, however written (hex, either case, leading zeros or not). */
+function sameSerial(stated: string, actual: string | undefined): boolean {
+  if (actual === undefined || !/^[0-9a-fA-F]{1,64}$/.test(stated)) return false;
+  return BigInt(`0x${stated}`) === BigInt(`0x${actual}`);
+}
+
+/** Anchor outcomes that say the node could not answer for the chain, not that the anchor is wrong. */
+const NODE_PROBLEMS = new Set(['ANCHOR_RPC_ERROR', 'ANCHOR_CHAIN_MISMATCH']);
+
+/**
+ * One step per anchor the certificate lists, each checked on a node of its own chain. An anchor
+ * on a development chain (the center's own, or a local chain id) proves nothing independent of
+ * the center: whatever its node says, the step is undetermined unless development is allowed.
+ */
+async function anchorSteps(content: CertificateContent, rpc: VerifyCertificateInput['rpc'], development: DevelopmentUse): Promise<VerificationStep[]> {
   if (content.anchors.length === 0) {
     return [{ step: 'anchor', status: 'failed', code: 'ANCHOR_NOT_FOUND', message: 'the certificate records no anchor' }];
   }
   const steps: VerificationStep[] = [];
   for (const anchor of content.anchors) {
+    const developmentChain = isDevelopmentChain(anchor);
+    const details = { chainId: anchor.chainId, chain: anchor.chain, contract: anchor.contract, txHash: anchor.txHash, independent: !developmentChain, developmentChain };
     const request = rpc?.get(anchor.chainId);
     if (!request) {
-      steps.push({ step: 'anchor', status: 'skipped', code: 'ANCHOR_NOT_CHECKED', message: `not checked: no JSON-RPC URL for chain ${anchor.chainId} (${anchor.chain}) was given`, details: { chainId: anchor.chainId, txHash: anchor.txHash } });
-      notes.push(`the anchor on chain ${anchor.chainId} was not checked (give --rpc URL)`);
+      const served = [...(rpc?.keys() ?? [])];
+      steps.push(
+        served.length === 0
+          ? {
+              step: 'anchor',
+              status: 'skipped',
+              code: 'ANCHOR_NOT_CHECKED',
+              message: `not checked: no JSON-RPC URL for chain ${anchor.chainId} (${anchor.chain}) was given`,
+              remedy: `give the JSON-RPC URL of a node of chain ${anchor.chainId} (--rpc URL)`,
+              details,
+            }
+          : {
+              step: 'anchor',
+              status: 'undetermined',
+              code: 'ANCHOR_CHAIN_NOT_SERVED',
+              message: `not checked: the node(s) given serve chain ${served.join(', ')}, not chain ${anchor.chainId} (${anchor.chain})`,
+              remedy: `give the JSON-RPC URL of a node of chain ${anchor.chainId}`,
+              details,
+            },
+      );
       continue;
     }
     const result = await checkAnchor(request, {
@@ -352,21 +515,34 @@ async function anchorSteps(content: CertificateContent, rpc: VerifyCertificateIn
       blockNumber: anchor.blockNumber,
       blockHash: anchor.blockHash,
     });
-    const details = { chainId: anchor.chainId, contract: anchor.contract, txHash: anchor.txHash };
     const blockSeconds = result.details.blockTimestamp;
+    let outcome: Pick<VerificationStep, 'status' | 'code' | 'message'>;
     if (result.status === 'ok' && (blockSeconds === undefined || blockSeconds * 1000 !== Date.parse(anchor.blockTime))) {
       // The block time the certificate states (and prints) must be the block's own.
       const onChain = blockSeconds === undefined ? 'not given by the node' : new Date(blockSeconds * 1000).toISOString();
-      steps.push({ step: 'anchor', status: 'failed', code: 'ANCHOR_BLOCK_TIME_MISMATCH', message: `the certificate gives block ${anchor.blockNumber}'s time as ${anchor.blockTime}; the chain: ${onChain}`, details });
+      outcome = { status: 'failed', code: 'ANCHOR_BLOCK_TIME_MISMATCH', message: `the certificate gives block ${anchor.blockNumber}'s time as ${anchor.blockTime}; the chain: ${onChain}` };
+    } else if (result.status === 'ok') {
+      outcome = { status: 'ok', code: 'OK', message: `chain ${anchor.chainId} holds the root for period ${content.period.id} (block ${anchor.blockNumber}, tx ${anchor.txHash})` };
+    } else {
+      outcome = { status: 'failed', code: result.code, message: result.message };
+    }
+    if (outcome.status === 'failed' && NODE_PROBLEMS.has(outcome.code)) {
+      steps.push({ step: 'anchor', ...outcome, status: 'undetermined', remedy: `check the node's URL and the network, or give another node of chain ${anchor.chainId}`, details });
       continue;
     }
-    steps.push({
-      step: 'anchor',
-      status: result.status === 'ok' ? 'ok' : 'failed',
-      code: result.code,
-      message: result.status === 'ok' ? `chain ${anchor.chainId} holds the root for period ${content.period.id} (block ${anchor.blockNumber}, tx ${anchor.txHash})` : result.message,
-      details,
-    });
+    if (developmentChain && !development.allowed) {
+      steps.push({
+        step: 'anchor',
+        status: 'undetermined',
+        code: 'ANCHOR_DEVELOPMENT_CHAIN',
+        message: `${outcome.message}; but chain ${anchor.chainId} (${anchor.chain}) is a development chain (the center's own, or a local chain id): whoever runs its node can rewrite it, so it proves nothing independent of the center`,
+        remedy: 'ask the center for a certificate anchored on an outside chain, and check it with a node of that chain',
+        details: { ...details, checked: outcome.code },
+      });
+      continue;
+    }
+    if (developmentChain && outcome.status === 'ok') development.used = true;
+    steps.push({ step: 'anchor', ...outcome, message: developmentChain && outcome.status === 'ok' ? `${outcome.message} (a development chain: nothing independent of the center)` : outcome.message, details });
   }
   return steps;
 }

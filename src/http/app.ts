@@ -10,7 +10,8 @@ import type { PeriodSealer } from '../registry/period-sealer.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { BuiltInTimestampAuthority } from '../pki/timestamp-authority.js';
 import { chainRoutes } from './chains-routes.js';
-import { certificateRoutes, verifyRoutes } from './certificates-routes.js';
+import { certificateRoutes, trustRootRoutes, verifyRoutes } from './certificates-routes.js';
+import type { RegistryCheck } from '../registry/registry-check.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import { createTsaRoutes } from './tsa-routes.js';
 import { webRoutes } from './web-routes.js';
@@ -34,6 +35,10 @@ export interface AppDeps extends RegistrationRoutesDeps {
   timeZone: string;
   /** The vault, replication, audits and alarms. */
   backup: BackupService;
+  /** Compares a certificate naming this center with its registry (POST /v1/verify). */
+  registryCheck: RegistryCheck;
+  /** Roots for the timestamp tokens when they come from an outside TSA. */
+  timestampTrustRoots?: readonly string[];
   log: (line: string) => void;
 }
 
@@ -51,6 +56,7 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/chains', chainRoutes(deps));
   app.route('/v1/certificates', certificateRoutes(deps));
   app.route('/v1/verify', verifyRoutes(deps));
+  app.route('/v1/trust-roots', trustRootRoutes(deps));
   app.route('/tsa', createTsaRoutes(deps.tsa));
   app.route('/verify', webRoutes(deps));
   app.route('/', homeRoutes(deps));

@@ -2,7 +2,10 @@ import { Hono, type Context } from 'hono';
 import { createHash } from 'node:crypto';
 import { jsonRpcOverHttp } from '../core/json-rpc.js';
 import type { JsonRpcRequest } from '../core/anchor-check.js';
-import { verifyCertificate } from '../core/verify-certificate.js';
+import type { CertificateContent } from '../core/certificate.js';
+import { verifyCertificate, withStep } from '../core/verify-certificate.js';
+import type { RegistryCheck } from '../registry/registry-check.js';
+import { readTrustRoots } from '../web/trust-roots.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { CertificateIssuer, IssuedCertificate } from '../registry/certificate-issuer.js';
 import { renderCertificatePdf } from '../registry/certificate-pdf.js';
@@ -48,13 +51,18 @@ export interface VerifyRouteDeps {
   timestampTrustRoots?: readonly string[];
   anchoring: AnchoringService;
   maxUploadBytes: number;
+  /** The center's own registry, against which a certificate naming this center is compared. */
+  registryCheck: RegistryCheck;
 }
 
 /**
  * `POST /v1/verify`: anyone checks a certificate against a file (multipart: `certificate` and
  * `file`, the file hashed as it streams and never kept) or against digests (JSON:
  * `{ certificate, digests: { sha256, sm3? } }`), with the center's trust roots and the chains'
- * public JSON-RPC endpoints. Answers the step-by-step report.
+ * public JSON-RPC endpoints. Answers the step-by-step report and its verdict. A certificate
+ * naming this center is also compared with its registry (step `registry`). Development keys and
+ * chains are never accepted here: no request can ask for it, so the center's answer cannot be
+ * quoted as AUTHENTIC for what anyone could have signed.
  */
 export function verifyRoutes(deps: VerifyRouteDeps) {
   const roots = deps.pki.roots.map((r) => r.pem);
@@ -82,13 +90,16 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
       file = { sha256: d.sha256, ...(typeof d.sm3 === 'string' && { sm3: d.sm3 }) };
     }
     if (certificate === undefined) throw new RegistryError('INVALID_INPUT', 'no certificate given');
-    const report = await verifyCertificate({
+    let report = await verifyCertificate({
       certificate,
       ...(file && { file }),
       trustRoots: roots,
       ...(deps.timestampTrustRoots && { timestampTrustRoots: deps.timestampTrustRoots }),
       rpc: await endpoints(),
     });
+    // Only a certificate that could be read has facts to compare (report.subject says it was).
+    const content = (certificate as { content: CertificateContent }).content;
+    if (report.subject && deps.registryCheck.names(content)) report = withStep(report, deps.registryCheck.step(content));
     return c.json(report);
   });
 }
@@ -175,3 +186,22 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
   return { certificate, file };
 }
 
+
+/**
+ * `GET /v1/trust-roots`: the roots this center's signatures (and timestamps) chain to, each with
+ * its SHA-256 fingerprint, for `archive-seal verify --center URL`. Fetched over the network, a
+ * root proves nothing by itself: the reader compares the fingerprint with the one the center
+ * publishes elsewhere (a notice, its letterhead, a court filing).
+ */
+export function trustRootRoutes(deps: { pki: CenterPki; timestampTrustRoots?: readonly string[]; center: { id: string; name: string } }) {
+  const describe = (pems: readonly string[]) =>
+    pems.flatMap((pem) => readTrustRoots(pem, 'center')).map((r) => ({ subject: r.subject, sha256: r.sha256, notAfter: r.notAfter, development: r.isDevelopment, pem: r.pem }));
+  const roots = describe(deps.pki.roots.map((r) => r.pem));
+  const center = deps.pki.roots.map((r) => r.pem);
+  const timestampRoots = describe((deps.timestampTrustRoots ?? []).filter((pem) => !center.includes(pem)));
+  const body = { format: 'archive-seal/trust-roots@1', center: deps.center, roots, ...(timestampRoots.length > 0 && { timestampRoots }) };
+  return new Hono<AppEnv>().get('/', (c) => {
+    c.header('Access-Control-Allow-Origin', '*');
+    return c.json(body);
+  });
+}

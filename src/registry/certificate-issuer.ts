@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { canonicalBytes } from '../core/canonical-json.js';
 import { CERTIFICATE_FORMAT, type Certificate, type CertificateContent } from '../core/certificate.js';
+import { isDevelopmentChain } from '../core/development-marker.js';
 import { bytesToBase64 } from '../core/pem.js';
 import { signDetached } from '../pki/cms-signer.js';
 import type { CenterPki } from '../pki/center-pki.js';
@@ -26,6 +27,8 @@ export interface CertificateIssuerOptions {
   center: { id: string; name: string };
   /** Names of the chains every period must be anchored on before certificates are issued. */
   chains: () => readonly string[];
+  /** True for a chain the center runs itself (the embedded one): its anchors are marked not independent. */
+  isCenterChain?: (name: string) => boolean;
   now?: () => Date;
 }
 
@@ -96,6 +99,7 @@ export class CertificateIssuer {
         blockNumber: a.block_number!,
         blockHash: a.block_hash!,
         blockTime: a.block_time!,
+        independent: !(this.options.isCenterChain?.(a.chain) ?? false) && !isDevelopmentChain({ chainId: a.chain_id }),
       })),
     };
     const signed = canonicalBytes(content);

@@ -74,10 +74,21 @@ export const UI = {
     zh: '该文件与 {center} 于 {registeredAt} 登记的第 {id} 号文件逐字节相同。',
     en: 'The file is byte for byte the one {center} registered as number {id} at {registeredAt}.',
   },
-  notAuthentic: { zh: '不能证明真实：有核验项未通过。', en: 'NOT AUTHENTIC: a check failed.' },
+  notAuthentic: { zh: '不真实：有核验项未通过，文件或证书与登记、签发时的不符。', en: 'NOT AUTHENTIC: a check failed; the file or the certificate is not what was registered or signed.' },
   failedList: { zh: '未通过：{steps}。', en: 'Failed: {steps}.' },
   notChecked: { zh: '未核验：{steps}。', en: 'Not checked: {steps}.' },
   allChecked: { zh: '所有项目均已核验。', en: 'Every item was checked.' },
+  undetermined: {
+    zh: '无法确定：没有核验项未通过，但有核验项无法进行，或不能证明任何事。',
+    en: 'CANNOT BE DETERMINED: no check failed, but a check could not run or proves nothing.',
+  },
+  undeterminedList: { zh: '无法确定：{steps}。', en: 'Could not decide: {steps}.' },
+  whatToDo: { zh: '怎么办：', en: 'What to do: ' },
+  rootFingerprint: {
+    zh: '所用信任根：{subject}，SHA-256 指纹 {sha256}。请与登记中心公开公布的指纹逐位核对。',
+    en: "Trusted root used: {subject}, SHA-256 fingerprint {sha256}. Compare it, digit by digit, with the fingerprint the center publishes.",
+  },
+  statusUndetermined: { zh: '无法确定', en: 'cannot tell' },
   developmentWarning: {
     zh: '注意：此证书由开发用途的密钥签发，不作为证据。',
     en: 'Note: this certificate was signed with development keys; it is not evidence.',
@@ -128,6 +139,7 @@ export const STEP_NAMES: Readonly<Record<VerificationStepName, Text>> = {
   'merkle-path': { zh: '默克尔路径（至本期根值）', en: 'Merkle path to the period root' },
   timestamp: { zh: '可信时间戳（RFC 3161）', en: 'Trusted timestamp (RFC 3161)' },
   anchor: { zh: '区块链锚定', en: 'Anchor on the blockchain' },
+  registry: { zh: '登记中心数据库比对', en: "The center's own registry" },
 };
 
 /** Why a step failed, in plain words, by its code. */
@@ -186,7 +198,70 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   ANCHOR_EVENT_MISMATCH: { zh: '该交易的锚定事件属于其他期或其他根值。', en: "The transaction's anchoring event is for another period or root." },
   ANCHOR_INVALID_INPUT: { zh: '证书中的锚定信息格式有误。', en: 'The anchor in the certificate is malformed.' },
   ANCHOR_RPC_ERROR: { zh: '无法从区块链节点读取数据，请检查节点地址或网络。', en: 'Could not read from the blockchain node; check its URL or the network.' },
+  TST_SERIAL_MISMATCH: { zh: '证书写明的时间戳序列号与时间戳本身不符：证书被改动过。', en: "The serial number the certificate gives for the timestamp is not the token's: the certificate was changed." },
+  TST_STATED_TSA_MISMATCH: { zh: '证书写明的时间戳机构与实际签发时间戳的机构不符：证书被改动过。', en: 'The timestamp authority the certificate names is not the one that signed the token: the certificate was changed.' },
+  REGISTRY_MISMATCH: {
+    zh: '证书所述内容与本登记中心数据库中的记录不一致（登记号、记录摘要、叶子、本期根值或位置不同）：这不是本中心签发的真实证书。',
+    en: "What the certificate states differs from this center's own registry (registration, record digest, leaf, period root or position): it is not a genuine certificate of this center.",
+  },
 };
+
+/** Why a step could not decide, in plain words, and what the reader can do, by its code. */
+const UNDETERMINED_REASONS: Record<string, { why: Text; todo: Text }> = {
+  CMS_NO_TRUST_ROOT: {
+    why: { zh: '没有指定信任根，无法判断签名来自哪个登记中心。', en: 'No trusted root was named, so the signature cannot be tied to any center.' },
+    todo: { zh: '请添加签发证书的登记中心的根证书，并与该中心公布的 SHA-256 指纹核对。', en: "Add the root certificate of the center that issued the certificate, and compare its SHA-256 fingerprint with the one the center publishes." },
+  },
+  CMS_UNTRUSTED_SIGNER: {
+    why: { zh: '签名者不能追溯到您信任的根证书：证书可能来自另一个登记中心。', en: 'The signer does not chain to a root you trust: the certificate may be from another center.' },
+    todo: { zh: '请取得签发该证书的登记中心的根证书（核对其 SHA-256 指纹）后再核验。', en: "Get the root certificate of the center that issued it (check its SHA-256 fingerprint) and verify again." },
+  },
+  CMS_DEVELOPMENT_PKI: {
+    why: { zh: '证书由开发用途的密钥签名，这些私钥随软件公开，任何人都能签出同样的签名。', en: 'The certificate was signed with development keys, whose private keys are published with the software: anyone can make such a signature.' },
+    todo: { zh: '开发证书不是证据：请向登记中心索取以其自有密钥签发的证书。', en: 'A development certificate is not evidence: ask the center for a certificate signed with its own keys.' },
+  },
+  TST_DEVELOPMENT_TSA: {
+    why: { zh: '时间戳来自开发用途的时间戳机构，不能证明时间。', en: 'The timestamp comes from a development timestamp authority: it proves no time.' },
+    todo: { zh: '请向登记中心索取使用其自有密钥或权威时间戳机构签发时间戳的证书。', en: "Ask the center for a certificate whose timestamp comes from its own keys or an accredited authority." },
+  },
+  ANCHOR_NOT_CHECKED: {
+    why: { zh: '没有该链的区块链节点地址，未核验锚定。', en: 'No node of this chain was given; the anchor was not checked.' },
+    todo: { zh: '请在“核验设置”中填写该链的区块链节点 JSON-RPC 地址。', en: 'Add a JSON-RPC URL of a node of this chain under Settings.' },
+  },
+  ANCHOR_CHAIN_NOT_SERVED: {
+    why: { zh: '所填写的区块链节点不服务于证书所记录的链。', en: 'The nodes given do not serve the chain the certificate names.' },
+    todo: { zh: '请填写证书所记录的那条链的节点地址。', en: 'Give the URL of a node of the chain the certificate names.' },
+  },
+  ANCHOR_RPC_ERROR: {
+    why: { zh: '无法连接区块链节点，锚定未能核验（这不说明证书有问题）。', en: 'The blockchain node could not be reached; the anchor was not checked (this says nothing against the certificate).' },
+    todo: { zh: '请检查节点地址和网络，或改用该链的其他节点后再核验。', en: 'Check the node URL and the network, or use another node of this chain, and verify again.' },
+  },
+  ANCHOR_CHAIN_MISMATCH: {
+    why: { zh: '所连接的节点不是证书所记录的那条链，无法核验锚定。', en: 'The node serves another chain than the certificate names; the anchor could not be checked.' },
+    todo: { zh: '请填写证书所记录的那条链的节点地址。', en: 'Give the URL of a node of the chain the certificate names.' },
+  },
+  ANCHOR_DEVELOPMENT_CHAIN: {
+    why: { zh: '锚定在开发用途的链上（登记中心自己运行的链或本地测试链），运行者可以改写，不能独立于登记中心证明任何事。', en: "The anchor is on a development chain (the center's own, or a local test chain): whoever runs it can rewrite it, so it proves nothing independent of the center." },
+    todo: { zh: '请向登记中心索取锚定在外部区块链上的证书，并用该链的节点核验。', en: 'Ask the center for a certificate anchored on an outside chain, and check it with a node of that chain.' },
+  },
+};
+for (const code of ['CMS_BAD_TRUST_ROOT', 'TST_BAD_TRUST_ROOT']) {
+  UNDETERMINED_REASONS[code] = {
+    why: FAILURE_REASONS[code]!,
+    todo: { zh: '请移除无效的信任根，添加登记中心的根证书。', en: "Remove the invalid root and add the center's root certificate." },
+  };
+}
+UNDETERMINED_REASONS['TST_NO_TRUST_ROOT'] = UNDETERMINED_REASONS['CMS_NO_TRUST_ROOT']!;
+UNDETERMINED_REASONS['TST_UNTRUSTED'] = {
+  why: { zh: '时间戳机构不能追溯到您信任的根证书。', en: 'The timestamp authority does not chain to a root you trust.' },
+  todo: UNDETERMINED_REASONS['CMS_UNTRUSTED_SIGNER']!.todo,
+};
+
+/** What the reader can do about a step that could not decide, in plain words; undefined for other steps. */
+export function stepRemedy(step: VerificationStep, lang: Lang): string | undefined {
+  if (step.status !== 'skipped' && step.status !== 'undetermined') return undefined;
+  return UNDETERMINED_REASONS[step.code]?.todo[lang] ?? step.remedy;
+}
 
 /**
  * The reason to show for a step, in plain words: for a passed step what it proves, for a
@@ -195,9 +270,14 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
  */
 export function stepReason(step: VerificationStep, content: CertificateContent | undefined, lang: Lang): string {
   const zh = lang === 'zh';
-  if (step.status === 'skipped') {
+  if (step.status === 'skipped' && step.code === 'ANCHOR_NOT_CHECKED') {
     const chainId = (step.details?.chainId as number | undefined) ?? '?';
     return zh ? `未核验：没有链 ID ${chainId} 的区块链节点地址（可在“核验设置”中填写）。` : `Not checked: no JSON-RPC URL for chain id ${chainId} (add one under Settings).`;
+  }
+  if (step.status === 'skipped' || step.status === 'undetermined') {
+    const known = UNDETERMINED_REASONS[step.code];
+    if (known) return known.why[lang];
+    return zh ? `该项无法判断（代码 ${step.code}）。` : `This check could not decide (code ${step.code}).`;
   }
   if (step.status === 'failed') {
     const known = FAILURE_REASONS[step.code];

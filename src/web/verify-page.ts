@@ -7,11 +7,11 @@
 import { findCategory } from '../core/categories.js';
 import type { CertificateContent } from '../core/certificate.js';
 import type { FileDigests } from '../core/digests.js';
-import { verifyCertificate, type VerificationReport } from '../core/verify-certificate.js';
+import { verifyCertificate, type Verdict, type VerificationReport, type VerificationStepStatus } from '../core/verify-certificate.js';
 import { CENTER_CONFIG_ELEMENT_ID, parseCenterConfig, type CenterConfig } from './center-config.js';
 import { certificateUrlOf, certParam } from './certificate-link.js';
 import { hashBlob } from './file-hashing.js';
-import { localTime, STEP_NAMES, stepReason, t, type Lang, type UiKey } from './messages.js';
+import { localTime, STEP_NAMES, stepReason, stepRemedy, t, type Lang, type UiKey } from './messages.js';
 import { rpcEndpoints, type RpcEndpointUse } from '../core/rpc-endpoints.js';
 import { readTrustRoots, type TrustRoot } from './trust-roots.js';
 
@@ -411,6 +411,10 @@ async function runVerification(): Promise<void> {
   }
 }
 
+const VERDICT_KEY: Readonly<Record<Verdict, UiKey>> = { AUTHENTIC: 'authentic', NOT_AUTHENTIC: 'notAuthentic', CANNOT_BE_DETERMINED: 'undetermined' };
+const VERDICT_CLASS: Readonly<Record<Verdict, string>> = { AUTHENTIC: 'authentic', NOT_AUTHENTIC: 'not-authentic', CANNOT_BE_DETERMINED: 'undetermined' };
+const STATUS_KEY: Readonly<Record<VerificationStepStatus, UiKey>> = { ok: 'statusOk', failed: 'statusFailed', skipped: 'statusSkipped', undetermined: 'statusUndetermined' };
+
 function stepList(names: string[], lang: Lang): string {
   return names.join(lang === 'zh' ? '、' : ', ');
 }
@@ -425,18 +429,36 @@ function renderResult(): void {
   const content = certificateContent(state.cert?.value);
   const failed = report.steps.filter((s) => s.status === 'failed');
   const skipped = report.steps.filter((s) => s.status === 'skipped');
+  const undetermined = report.steps.filter((s) => s.status === 'undetermined');
+  // A report from before the three verdicts has only `authentic`.
+  const verdict = report.verdict ?? (report.authentic ? 'AUTHENTIC' : 'NOT_AUTHENTIC');
   const name = (step: string) => STEP_NAMES[step as keyof typeof STEP_NAMES]?.[lang] ?? step;
 
   const summary = el('summary');
-  summary.className = `summary ${report.authentic ? 'authentic' : 'not-authentic'}`;
-  summary.replaceChildren(h('p', { class: 'verdict', id: 'verdict' }, t(report.authentic ? 'authentic' : 'notAuthentic', lang)));
-  if (report.authentic && content) {
+  summary.className = `summary ${VERDICT_CLASS[verdict]}`;
+  summary.dataset.verdict = verdict;
+  summary.replaceChildren(h('p', { class: 'verdict', id: 'verdict' }, t(VERDICT_KEY[verdict], lang)));
+  if (verdict === 'AUTHENTIC' && content) {
     summary.append(
       h('p', {}, t('authenticDetail', lang, { center: content.issuer?.name ?? content.record.center, registeredAt: localTime(content.record.registeredAt, lang), id: content.record.registrationId })),
     );
   }
   if (failed.length > 0) summary.append(h('p', { id: 'failed-steps' }, t('failedList', lang, { steps: stepList([...new Set(failed.map((s) => name(s.step)))], lang) })));
-  summary.append(h('p', { id: 'not-checked' }, skipped.length > 0 ? t('notChecked', lang, { steps: stepList([...new Set(skipped.map((s) => name(s.step)))], lang) }) : t('allChecked', lang)));
+  if (undetermined.length > 0) summary.append(h('p', { id: 'undetermined-steps' }, t('undeterminedList', lang, { steps: stepList([...new Set(undetermined.map((s) => name(s.step)))], lang) })));
+  summary.append(
+    h(
+      'p',
+      { id: 'not-checked' },
+      skipped.length > 0 ? t('notChecked', lang, { steps: stepList([...new Set(skipped.map((s) => name(s.step)))], lang) }) : undetermined.length > 0 ? '' : t('allChecked', lang),
+    ),
+  );
+  // What to do, once per distinct advice, in the summary where it is seen first.
+  const todo = [...new Set([...undetermined, ...skipped].map((s) => stepRemedy(s, lang)).filter((r): r is string => r !== undefined))];
+  if (verdict === 'CANNOT_BE_DETERMINED' && todo.length > 0) {
+    summary.append(h('div', { id: 'what-to-do' }, h('strong', {}, t('whatToDo', lang)), h('ul', {}, ...todo.map((r) => h('li', {}, r)))));
+  }
+  // The root's fingerprint in plain text: the reader compares it with the center's public notice.
+  for (const root of result.roots) summary.append(h('p', { class: 'fingerprint' }, t('rootFingerprint', lang, { subject: root.subject, sha256: root.sha256 })));
   if (content?.issuer?.development === true || report.notes.some((n) => /DEVELOPMENT/.test(n))) {
     summary.append(h('p', { class: 'warning' }, t('developmentWarning', lang)));
   }
@@ -444,13 +466,15 @@ function renderResult(): void {
   const steps = el('steps');
   steps.replaceChildren();
   for (const step of report.steps) {
-    const badge = t(step.status === 'ok' ? 'statusOk' : step.status === 'failed' ? 'statusFailed' : 'statusSkipped', lang);
+    const badge = t(STATUS_KEY[step.status], lang);
+    const remedy = stepRemedy(step, lang);
     steps.append(
       h(
         'li',
         { class: step.status, 'data-step': step.step, 'data-status': step.status, 'data-code': step.code },
         h('p', {}, h('span', { class: 'badge' }, badge), h('strong', {}, name(step.step))),
         h('p', { class: 'reason' }, stepReason(step, content, lang)),
+        remedy ? h('p', { class: 'remedy' }, h('strong', {}, t('whatToDo', lang)), remedy) : null,
         h('details', {}, h('summary', {}, t('technical', lang)), h('p', { class: 'mono' }, `${step.code}: ${step.message}`)),
       ),
     );
@@ -497,13 +521,17 @@ function savedReport(result: VerificationResult) {
 function reportText(result: VerificationResult, lang: Lang): string {
   const { report } = result;
   const content = certificateContent(state.cert?.value);
-  const status = (s: string) => t(s === 'ok' ? 'statusOk' : s === 'failed' ? 'statusFailed' : 'statusSkipped', lang);
+  const status = (s: VerificationStepStatus) => t(STATUS_KEY[s], lang);
+  const verdict = report.verdict ?? (report.authentic ? 'AUTHENTIC' : 'NOT_AUTHENTIC');
   const lines = [
     `${t('reportHeading', lang)} — Archive Seal`,
     '',
-    t(report.authentic ? 'authentic' : 'notAuthentic', lang),
+    t(VERDICT_KEY[verdict], lang),
     '',
-    ...report.steps.flatMap((s) => [`[${status(s.status)}] ${STEP_NAMES[s.step][lang]}: ${stepReason(s, content, lang)}`, `    ${s.code}: ${s.message}`]),
+    ...report.steps.flatMap((s) => {
+      const remedy = stepRemedy(s, lang);
+      return [`[${status(s.status)}] ${STEP_NAMES[s.step][lang]}: ${stepReason(s, content, lang)}`, ...(remedy ? [`    ${t('whatToDo', lang)}${remedy}`] : []), `    ${s.code}: ${s.message}`];
+    }),
     '',
     `${t('reportCheckedAt', lang)}: ${localTime(report.checkedAt, lang)}`,
     `${t('reportFile', lang)}: ${result.file.name} (${result.file.size} bytes)`,

@@ -24,9 +24,9 @@ export interface ExternalChain {
   stop(): Promise<void>;
 }
 
-export async function startExternalChain(dir: string, options: { confirmations: number; name?: string }): Promise<ExternalChain> {
+export async function startExternalChain(dir: string, options: { confirmations: number; name?: string; chainId?: number }): Promise<ExternalChain> {
   const stateFile = join(dir, 'anvil-state.json');
-  let chain = await startLocalChain({ stateFile, stateIntervalSeconds: 1, onWarning: () => {} });
+  let chain = await startLocalChain({ stateFile, stateIntervalSeconds: 1, onWarning: () => {}, ...(options.chainId !== undefined && { chainId: options.chainId }) });
   const port = Number(new URL(chain.rpcUrl).port);
   const provider = createAnchorProvider(chain.rpcUrl, chain.chainId);
   const deployed = await deployAnchorRegistry(new Wallet(DEV_ONLY_ANVIL_ACCOUNT_0_PRIVATE_KEY, provider));
@@ -72,7 +72,7 @@ export async function startExternalChain(dir: string, options: { confirmations: 
       await chain.exited;
     },
     async restart() {
-      chain = await startLocalChain({ stateFile, stateIntervalSeconds: 1, port, onWarning: () => {} });
+      chain = await startLocalChain({ stateFile, stateIntervalSeconds: 1, port, onWarning: () => {}, ...(options.chainId !== undefined && { chainId: options.chainId }) });
     },
     async anchorEvents() {
       const logs = (await rpc('eth_getLogs', [{ address: deployed.address, topics: [PERIOD_ANCHORED_TOPIC], fromBlock: '0x0', toBlock: 'latest' }])) as {

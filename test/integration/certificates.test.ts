@@ -14,6 +14,9 @@ import { makeTempDir } from '../helpers/temp-dir.js';
 // A certificate from a real center, checked by our CLI, by the public API, and by openssl alone.
 const dir = makeTempDir();
 const ROOT_PEM = join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem');
+// This center runs the development PKI and anchors on a local anvil (chain 31337): the CLI must be
+// told to trust that root and to accept development keys and chains, as a test of the software.
+const DEV = ['--trust', ROOT_PEM, '--allow-development'];
 let chain: ExternalChain;
 let server: ServerProcess;
 let env: Record<string, string>;
@@ -47,28 +50,34 @@ describe('certificates', () => {
     expect(fetched.code).toBe(0);
     const cert = JSON.parse(readFileSync(certFile, 'utf8'));
     expect(cert).toMatchObject({ format: 'archive-seal/certificate@1', content: { record: { registrationId, fileName: '竣工图.pdf' }, issuer: { development: true } } });
-    expect(cert.content.anchors).toEqual([expect.objectContaining({ chainId: 31337, contract: chain.contract })]);
+    expect(cert.content.anchors).toEqual([expect.objectContaining({ chainId: 31337, contract: chain.contract, independent: false })]);
   });
 
-  it('is verified by the CLI with the chain: exit 0, every step ok', async () => {
-    const res = await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, '--trust', ROOT_PEM]);
-    expect(res.stdout).toMatch(/^AUTHENTIC: registration \d+ of dev-center, period 1$/m);
+  it('is verified by the CLI with the chain, development allowed: exit 0, every step ok, said to be no evidence', async () => {
+    const res = await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, ...DEV]);
+    expect(res.stdout).toMatch(/^AUTHENTIC: registration \d+ of dev-center, period 1 \(development keys or chain accepted by --allow-development: NOT EVIDENCE\)$/m);
     expect(res.code).toBe(0);
-    const json = JSON.parse((await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, '--json'])).stdout);
+    // Without --allow-development the same certificate is CANNOT BE DETERMINED: its keys are public.
+    const strict = await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, '--trust', ROOT_PEM]);
+    expect(strict.stdout).toMatch(/^CANNOT BE DETERMINED: /m);
+    expect(strict.code).toBe(3);
+    const json = JSON.parse((await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, '--json', ...DEV])).stdout);
+    expect(json).toMatchObject({ verdict: 'AUTHENTIC', authentic: true, developmentAllowed: true });
     expect(json.steps.map((s: any) => `${s.step}:${s.status}`)).toEqual([
       'format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok',
     ]);
   });
 
-  it('without an RPC the anchor is skipped and said so; a changed file exits 1; bad input exits 2', async () => {
-    const noRpc = await runCli(['verify', file, certFile]);
-    expect(noRpc.code).toBe(0);
+  it('without an RPC the anchor is skipped and said so (exit 3); a changed file exits 1; bad input exits 2', async () => {
+    const noRpc = await runCli(['verify', file, certFile, ...DEV]);
+    expect(noRpc.code).toBe(3);
     expect(noRpc.stdout).toMatch(/skipped\s+anchor .*not checked/);
+    expect(noRpc.stdout).toMatch(/what to do: give the JSON-RPC URL of a node of chain 31337/);
     const changed = join(dir.path, 'changed.pdf');
     const bytes = readFileSync(file);
     bytes[100]! ^= 0xff;
     writeFileSync(changed, bytes);
-    const bad = await runCli(['verify', changed, certFile]);
+    const bad = await runCli(['verify', changed, certFile, ...DEV]);
     expect(bad.code).toBe(1);
     expect(bad.stdout).toMatch(/FAILED\s+file-digests\s+\[FILE_DIGEST_MISMATCH\]/);
     expect((await runCli(['verify', join(dir.path, 'nope'), certFile])).code).toBe(2);
@@ -102,10 +111,14 @@ describe('certificates', () => {
     const res = await fetch(`${server.url}/v1/verify`, { method: 'POST', body: form });
     const report = await res.json();
     expect(res.status).toBe(200);
-    expect(report.authentic).toBe(true);
-    expect(report.steps.find((s: any) => s.step === 'anchor').status).toBe('ok');
+    // The center never accepts development keys or chains: its own development certificate is
+    // CANNOT BE DETERMINED, though its registry agrees and the chain holds the root.
+    expect(report).toMatchObject({ verdict: 'CANNOT_BE_DETERMINED', authentic: false });
+    expect(report.steps.find((s: any) => s.step === 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_DEVELOPMENT_PKI' });
+    expect(report.steps.find((s: any) => s.step === 'anchor')).toMatchObject({ status: 'undetermined', code: 'ANCHOR_DEVELOPMENT_CHAIN', details: { checked: 'OK' } });
+    expect(report.steps.find((s: any) => s.step === 'registry')).toMatchObject({ status: 'ok' });
     const byDigest = await api(server.url, undefined, 'POST', '/v1/verify', { certificate: JSON.parse(cert), digests: { sha256: 'ab'.repeat(32) } });
-    expect(byDigest.body.authentic).toBe(false);
+    expect(byDigest.body).toMatchObject({ verdict: 'NOT_AUTHENTIC', authentic: false });
     expect(byDigest.body.steps.find((s: any) => s.step === 'file-digests').code).toBe('FILE_DIGEST_MISMATCH');
     const malformed = await api(server.url, undefined, 'POST', '/v1/verify', { certificate: JSON.parse(cert), digests: { sha256: 'nothex' } });
     expect(malformed.status).toBe(400);
@@ -120,7 +133,7 @@ describe('certificates', () => {
     cert.signature = bytesToBase64(signDetached(signed, loadDevelopmentPki().center));
     const edited = join(dir.path, 'block-time.json');
     writeFileSync(edited, JSON.stringify(cert));
-    const res = await runCli(['verify', file, edited, '--rpc', chain.rpcUrl, '--json']);
+    const res = await runCli(['verify', file, edited, '--rpc', chain.rpcUrl, '--json', ...DEV]);
     expect(res.code).toBe(1);
     const report = JSON.parse(res.stdout);
     expect(report.steps.find((s: any) => s.step === 'signature').status).toBe('ok');
@@ -140,7 +153,7 @@ describe('certificates', () => {
     Object.assign(cert.content.anchors[0], { txHash: other.txHash, blockNumber: other.blockNumber, blockHash: other.blockHash });
     const moved = join(dir.path, 'moved-anchor.json');
     writeFileSync(moved, JSON.stringify(cert));
-    const res = await runCli(['verify', file, moved, '--rpc', chain.rpcUrl, '--json']);
+    const res = await runCli(['verify', file, moved, '--rpc', chain.rpcUrl, '--json', ...DEV]);
     expect(res.code).toBe(1);
     const anchorStep = JSON.parse(res.stdout).steps.find((s: any) => s.step === 'anchor');
     expect(anchorStep).toMatchObject({ status: 'failed', code: 'ANCHOR_EVENT_MISMATCH' });
@@ -149,7 +162,7 @@ describe('certificates', () => {
     const emptyDir = makeTempDir();
     const empty = await startExternalChain(emptyDir.path, { confirmations: 1 });
     try {
-      const res2 = await runCli(['verify', file, certFile, '--rpc', empty.rpcUrl, '--json']);
+      const res2 = await runCli(['verify', file, certFile, '--rpc', empty.rpcUrl, '--json', ...DEV]);
       expect(res2.code).toBe(1);
       const step = JSON.parse(res2.stdout).steps.find((s: any) => s.step === 'anchor');
       expect(step.status).toBe('failed');

@@ -6,6 +6,7 @@ import { canonicalize } from '../../src/core/canonical-json.js';
 import { hexToBytes } from '../../src/core/hex.js';
 import { leafHash, rootFromProof, verifyInclusionRfc9162 } from '../../src/core/merkle.js';
 import { api, runCli } from '../helpers/server-process.js';
+import { DEVELOPMENT_CERTS_DIR } from '../../src/pki/dev-pki.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { eventually, makeFederation, upload, type PeerCenter } from '../vault/peer-fixture.js';
 import { startExternalChain, type ExternalChain } from '../helpers/external-chain.js';
@@ -146,7 +147,7 @@ describe('disaster recovery from a peer', () => {
     for (const [id, data] of originals) expect((await download(a, id)).equals(data)).toBe(true);
     // The certificate issued before the disaster still verifies, anchor included; and the rebuilt
     // center issues the same registration's certificate again.
-    const oldVerified = await runCli(['verify', firstFile, certFile, '--rpc', chain.rpcUrl]);
+    const oldVerified = await runCli(['verify', firstFile, certFile, '--rpc', chain.rpcUrl, '--trust', join(DEVELOPMENT_CERTS_DIR, 'root-ca.pem'), '--allow-development']);
     expect(oldVerified.stdout).toMatch(/^AUTHENTIC/m);
     expect(oldVerified.code).toBe(0);
     const reissued = await get(a, `/v1/registrations/${firstId}/certificate`);

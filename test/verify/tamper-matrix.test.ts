@@ -1,4 +1,6 @@
-import { createHash } from 'node:crypto';
+import { createHash, createPrivateKey } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { canonicalBytes } from '../../src/core/canonical-json.js';
 import type { Certificate } from '../../src/core/certificate.js';
@@ -9,14 +11,19 @@ import { loadCenterPki } from '../../src/pki/center-pki.js';
 import { signDetached } from '../../src/pki/cms-signer.js';
 import { BuiltInTimestampAuthority } from '../../src/pki/timestamp-authority.js';
 import { loadDevelopmentPki } from '../../src/pki/dev-pki.js';
+import { DEVELOPMENT_CERTS_DIR } from '../../src/pki/dev-pki.js';
+import { generateEcKey, issueCertificate } from '../../src/pki/certificate-factory.js';
+import { pemToDer } from '../../src/core/pem.js';
 import { copyOf, loadCertificateVector } from './certificate-fixture.js';
 
 // Each tampering is caught by the step that owns it, with its code. Offline (anchors are
 // checked against a live chain in test/integration/certificate-anchor-tampering.test.ts).
 const vector = loadCertificateVector();
 
+// The vector is signed with the development PKI: the matrix accepts it explicitly, as a test
+// of the software may, and the trust cases below show what happens without.
 async function verify(certificate: unknown, file = vector.digests): Promise<VerificationReport> {
-  return verifyCertificate({ certificate, file, trustRoots: [vector.trustRoot] });
+  return verifyCertificate({ certificate, file, trustRoots: [vector.trustRoot], allowDevelopment: true });
 }
 
 function step(report: VerificationReport, name: string) {
@@ -30,9 +37,10 @@ function resign(cert: Certificate, signer: Parameters<typeof signDetached>[1]): 
 }
 
 describe('the untouched certificate', () => {
-  it('is authentic, every offline step ok, the anchor skipped and said so', async () => {
+  it('offline, development allowed: every offline step ok, the anchor skipped and said so, so CANNOT BE DETERMINED', async () => {
     const report = await verify(vector.certificate);
-    expect(report.authentic).toBe(true);
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED');
+    expect(report.authentic).toBe(false);
     expect(report.steps.map((s) => [s.step, s.status])).toEqual([
       ['format', 'ok'],
       ['signature', 'ok'],
@@ -43,7 +51,93 @@ describe('the untouched certificate', () => {
       ['timestamp', 'ok'],
       ['anchor', 'skipped'],
     ]);
+    expect(step(report, 'anchor')).toMatchObject({ code: 'ANCHOR_NOT_CHECKED', remedy: expect.stringMatching(/--rpc URL/) });
     expect(report.notes.join('\n')).toMatch(/DEVELOPMENT/);
+  });
+});
+
+describe('trust: nothing is trusted that the reader did not name', () => {
+  it('no root named → signature CMS_NO_TRUST_ROOT and timestamp TST_NO_TRUST_ROOT, undetermined, with what to do', async () => {
+    const report = await verifyCertificate({ certificate: vector.certificate, file: vector.digests, trustRoots: [] });
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED');
+    expect(step(report, 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_NO_TRUST_ROOT', remedy: expect.stringMatching(/--trust ROOT\.pem.*--center URL/) });
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'undetermined', code: 'TST_NO_TRUST_ROOT' });
+  });
+
+  it('the development root named but development not allowed → CMS_DEVELOPMENT_PKI and TST_DEVELOPMENT_TSA, CANNOT BE DETERMINED', async () => {
+    const report = await verifyCertificate({ certificate: vector.certificate, file: vector.digests, trustRoots: [vector.trustRoot] });
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED');
+    expect(step(report, 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_DEVELOPMENT_PKI' });
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'undetermined', code: 'TST_DEVELOPMENT_TSA' });
+  });
+
+  it('a forger with the published development root key issues a signer WITHOUT the development marker: still CMS_DEVELOPMENT_PKI', async () => {
+    const devRootKey = readFileSync(join(DEVELOPMENT_CERTS_DIR, 'root-ca.key.pem'), 'utf8');
+    const key = generateEcKey();
+    const certPem = issueCertificate({
+      profile: 'document-signer',
+      subject: { commonName: 'Genuine Looking Center', organization: 'Forgers Ltd' },
+      subjectKey: key,
+      issuer: { certificatePem: vector.trustRoot, privateKey: createPrivateKey(devRootKey) },
+      notBefore: new Date(Date.parse(vector.certificate.content.issuedAt) - 86_400_000),
+      notAfter: new Date(Date.now() + 86_400_000 * 365),
+    });
+    const forged = copyOf(vector.certificate);
+    forged.content.issuer.development = false;
+    const signer = { certificateDer: pemToDer(certPem), privateKey: key, chainDer: [pemToDer(vector.trustRoot)] };
+    const report = await verifyCertificate({ certificate: resign(forged, signer), file: vector.digests, trustRoots: [vector.trustRoot] });
+    expect(step(report, 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_DEVELOPMENT_PKI' });
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED');
+  });
+
+  it('a certificate from another center (a root not named) → CMS_UNTRUSTED_SIGNER, undetermined, naming the center to ask', async () => {
+    const other = makeCenterPki({ centerName: 'Another Center' });
+    const report = await verifyCertificate({ certificate: vector.certificate, file: vector.digests, trustRoots: [other.rootCertPem], allowDevelopment: true });
+    expect(step(report, 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_UNTRUSTED_SIGNER', remedy: expect.stringContaining(vector.certificate.content.record.center) });
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED');
+  });
+});
+
+describe('every stated fact is checked', () => {
+  it("the token's serial number edited and re-signed → timestamp TST_SERIAL_MISMATCH, NOT AUTHENTIC", async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.timestamp.serial = (BigInt(`0x${cert.content.timestamp.serial}`) + 1n).toString(16);
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'signature')?.status).toBe('ok');
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_SERIAL_MISMATCH' });
+    expect(report.verdict).toBe('NOT_AUTHENTIC');
+  });
+
+  it('the serial written with a leading zero or in capitals is the same serial', async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.timestamp.serial = `00${cert.content.timestamp.serial.toUpperCase()}`;
+    expect(step(await verify(resign(cert, loadDevelopmentPki().center)), 'timestamp')?.status).toBe('ok');
+  });
+
+  it("the TSA's name edited and re-signed → timestamp TST_STATED_TSA_MISMATCH, NOT AUTHENTIC", async () => {
+    const cert = copyOf(vector.certificate);
+    cert.content.timestamp.tsa = 'CN=National Time Service Center TSA,O=NTSC,C=CN';
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_STATED_TSA_MISMATCH' });
+    expect(report.verdict).toBe('NOT_AUTHENTIC');
+  });
+
+  it.each([
+    ['beyond the period', (c: Certificate) => (c.content.proof.leafIndex = c.content.period.leafCount)],
+    ['negative', (c: Certificate) => (c.content.proof.leafIndex = -1)],
+    ['a tree size that is not the period\'s', (c: Certificate) => (c.content.proof.treeSize = c.content.period.leafCount + 1)],
+  ])('the leaf index or tree size edited (%s) and re-signed → merkle-path PROOF_INVALID', async (_what, edit) => {
+    const cert = copyOf(vector.certificate);
+    edit(cert);
+    const report = await verify(resign(cert, loadDevelopmentPki().center));
+    expect(step(report, 'merkle-path')).toMatchObject({ status: 'failed', code: 'PROOF_INVALID' });
+    expect(report.verdict).toBe('NOT_AUTHENTIC');
+  });
+
+  it("an anchor's independence that is not a boolean → CERT_MALFORMED", async () => {
+    const cert = copyOf(vector.certificate) as any;
+    cert.content.anchors[0].independent = 'yes';
+    expect((await verify(cert)).steps[0]).toMatchObject({ step: 'format', status: 'failed', code: 'CERT_MALFORMED' });
   });
 });
 
@@ -161,18 +255,20 @@ describe('tamper matrix', () => {
     const stamped = await new BuiltInTimestampAuthority({ identity: outsidePki.tsa }).timestamp(Buffer.from(cert.content.period.root, 'hex'));
     cert.content.timestamp.token = bytesToBase64(stamped.token);
     cert.content.timestamp.genTime = stamped.genTime.toISOString();
+    cert.content.timestamp.serial = stamped.serial;
+    cert.content.timestamp.tsa = stamped.tsa;
     cert.content.issuedAt = new Date().toISOString();
     const fromCenter = resign(cert, loadDevelopmentPki().center);
     // Trusting the center's root only, the outside token does not chain.
-    expect(step(await verify(fromCenter), 'timestamp')).toMatchObject({ status: 'failed', code: 'TST_UNTRUSTED' });
+    expect(step(await verify(fromCenter), 'timestamp')).toMatchObject({ status: 'undetermined', code: 'TST_UNTRUSTED' });
     const withTsaRoot = (c: Certificate) =>
-      verifyCertificate({ certificate: c, file: vector.digests, trustRoots: [vector.trustRoot], timestampTrustRoots: [vector.trustRoot, outside.rootCertPem] });
+      verifyCertificate({ certificate: c, file: vector.digests, trustRoots: [vector.trustRoot], timestampTrustRoots: [vector.trustRoot, outside.rootCertPem], allowDevelopment: true });
     const report = await withTsaRoot(fromCenter);
     expect(step(report, 'timestamp')?.status).toBe('ok');
-    expect(report.authentic).toBe(true);
+    expect(report.verdict).toBe('CANNOT_BE_DETERMINED'); // offline: the anchor is not checked
     // The outside root is trusted for timestamps only: its keys cannot sign for the center.
     const fromOutside = await withTsaRoot(resign(cert, outsidePki.center));
-    expect(step(fromOutside, 'signature')).toMatchObject({ status: 'failed', code: 'CMS_UNTRUSTED_SIGNER' });
+    expect(step(fromOutside, 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_UNTRUSTED_SIGNER' });
     expect(fromOutside.authentic).toBe(false);
   });
 
@@ -186,7 +282,7 @@ describe('tamper matrix', () => {
       tsaKeyPem: foreign.tsaKeyPem,
     });
     const report = await verify(resign(copyOf(vector.certificate), pki.center));
-    expect(step(report, 'signature')).toMatchObject({ status: 'failed', code: 'CMS_UNTRUSTED_SIGNER' });
+    expect(step(report, 'signature')).toMatchObject({ status: 'undetermined', code: 'CMS_UNTRUSTED_SIGNER' });
     expect(report.authentic).toBe(false);
   });
 
