@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { certificateJsonFromPdf, looksLikePdf } from '../core/pdf-attachment.js';
 import { rpcEndpoints } from '../core/rpc-endpoints.js';
 import { verifyCertificate, type VerificationReport } from '../core/verify-certificate.js';
 import { EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
@@ -26,12 +27,7 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
   if (positionals.length !== 2) throw usageError('give the file and its certificate: archive-seal verify FILE CERT');
   const [filePath, certPath] = positionals as [string, string];
 
-  let certificate: unknown;
-  try {
-    certificate = JSON.parse(await readFile(certPath, 'utf8'));
-  } catch (err) {
-    throw usageError(`cannot read the certificate ${certPath}: ${(err as Error).message}`);
-  }
+  const certificate = await readCertificate(certPath);
   const trustFiles = values.trust.length > 0 ? values.trust : [defaultTrustFile()];
   const readRoots = async (files: readonly string[]) => {
     const roots: string[] = [];
@@ -64,6 +60,17 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
   if (values.rpc.length > 0) report.notes.push(`JSON-RPC: ${values.rpc.join(', ')}`);
   process.stdout.write(values.json ? JSON.stringify(report, null, 2) + '\n' : formatReport(report));
   return report.authentic ? EXIT_OK : EXIT_FAILURE;
+}
+
+/** CERT as given: the certificate JSON, or a certificate PDF with the JSON attached (read from the attachment). */
+async function readCertificate(path: string): Promise<unknown> {
+  try {
+    const bytes = await readFile(path);
+    const text = looksLikePdf(bytes) ? await certificateJsonFromPdf(bytes) : bytes.toString('utf8');
+    return JSON.parse(text) as unknown;
+  } catch (err) {
+    throw usageError(`cannot read the certificate ${path}: ${(err as Error).message}`);
+  }
 }
 
 const MARK = { ok: 'ok     ', failed: 'FAILED ', skipped: 'skipped' } as const;
