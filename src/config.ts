@@ -114,8 +114,9 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     throw new ConfigError(`${SETTINGS.tsaPolicyOid.env}=${tsaPolicyOid}: expected an object identifier in dotted form, e.g. 1.2.156.112562.1.1 (your organisation's TSA policy)`);
   }
   const publicUrl = get('publicUrl').replace(/\/+$/, '');
-  if (publicUrl !== '' && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl)) {
-    throw new ConfigError(`${SETTINGS.publicUrl.env}=${publicUrl}: expected an http(s) URL without query or fragment, e.g. https://records.example.gov.cn`);
+  // 512 characters at most: with a certificate's link it must still fit the PDF's QR code.
+  if (publicUrl !== '' && (publicUrl.length > 512 || !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(publicUrl))) {
+    throw new ConfigError(`${SETTINGS.publicUrl.env}=${publicUrl}: expected an http(s) URL of at most 512 characters without query or fragment, e.g. https://records.example.gov.cn`);
   }
   return Object.freeze({
     chains: chainsConfig(get('chains'), () => integer('localChainPort', 0, 65535), () => integer('confirmations', 1, 1000)),

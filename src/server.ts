@@ -16,6 +16,8 @@ import { readPkiSetSource } from './pki/key-management.js';
 import { BuiltInTimestampAuthority, HttpTimestampAuthority, type TimestampAuthority } from './pki/timestamp-authority.js';
 import { PeriodTimestamper } from './registry/period-timestamper.js';
 import { CertificateIssuer } from './registry/certificate-issuer.js';
+import { CertificatePdfs } from './registry/certificate-pdfs.js';
+import { pdfFontProblem } from './registry/pdf-fonts.js';
 import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
 import { PeriodSealer } from './registry/period-sealer.js';
 import { RegistryCheck } from './registry/registry-check.js';
@@ -72,6 +74,13 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       // Every certificate names its issuer: a real one must not say "not for evidence".
       throw new ConfigError(`${SETTINGS.centerName.env} is not set: the default name says "development center (not for evidence)", which certificates signed with a real PKI must not carry`);
     }
+    if (!pki.isDevelopment && !config.publicUrl) {
+      log(`warning: ${SETTINGS.publicUrl.env} is not set: the QR codes and links of certificate PDFs name the host each request gave (when it is a plain host name), else this server's own address; set it to the address the public reaches, e.g. https://records.example.gov.cn`);
+    }
+    // A real center must print every name it registers.
+    const fontProblem = pdfFontProblem();
+    if (fontProblem && !pki.isDevelopment) throw new ConfigError(fontProblem);
+    if (fontProblem) log(`warning: ${fontProblem}; on the development PKI the center starts anyway and prints such characters as their code points (U+20BB7)`);
     backup = new BackupService({ config, store, pki, log });
     const policy = tsaPolicyOid(pki, config.tsaPolicyOid);
     if (policy.oid === null) throw new ConfigError(`${SETTINGS.tsaPolicyOid.env}: ${policy.problem}`);
@@ -147,7 +156,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       certificates,
       center: { id: config.centerId, name: config.centerName },
       publicUrl: config.publicUrl,
-      timeZone: config.timeZone,
+      certificatePdfs: new CertificatePdfs({ signer: pki.center, tsa, timeZone: config.timeZone, center: { id: config.centerId, name: config.centerName } }),
       blobs: backup.vault,
       backup,
       maxUploadBytes: config.maxUploadBytes,

@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
+import { certificateJsonFromPdf, looksLikePdf } from '../core/pdf-attachment.js';
 import { rpcEndpoints } from '../core/rpc-endpoints.js';
 import { verifyCertificate, type Verdict, type VerificationReport } from '../core/verify-certificate.js';
 import { readTrustRoots, type TrustRoot } from '../web/trust-roots.js';
@@ -89,10 +90,12 @@ export async function verifyCommand(args: string[]): Promise<number> {
   return VERDICT_EXIT[report.verdict];
 }
 
-/** The certificate file CERT, parsed; a usage error when it cannot be read. */
+/** CERT as given: the certificate JSON, or a certificate PDF with the JSON attached (read from the attachment). */
 async function readCertificate(path: string): Promise<unknown> {
   try {
-    return JSON.parse(await readFile(path, 'utf8'));
+    const bytes = await readFile(path);
+    const text = looksLikePdf(bytes) ? await certificateJsonFromPdf(bytes) : bytes.toString('utf8');
+    return JSON.parse(text) as unknown;
   } catch (err) {
     throw usageError(`cannot read the certificate ${path}: ${(err as Error).message}`);
   }

@@ -14,6 +14,8 @@ export const OID_ATTR_SIGNING_TIME = '1.2.840.113549.1.9.5';
 /** ESS signing-certificate (RFC 2634 §5.4, SHA-1) and signing-certificate-v2 (RFC 5035 §3). */
 export const OID_ATTR_SIGNING_CERTIFICATE = '1.2.840.113549.1.9.16.2.12';
 export const OID_ATTR_SIGNING_CERTIFICATE_V2 = '1.2.840.113549.1.9.16.2.47';
+/** id-aa-signatureTimeStampToken (RFC 3161 appendix A): an unsigned attribute, a token over the signature value. */
+export const OID_ATTR_SIGNATURE_TIME_STAMP = '1.2.840.113549.1.9.16.2.14';
 
 /** Digest algorithms: SHA-1 (RFC 3370 §2.1) and SHA-2 (RFC 5754 §2). */
 export const OID_SHA1 = '1.3.14.3.2.26';

@@ -13,6 +13,7 @@ import { chainRoutes } from './chains-routes.js';
 import { certificateRoutes, trustRootRoutes, verifyRoutes } from './certificates-routes.js';
 import type { RegistryCheck } from '../registry/registry-check.js';
 import type { CenterPki } from '../pki/center-pki.js';
+import type { CertificatePdfs } from '../registry/certificate-pdfs.js';
 import { createTsaRoutes } from './tsa-routes.js';
 import { webRoutes } from './web-routes.js';
 import { homeRoutes } from './home-routes.js';
@@ -31,8 +32,8 @@ export interface AppDeps extends RegistrationRoutesDeps {
   center: { id: string; name: string };
   /** ARCHIVE_SEAL_PUBLIC_URL: the base of the links the center hands out; undefined: the request's origin. */
   publicUrl: string | undefined;
-  /** Zone of the local times printed on certificate PDFs (ARCHIVE_SEAL_TIME_ZONE). */
-  timeZone: string;
+  /** The signed certificate PDFs. */
+  certificatePdfs: CertificatePdfs;
   /** The vault, replication, audits and alarms. */
   backup: BackupService;
   /** Compares a certificate naming this center with its registry (POST /v1/verify). */

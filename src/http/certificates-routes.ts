@@ -8,7 +8,7 @@ import type { RegistryCheck } from '../registry/registry-check.js';
 import { readTrustRoots } from '../web/trust-roots.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { CertificateIssuer, IssuedCertificate } from '../registry/certificate-issuer.js';
-import { renderCertificatePdf } from '../registry/certificate-pdf.js';
+import type { CertificatePdfs } from '../registry/certificate-pdfs.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import { ApiError } from './api-error.js';
@@ -34,12 +34,12 @@ export function certificateRoutes(deps: { certificates: CertificateIssuer } & Ce
 
 export interface CertificatePdfDeps {
   publicUrl: string | undefined;
-  timeZone: string;
+  certificatePdfs: CertificatePdfs;
 }
 
-/** The certificate as a PDF download whose QR code opens the verifier with it prefilled. */
+/** The signed certificate PDF as a download; its QR code opens the verifier with it prefilled. */
 export async function certificatePdfResponse(c: Context<AppEnv>, issued: IssuedCertificate, deps: CertificatePdfDeps): Promise<Response> {
-  const pdf = await renderCertificatePdf(issued.certificate, { verifyUrl: verifyLink(publicBaseUrl(c, deps.publicUrl), issued.id), timeZone: deps.timeZone });
+  const pdf = await deps.certificatePdfs.signed(issued, verifyLink(publicBaseUrl(c, deps.publicUrl), issued.id));
   c.header('Content-Type', 'application/pdf');
   c.header('Content-Disposition', `attachment; filename="certificate-${issued.certificate.content.record.registrationId}.pdf"`);
   return c.body(new Uint8Array(pdf));

@@ -7,6 +7,7 @@ import type { CenterPki } from '../pki/center-pki.js';
 import { injectCenterConfig, type CenterConfig } from '../web/center-config.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
+import { requestHeader } from './request-body.js';
 
 /** The built page: scripts/build-web.ts writes it (`npm run build`); the same path from src/ and dist/. */
 const PAGE_FILE = fileURLToPath(new URL('../../dist/web/verify.html', import.meta.url));
@@ -23,9 +24,35 @@ export interface WebRoutesDeps {
   pageFile?: string;
 }
 
-/** The center's public base URL: the setting, or the origin (scheme, host, port) the client used. */
-export function publicBaseUrl(c: Context, publicUrl: string | undefined): string {
-  return publicUrl ?? new URL(c.req.url).origin;
+/**
+ * The center's public base URL, for the links and QR codes it hands out: the setting
+ * (ARCHIVE_SEAL_PUBLIC_URL); without it, the Host the client named when it is a plain host name
+ * or IP literal with an optional port (at most 261 characters); otherwise the address this
+ * server was reached at (the socket's local address, never a client's words). A client cannot
+ * make a link longer than a QR code holds, or put anything but a host into it.
+ */
+export function publicBaseUrl(c: Context<AppEnv>, publicUrl: string | undefined): string {
+  if (publicUrl) return publicUrl;
+  const incoming = c.env?.incoming;
+  const secure = incoming ? (incoming.socket as { encrypted?: boolean }).encrypted === true : c.req.url.startsWith('https:');
+  const scheme = secure ? 'https' : 'http';
+  const host = incoming ? requestHeader(c, 'host') : hostOfUrl(c.req.url);
+  if (host !== undefined && isPlainHost(host)) return `${scheme}://${host.toLowerCase()}`;
+  const address = incoming?.socket.localAddress?.replace(/^::ffff:(?=\d+\.)/, '');
+  const port = incoming?.socket.localPort;
+  if (address && port) return `${scheme}://${address.includes(':') ? `[${address}]` : address}:${port}`;
+  return `${scheme}://localhost`;
+}
+
+/** A DNS name (labels of letters, digits and hyphens) or an IP literal, then an optional port. */
+const PLAIN_HOST = /^(?:(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)*[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?|\[[0-9a-f:.]{2,45}\])(?::\d{1,5})?$/i;
+
+function isPlainHost(host: string): boolean {
+  return host.length <= 261 && PLAIN_HOST.test(host);
+}
+
+function hostOfUrl(url: string): string | undefined {
+  return /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url)?.[1];
 }
 
 /** The verify link a certificate's QR code holds: the page, with the certificate's public link prefilled. */

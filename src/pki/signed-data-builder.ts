@@ -44,8 +44,8 @@ export interface SignedDataInput {
   eContent?: Uint8Array;
   /** SHA-256 of the content (RFC 5652 §5.4 message-digest). */
   contentDigest: Uint8Array;
-  /** signing-time attribute (RFC 5652 §11.3). */
-  signingTime: Date;
+  /** signing-time attribute (RFC 5652 §11.3); absent: left out (PAdES puts the time in the signature dictionary instead, ETSI EN 319 142-1 §5.2.1). */
+  signingTime?: Date;
   /** Put the signer certificate (and its chain) into `certificates`. */
   includeCertificates: boolean;
 }
@@ -87,12 +87,20 @@ export class SignedDataSigner {
 
   /** Returns the DER of a ContentInfo wrapping the SignedData. */
   sign(input: SignedDataInput): Uint8Array {
+    return this.prepare(input).finish();
+  }
+
+  /**
+   * Signs now and assembles later: the signature value is known before the unsigned attributes
+   * are added (RFC 5652 §5.3), e.g. a signature timestamp over it (RFC 3161 appendix A).
+   */
+  prepare(input: SignedDataInput): { signature: Uint8Array; finish(unsignedAttributes?: readonly { oid: string; value: Uint8Array }[]): Uint8Array } {
     if (input.contentDigest.length !== 32) {
       throw new PkiError('INVALID_ARGUMENT', 'contentDigest must be a 32-byte SHA-256 digest');
     }
     const toBeSigned = derSetOf([
       attribute(OID_ATTR_CONTENT_TYPE, derOid(input.eContentType)),
-      attribute(OID_ATTR_SIGNING_TIME, derTime(input.signingTime)),
+      ...(input.signingTime ? [attribute(OID_ATTR_SIGNING_TIME, derTime(input.signingTime))] : []),
       attribute(OID_ATTR_MESSAGE_DIGEST, derOctetString(input.contentDigest)),
       this.essAttribute,
     ]);
@@ -101,6 +109,10 @@ export class SignedDataSigner {
     const signature = cryptoSign('sha256', toBeSigned, this.key);
     const signedAttrs = toBeSigned.slice();
     signedAttrs[0] = 0xa0;
+    return { signature, finish: (unsigned = []) => this.assemble(input, signedAttrs, signature, unsigned) };
+  }
+
+  private assemble(input: SignedDataInput, signedAttrs: Uint8Array, signature: Uint8Array, unsigned: readonly { oid: string; value: Uint8Array }[]): Uint8Array {
     const signerInfo = derSequence(
       derInteger(1),
       this.sid,
@@ -108,6 +120,8 @@ export class SignedDataSigner {
       signedAttrs,
       this.signatureAlgorithm,
       derOctetString(signature),
+      // unsignedAttrs [1] IMPLICIT SET OF Attribute.
+      ...(unsigned.length > 0 ? [derSetOf(unsigned.map((a) => attribute(a.oid, a.value)), 0xa1)] : []),
     );
     const encapContentInfo = input.eContent
       ? derSequence(derOid(input.eContentType), derContext(0, derOctetString(input.eContent)))

@@ -1,9 +1,10 @@
-import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import QRCode from 'qrcode';
 import type { Certificate } from '../core/certificate.js';
 import { findCategory } from '../core/categories.js';
+import { certificateAttachmentName } from '../core/pdf-attachment.js';
 import type { Registrant } from '../core/record.js';
+import { fontRuns, pdfFonts } from './pdf-fonts.js';
 
 export interface CertificatePdfOptions {
   /** The browser verifier with this certificate prefilled: what the QR code holds. */
@@ -12,10 +13,8 @@ export interface CertificatePdfOptions {
   timeZone?: string;
 }
 
-// Noto Sans SC covers all of GBK; pdfkit embeds only the glyphs used (a PDF of ~20 KB), and the
-// subset keeps a ToUnicode map, so `pdftotext` gives the Chinese back.
-const FONT_FILE = createRequire(import.meta.url).resolve('@expo-google-fonts/noto-sans-sc/400Regular/NotoSansSC_400Regular.ttf');
-let fontBytes: Buffer | undefined;
+// The fonts (pdf-fonts.ts): pdfkit embeds only the glyphs used, and each subset keeps a
+// ToUnicode map, so `pdftotext` gives the Chinese back, rare characters included.
 
 /** pdfkit through `require`: its types describe the CommonJS export (`export =`), not the ESM build. */
 const PDFDocument: typeof import('pdfkit') = createRequire(import.meta.url)('pdfkit');
@@ -29,13 +28,16 @@ const QR_SIZE = 112;
  * The certificate as a printable A4 page in Chinese and English: the registered file, its
  * digests, registrant, time, category, period and root, the RFC 3161 timestamp, every anchor,
  * the issuer, and a QR code (vector squares) that opens the browser verifier with the
- * certificate prefilled. The paper is for reading: the evidence is the signed JSON it links to.
+ * certificate prefilled; every page's foot names the registration and "page n/m". The signed
+ * certificate JSON, exactly as the API gives it, is attached to the PDF (an embedded file that
+ * the catalog lists as an associated file, /AFRelationship /Source), so the PDF itself can be
+ * verified. The result is unsigned: see CertificatePdfs for the signed one.
  */
 export async function renderCertificatePdf(certificate: Certificate, options: CertificatePdfOptions): Promise<Buffer> {
   const { content } = certificate;
   const { record } = content;
   const zone = options.timeZone ?? 'Asia/Shanghai';
-  fontBytes ??= readFileSync(FONT_FILE);
+  const fonts = pdfFonts();
 
   const doc = new PDFDocument({
     size: 'A4',
@@ -47,6 +49,7 @@ export async function renderCertificatePdf(certificate: Certificate, options: Ce
       Creator: 'Archive Seal',
     },
     autoFirstPage: true,
+    bufferPages: true,
   });
   const chunks: Buffer[] = [];
   doc.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -54,8 +57,9 @@ export async function renderCertificatePdf(certificate: Certificate, options: Ce
     doc.on('end', () => resolve(Buffer.concat(chunks)));
     doc.on('error', reject);
   });
-  doc.registerFont('cjk', fontBytes);
+  for (const font of fonts) doc.registerFont(font.name, font.bytes);
   doc.font('cjk');
+  attachCertificate(doc, certificate);
 
   const width = A4.width - 2 * MARGIN;
   if (content.issuer.development) {
@@ -70,7 +74,8 @@ export async function renderCertificatePdf(certificate: Certificate, options: Ce
   doc.fontSize(18).text('电子文件登记备份证书', MARGIN, doc.y, { width, align: 'center' });
   doc.fontSize(11).fillColor('#333').text('Certificate of Registration and Backup of an Electronic Record', { width, align: 'center' });
   doc.moveDown(0.3);
-  doc.fontSize(9).text(`${content.issuer.name}（${content.issuer.center}）`, { width, align: 'center' });
+  doc.fontSize(9);
+  mixedText(doc, `${content.issuer.name}（${content.issuer.center}）`, undefined, undefined, { width, align: 'center' });
   doc.fillColor('black').moveDown(0.8);
 
   const category = findCategory(record.category);
@@ -134,8 +139,57 @@ export async function renderCertificatePdf(certificate: Certificate, options: Ce
     .moveDown(0.3)
     .fillColor('#1d4ed8')
     .text(options.verifyUrl, { width: textWidth, link: options.verifyUrl });
+  pageFooters(doc, `登记号 Registration no. ${record.registrationId}（${record.center}）`);
   doc.end();
   return done;
+}
+
+/** The certificate JSON as the API gives it, attached (see certificate-json-from-pdf in core). */
+function attachCertificate(doc: PDFKit.PDFDocument, certificate: Certificate): void {
+  // pdfkit lists an attachment in the catalog's /AF (associated files) only when that array
+  // exists, as it does for PDF/A-3; this PDF is not PDF/A, but the association is the same.
+  const root = (doc as unknown as { _root: { data: { AF?: unknown[] } } })._root;
+  root.data.AF ??= [];
+  const issuedAt = new Date(certificate.content.issuedAt);
+  doc.file(Buffer.from(JSON.stringify(certificate), 'utf8'), {
+    name: certificateAttachmentName(certificate.content.record.registrationId),
+    type: 'application/json',
+    description: '签名的电子证书（archive-seal/certificate@1），可用 archive-seal verify 或核验页核验 / the signed certificate',
+    relationship: 'Source',
+    ...(!Number.isNaN(issuedAt.getTime()) && { creationDate: issuedAt, modifiedDate: issuedAt }),
+  } as PDFKit.Mixins.PDFAttachmentOptions & { relationship: string });
+}
+
+/** "登记号 … · 第 n 页 / 共 m 页 · page n/m" in the bottom margin of every page. */
+function pageFooters(doc: PDFKit.PDFDocument, registration: string): void {
+  const { start, count } = doc.bufferedPageRange();
+  for (let i = start; i < start + count; i++) {
+    doc.switchToPage(i);
+    const n = i - start + 1;
+    // Inside the bottom margin: with the margin left in place pdfkit would start a new page.
+    const bottom = doc.page.margins.bottom;
+    doc.page.margins.bottom = 0;
+    doc.font('cjk').fontSize(7.5).fillColor('#666');
+    mixedText(doc, `${registration} · 第 ${n} 页 / 共 ${count} 页 · page ${n}/${count}`, MARGIN, A4.height - MARGIN + 18, {
+      width: A4.width - 2 * MARGIN,
+      align: 'center',
+      lineBreak: false,
+    });
+    doc.page.margins.bottom = bottom;
+  }
+  doc.fillColor('black');
+}
+
+/** Text set in the first font that has each character (see fontRuns), as one paragraph. */
+function mixedText(doc: PDFKit.PDFDocument, text: string, x: number | undefined, y: number | undefined, options: PDFKit.Mixins.TextOptions): void {
+  const runs = fontRuns(text);
+  runs.forEach((run, i) => {
+    doc.font(run.font);
+    const more = { ...options, continued: i < runs.length - 1 };
+    if (i === 0 && x !== undefined) doc.text(run.text, x, y, more);
+    else doc.text(run.text, more);
+  });
+  doc.font('cjk');
 }
 
 interface Row {
@@ -157,11 +211,15 @@ function fieldRow(doc: PDFKit.PDFDocument, row: Row, width: number): void {
   const height = Math.max(valueHeight, labelHeight) + 5;
   if (doc.y + height > A4.height - MARGIN) doc.addPage();
   const y = doc.y;
+  const page = doc.page;
   doc.fillColor('black').text(`${row.zh} `, MARGIN, y, { width: LABEL_WIDTH - 8, continued: row.en !== '' });
   if (row.en !== '') doc.fillColor('#666').fontSize(7.5).text(row.en);
-  doc.font(valueFont).fontSize(valueSize).fillColor('black').text(row.value, MARGIN + LABEL_WIDTH, y + (row.mono ? 1 : 0), { width: valueWidth });
+  doc.fontSize(valueSize).fillColor('black');
+  if (row.mono) doc.font(valueFont).text(row.value, MARGIN + LABEL_WIDTH, y + 1, { width: valueWidth });
+  else mixedText(doc, row.value, MARGIN + LABEL_WIDTH, y, { width: valueWidth });
   doc.font('cjk');
-  const bottom = y + height;
+  // A value taller than a page went on over the next one(s): the row ends where its text did.
+  const bottom = doc.page === page ? y + height : doc.y + 5;
   doc.moveTo(MARGIN, bottom - 2.5).lineTo(MARGIN + width, bottom - 2.5).lineWidth(0.3).strokeColor('#bbb').stroke();
   doc.x = MARGIN;
   doc.y = bottom;

@@ -7,6 +7,7 @@
 import { findCategory } from '../core/categories.js';
 import type { CertificateContent } from '../core/certificate.js';
 import type { FileDigests } from '../core/digests.js';
+import { certificateJsonFromPdf, looksLikePdf, PdfAttachmentError } from '../core/pdf-attachment.js';
 import { verifyCertificate, type Verdict, type VerificationReport, type VerificationStepStatus } from '../core/verify-certificate.js';
 import { CENTER_CONFIG_ELEMENT_ID, parseCenterConfig, type CenterConfig } from './center-config.js';
 import { certificateUrlOf, certParam } from './certificate-link.js';
@@ -243,9 +244,20 @@ function parseCertificateText(text: string): unknown {
   }
 }
 
+/** A certificate file: the JSON, or the center's PDF with the JSON attached (read by the same core code as the CLI). */
 async function loadCertificateFile(file: File): Promise<void> {
   try {
-    setCertificate(parseCertificateText(await file.text()), file.name);
+    const bytes = new Uint8Array(await file.arrayBuffer());
+    let text: string;
+    if (looksLikePdf(bytes)) {
+      try {
+        text = await certificateJsonFromPdf(bytes);
+      } catch (err) {
+        const code = err instanceof PdfAttachmentError ? err.code : 'PDF_UNREADABLE';
+        throw new Error(code === 'PDF_NO_CERTIFICATE' ? t('certPdfNoAttachment', state.lang) : t('certPdfUnreadable', state.lang, { message: (err as Error).message }));
+      }
+    } else text = new TextDecoder().decode(bytes);
+    setCertificate(parseCertificateText(text), file.name);
   } catch (err) {
     certificateError((err as Error).message);
   }

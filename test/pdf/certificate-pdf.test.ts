@@ -2,7 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { certificateJsonFromPdf } from '../../src/core/pdf-attachment.js';
 import { renderCertificatePdf } from '../../src/registry/certificate-pdf.js';
+import { fontRuns, pdfFonts } from '../../src/registry/pdf-fonts.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { copyOf, loadCertificateVector } from '../verify/certificate-fixture.js';
 
@@ -72,5 +74,44 @@ describe('the certificate PDF', () => {
     expect(text).not.toContain('NOT FOR EVIDENCE /');
     expect(text).not.toContain('开发用途');
     expect(text).toContain(`${production.content.record.registeredAt}（Europe/Berlin 2026-11-25 17:50:55）`);
+  });
+
+  it('renders rare characters of names and titles (CJK Extension A and B) with the fallback font, and pdftotext gives them back', async () => {
+    const rare = copyOf(certificate);
+    rare.content.record.title = '𠮷田家族谱（䶮）';
+    rare.content.record.registrant = { id: 'account:7', name: '𡈽屋𠮷子' } as typeof rare.content.record.registrant;
+    const { text } = readBack(await renderCertificatePdf(rare, { verifyUrl }), 'rare');
+    expect(text).toContain('𠮷田家族谱（䶮）');
+    expect(text).toContain('𡈽屋𠮷子（account:7）');
+    expect(text).not.toContain('〔U+');
+    // The runs: Noto Sans SC where it has the glyph, Hanazono Mincho for the rest.
+    expect(fontRuns('𠮷田 a').map((r) => r.font)).toEqual(['HanaMinA']);
+    expect(fontRuns('田𠮷').map((r) => r.font)).toEqual(['cjk', 'HanaMinA']);
+  });
+
+  it('prints a character that no font has as its code point, not as a blank box', () => {
+    const [noto] = pdfFonts();
+    expect(fontRuns('名\u{3134A}', [noto!])).toEqual([{ font: 'cjk', text: '名〔U+3134A〕' }]);
+  });
+
+  it('carries the registration number and "page n/m" on every page', async () => {
+    const long = copyOf(certificate);
+    long.content.record.metadata = Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`field${i}`, `第 ${i} 项元数据`]));
+    const file = join(dir.path, 'long.pdf');
+    writeFileSync(file, await renderCertificatePdf(long, { verifyUrl }));
+    const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [file], { encoding: 'utf8' }))?.[1]);
+    expect(pages).toBeGreaterThanOrEqual(2);
+    const id = long.content.record.registrationId;
+    for (let n = 1; n <= pages; n++) {
+      const page = execFileSync('pdftotext', ['-f', String(n), '-l', String(n), '-layout', file, '-'], { encoding: 'utf8' });
+      expect(page).toContain(`登记号 Registration no. ${id}（dev-center） · 第 ${n} 页 / 共 ${pages} 页 · page ${n}/${pages}`);
+    }
+    // The text goes on where the overflowing row ended: no page is left all but empty.
+    expect(pages).toBe(3);
+  });
+
+  it('attaches the certificate JSON exactly as the API gives it', async () => {
+    const pdf = await renderCertificatePdf(certificate, { verifyUrl });
+    expect(await certificateJsonFromPdf(pdf)).toBe(JSON.stringify(certificate));
   });
 });
