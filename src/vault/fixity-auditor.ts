@@ -56,7 +56,7 @@ export function recordUnheldBlobs(store: Store, masterKeyId: string, now: string
 export interface AuditSummary {
   startedAt: string;
   finishedAt: string;
-  localBlobs: { checked: number; failed: number; repaired: number };
+  localBlobs: { checked: number; failed: number; repaired: number; filesWithoutRowRemoved: number };
   localPeriods: { checked: number; failed: number };
   peerCopies: { checked: number; failed: number; unreachable: number; stale: number };
 }
@@ -118,13 +118,14 @@ export class FixityAuditor {
     const summary: AuditSummary = {
       startedAt: this.now().toISOString(),
       finishedAt: '',
-      localBlobs: { checked: 0, failed: 0, repaired: 0 },
+      localBlobs: { checked: 0, failed: 0, repaired: 0, filesWithoutRowRemoved: 0 },
       localPeriods: { checked: 0, failed: 0 },
       peerCopies: { checked: 0, failed: 0, unreachable: 0, stale: 0 },
     };
     // An original the registry names but the vault has no record of is missing: checked (and
     // repaired) first, as a blob never checked.
     recordUnheldBlobs(store, this.options.vault.masterKey.id, summary.startedAt);
+    summary.localBlobs.filesWithoutRowRemoved = (await this.removeFilesWithoutRow('audit')).length;
     for (const blob of listBlobsDueForCheck(store, share(countVaultBlobs(store)))) await this.auditLocalBlob(blob, summary);
     const sealed = store.prepare("SELECT id FROM period WHERE status = 'sealed' AND root IS NOT NULL ORDER BY id").pluck().all() as number[];
     for (const id of this.rotate(sealed, share(sealed.length))) await this.auditLocalPeriod(id, summary);
@@ -135,6 +136,27 @@ export class FixityAuditor {
     summary.finishedAt = this.now().toISOString();
     if (summary.peerCopies.failed > 0 || summary.peerCopies.stale > 0) this.options.replicator?.nudge();
     return summary;
+  }
+
+  /**
+   * Removes vault files no row names (a kill between a blob's rename into place and its row),
+   * each recorded as a PREMIS deletion event; see {@link Vault.removeFilesWithoutRow}.
+   */
+  async removeFilesWithoutRow(when: 'start' | 'audit'): Promise<{ sha256: string; size: number }[]> {
+    const removed = await this.options.vault.removeFilesWithoutRow();
+    for (const file of removed) {
+      this.options.events.event({
+        type: 'deletion',
+        objectKind: 'blob',
+        objectId: file.sha256,
+        copy: 'local',
+        outcome: 'success',
+        detail:
+          `a vault file (${file.size} bytes) with no vault record: a crash or kill came between its move into place and its record, ` +
+          `so no registration can refer to it; removed by the ${when === 'start' ? 'start-up cleanup' : 'fixity audit'}`,
+      });
+    }
+    return removed;
   }
 
   private async auditLocalBlob(blob: VaultBlobRow, summary: AuditSummary): Promise<void> {
