@@ -96,6 +96,7 @@ export class BackupService {
             log,
             pollMs: backup.replicationPollMs,
             maxBackoffMs: backup.replicationMaxBackoffMs,
+            ...(config.chains.kind === 'local' && { chainDir: join(config.dataDir, 'chain') }),
             now,
           })
         : undefined;

@@ -64,6 +64,7 @@ function peerB(options: { missing?: string[]; holdBundle?: { periodId: number; g
       return frameBundle(signPeriodBundle(source.store, id, { centerId: 'dev-center', masterKey: vault.masterKey.key, signer: source.pki.center }));
     },
     listJournals: async () => [],
+    listDocuments: async () => [],
     getBlob: async (sha256: string) => {
       if (blobsAsked++ === 0 && options.holdFirstBlob) await options.holdFirstBlob.wait();
       if (options.missing?.includes(sha256)) throw new Error(`peer center-b: blob ${sha256} is not held (404)`);
