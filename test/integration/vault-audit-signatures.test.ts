@@ -15,8 +15,10 @@ let a: PeerCenter;
 let b: PeerCenter;
 
 beforeAll(async () => {
-  [a, b] = await makeFederation(dir.path, ['center-a', 'center-b']);
-  await Promise.all([a!.start(), b!.start()]);
+  const federation = await makeFederation(dir.path, ['center-a', 'center-b']);
+  a = federation[0]!;
+  b = federation[1]!;
+  await Promise.all([a.start(), b.start()]);
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);

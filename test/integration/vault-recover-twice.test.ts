@@ -16,8 +16,10 @@ let b: PeerCenter;
 const keyFile = () => join(dir.path, 'master-key.txt');
 
 beforeAll(async () => {
-  [a, b] = await makeFederation(dir.path, ['center-a', 'center-b']);
-  await Promise.all([a!.start(), b!.start()]);
+  const federation = await makeFederation(dir.path, ['center-a', 'center-b']);
+  a = federation[0]!;
+  b = federation[1]!;
+  await Promise.all([a.start(), b.start()]);
 });
 afterAll(async () => {
   await Promise.all([a?.stop(), b?.stop()]);
