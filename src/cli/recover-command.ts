@@ -80,6 +80,8 @@ export async function recoverCommand(args: string[], env: Env): Promise<number> 
         : [
             `recovered ${report.periods} sealed periods and ${report.registrations} registrations from ${href}`,
             `recovered ${report.unsealedRegistrations} registrations of the period not yet sealed, from journal segments (sealed next)`,
+            `recovered ${report.certificates} issued certificates, under their public links`,
+            ...(report.chain ? [`recovered the embedded chain's state (block ${report.chain.bestBlock}): its contract and anchors are the ones the certificates name`] : []),
             ...(report.lastPeriod ? [`last period ${report.lastPeriod.id}, root ${report.lastPeriod.root ?? '(empty)'}: new registrations continue after it`] : []),
           ];
       const incomplete = report.blobs.failed.length > 0 || report.blobs.skipped > 0;

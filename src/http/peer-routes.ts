@@ -105,6 +105,43 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
       if (!framed) throw new VaultError('NOT_HELD', `no journal segment ${c.req.param('key')} is held`);
       return c.body(new Uint8Array(framed), 200, { 'content-type': 'application/vnd.archive-seal.signed-bundle' });
     })
+    .post('/v1/peer/journals/:key/challenge', async (c) => {
+      const mac = await held.challengeSigned(c.get('origin'), 'journal', c.req.param('key'), await nonceOf(c));
+      if (mac === null) throw new VaultError('NOT_HELD', `no journal segment ${c.req.param('key')} is held`);
+      return c.json({ hmacSha256: mac });
+    })
+    .get('/v1/peer/certificates', (c) => c.json({ certificates: held.listSigned(c.get('origin'), 'certificates') }))
+    .put('/v1/peer/certificates/:key', async (c) => {
+      const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
+      return c.json(await held.receiveCertificates(c.get('origin'), c.req.param('key'), framed));
+    })
+    .get('/v1/peer/certificates/:key', async (c) => {
+      const framed = await held.readSigned(c.get('origin'), 'certificates', c.req.param('key'));
+      if (!framed) throw new VaultError('NOT_HELD', `no certificate segment ${c.req.param('key')} is held`);
+      return c.body(new Uint8Array(framed), 200, { 'content-type': 'application/vnd.archive-seal.signed-bundle' });
+    })
+    .post('/v1/peer/certificates/:key/challenge', async (c) => {
+      const mac = await held.challengeSigned(c.get('origin'), 'certificates', c.req.param('key'), await nonceOf(c));
+      if (mac === null) throw new VaultError('NOT_HELD', `no certificate segment ${c.req.param('key')} is held`);
+      return c.json({ hmacSha256: mac });
+    })
+    .get('/v1/peer/chains', (c) => c.json({ chains: held.listSigned(c.get('origin'), 'chain') }))
+    .put('/v1/peer/chains/:name', async (c) => {
+      const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
+      const stored = await held.receiveChainState(c.get('origin'), c.req.param('name'), framed);
+      deps.log(`peer ${c.get('origin')}: holding the state of its chain ${c.req.param('name')} (sha256 ${stored.sha256})`);
+      return c.json(stored);
+    })
+    .get('/v1/peer/chains/:name', async (c) => {
+      const framed = await held.readSigned(c.get('origin'), 'chain', c.req.param('name'));
+      if (!framed) throw new VaultError('NOT_HELD', `no state of chain ${c.req.param('name')} is held`);
+      return c.body(new Uint8Array(framed), 200, { 'content-type': 'application/vnd.archive-seal.signed-bundle' });
+    })
+    .post('/v1/peer/chains/:name/challenge', async (c) => {
+      const mac = await held.challengeSigned(c.get('origin'), 'chain', c.req.param('name'), await nonceOf(c));
+      if (mac === null) throw new VaultError('NOT_HELD', `no state of chain ${c.req.param('name')} is held`);
+      return c.json({ hmacSha256: mac });
+    })
     .post('/v1/peer/periods/:id/challenge', async (c) => {
       const id = periodIdOf(c.req.param('id'));
       const mac = await held.challengeBundle(c.get('origin'), id, await nonceOf(c));

@@ -159,8 +159,12 @@ export interface VaultBlobTable {
   checked_at: string | null;
 }
 
-/** A blob, a sealed period's bundle, or a journal segment (registrations of a period not yet sealed). */
-export type ReplicaKind = 'blob' | 'period' | 'journal';
+/**
+ * A blob, a sealed period's bundle, a journal segment (registrations of a period not yet sealed),
+ * a certificate segment (issued certificates, with their public link ids), or the embedded
+ * chain's state.
+ */
+export type ReplicaKind = 'blob' | 'period' | 'journal' | 'certificates' | 'chain';
 export type ReplicaStatus = 'pending' | 'verified' | 'damaged' | 'missing';
 
 /** One object's copy at one peer: the outbox entry while pending, the copy count once verified. */
@@ -179,6 +183,8 @@ export interface ReplicaTable {
   audited_at: string | null;
   audit_outcome: string | null;
   created_at: string;
+  /** The detached signature sent with a signed document (framed with its bytes at the peer); null for blobs. */
+  signature: Buffer | null;
 }
 
 /** A copy this center holds for a peer (`origin`). */
@@ -201,7 +207,7 @@ export interface PreservationEventTable {
   id: Generated<number>;
   event_type: string;
   event_at: string;
-  object_kind: 'blob' | 'period' | 'registration' | 'center';
+  object_kind: 'blob' | 'period' | 'registration' | 'center' | 'journal' | 'certificates' | 'chain';
   object_id: string;
   copy: string | null;
   agent: string;

@@ -58,13 +58,14 @@ export function listDueReplicas(store: Store, peer: string, now: string, limit: 
 export function markReplicaVerified(
   store: Store,
   key: { kind: ReplicaKind; object: string; peer: string },
-  verified: { revision: string | null; confirmedHash: string; at: string },
+  verified: { revision: string | null; confirmedHash: string; at: string; signature?: Buffer },
 ): void {
   store.run(
     store.db
       .updateTable('replica')
       .set({
         status: 'verified',
+        signature: verified.signature ?? null,
         revision: verified.revision,
         confirmed_hash: verified.confirmedHash,
         confirmed_at: verified.at,
@@ -147,14 +148,13 @@ export function markReplicaAudited(
   );
 }
 
-/** Verified copies of blobs and periods audited longest ago (never audited first). */
+/** Verified copies audited longest ago (never audited first): every kind a recovery reads. */
 export function listReplicasDueForAudit(store: Store, limit: number): ReplicaRow[] {
   return store.all(
     store.db
       .selectFrom('replica')
       .selectAll()
       .where('status', '=', 'verified')
-      .where('kind', '!=', 'journal')
       .orderBy((eb) => eb.fn.coalesce('audited_at', eb.val('')), 'asc')
       .orderBy('confirmed_at')
       .limit(limit),
@@ -166,9 +166,9 @@ export function listReplicasOf(store: Store, kind: ReplicaKind, objects: readonl
   return store.all(store.db.selectFrom('replica').selectAll().where('kind', '=', kind).where('object', 'in', objects as string[]));
 }
 
-/** Copies of blobs and periods at peers (journal segments are short-lived and not audited). */
+/** Copies at peers, of every kind (each is audited). */
 export function countReplicas(store: Store): number {
-  return Number(store.first(store.db.selectFrom('replica').select((eb) => eb.fn.countAll<number>().as('n')).where('kind', '!=', 'journal'))?.n ?? 0);
+  return Number(store.first(store.db.selectFrom('replica').select((eb) => eb.fn.countAll<number>().as('n')))?.n ?? 0);
 }
 
 /** Drops the journal replicas of periods up to `periodId` at `peer` (its sealed bundle replaces them). */

@@ -96,6 +96,7 @@ export class BackupService {
             log,
             pollMs: backup.replicationPollMs,
             maxBackoffMs: backup.replicationMaxBackoffMs,
+            ...(config.chains.kind === 'local' && { chainDir: join(config.dataDir, 'chain') }),
             now,
           })
         : undefined;
@@ -135,6 +136,8 @@ export class BackupService {
       });
     }
     if (orphans.length > 0) this.log(`removed ${orphans.length} vault blob(s) no registration refers to (uploads cut short before their registration was committed)`);
+    const files = await this.auditor.removeFilesWithoutRow('start');
+    if (files.length > 0) this.log(`removed ${files.length} vault file(s) with no vault record (a kill between a blob's move into place and its record)`);
   }
 
   /** Opens the peer listener (when configured) and starts replication, audits and the watch; resolves with the listener's URL. */

@@ -1,6 +1,6 @@
 import { hash } from 'node:crypto';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { canonicalize } from '../core/canonical-json.js';
 import { syncPath } from '../durable-files.js';
 import type { CenterPki } from '../pki/center-pki.js';
@@ -26,6 +26,8 @@ import {
 } from './period-bundle.js';
 import type { MasterKey } from './master-key.js';
 import { recordUnheldBlobs } from './fixity-auditor.js';
+import { verifyCertificateSegment, type SegmentCertificate } from './certificate-segment.js';
+import { LOCAL_CHAIN_NAME, restoreChainState, verifyChainStateDocument } from './chain-state-copy.js';
 import { PreservationLog } from './preservation-log.js';
 import { Vault } from './vault.js';
 import { VaultError } from './vault-error.js';
@@ -41,6 +43,10 @@ export interface RecoveryReport {
   registrations: number;
   /** Registrations of periods not yet sealed, restored from journal segments (they are sealed next). */
   unsealedRegistrations: number;
+  /** Issued certificates restored (same public link ids, same documents). */
+  certificates: number;
+  /** The embedded chain's state, restored into `DIR/chain` (its block height), or null when the peer held none. */
+  chain: { bestBlock: number } | null;
   /** Last period restored and its root: new registrations continue after it. */
   lastPeriod: { id: number; root: string | null } | null;
   blobs: { restored: number; failed: { sha256: string; problem: string }[]; skipped: number };
@@ -60,6 +66,8 @@ export interface RecoveryOptions {
 }
 
 const DATABASE = 'archive-seal.sqlite';
+/** The embedded chain's directory under the data directory (see local-chain-setup.ts). */
+const CHAIN_DIR = 'chain';
 /** Where the registry is rebuilt before it is moved into the data directory, whole. */
 export const RECOVERY_STAGING_DIR = 'recovery-in-progress';
 /** Set (in center_meta) while some originals of a recovered registry are still to be fetched. */
@@ -88,7 +96,7 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
   const log = options.log ?? (() => {});
   const databaseFile = join(options.dataDir, DATABASE);
   const staging = join(options.dataDir, RECOVERY_STAGING_DIR);
-  const report: RecoveryReport = { resumed: false, periods: 0, registrations: 0, unsealedRegistrations: 0, lastPeriod: null, blobs: { restored: 0, failed: [], skipped: 0 }, warnings: [] };
+  const report: RecoveryReport = { resumed: false, periods: 0, registrations: 0, unsealedRegistrations: 0, certificates: 0, chain: null, lastPeriod: null, blobs: { restored: 0, failed: [], skipped: 0 }, warnings: [] };
   if (existsSync(databaseFile)) {
     const probe = await Store.open({ file: databaseFile });
     const empty = registryIsEmpty(probe);
@@ -120,6 +128,12 @@ export async function recoverFromPeer(options: RecoveryOptions): Promise<Recover
     // Into place in one rename (no WAL beside it: restoreRegistry left the file in rollback mode).
     // An empty registry found here (checked above) is replaced.
     for (const suffix of ['-wal', '-shm', '']) rmSync(databaseFile + suffix, { force: true });
+    if (existsSync(join(staging, CHAIN_DIR))) {
+      // The embedded chain's state goes in first: a center started from DIR must find the chain
+      // its restored anchors name, not make a new one.
+      rmSync(join(options.dataDir, CHAIN_DIR), { recursive: true, force: true });
+      renameSync(join(staging, CHAIN_DIR), join(options.dataDir, CHAIN_DIR));
+    }
     renameSync(stagedFile, databaseFile);
     await syncPath(options.dataDir);
   } finally {
@@ -188,7 +202,10 @@ async function restoreRegistry(
       lastId = period.id;
       newest = bundle;
     }
-    report.unsealedRegistrations = await restoreJournals(store, options, lastId, warnings, log);
+    report.unsealedRegistrations = await restoreJournals(store, options, lastId, log);
+    refuseMissingRegistrations(store);
+    report.certificates = await restoreCertificates(store, options, log);
+    report.chain = await restoreChain(join(dirname(file), CHAIN_DIR), options, warnings, log);
 
     if (newest && options.masterKey) {
       const key = bundlePseudonymKey(newest, options.masterKey.key);
@@ -272,10 +289,12 @@ async function restoreOriginals(databaseFile: string, peerName: string, options:
 /**
  * Restores registrations of periods after the last sealed one from the peer's journal segments
  * (each signature checked, leaves recomputed): the last such period as open, any before it as
- * closed (`sealing`), which the center seals when it starts. Stops at the first gap in a period's
- * leaves. Returns how many were restored.
+ * closed (`sealing`), which the center seals when it starts. Segments may overlap (a center
+ * restarted or recovered sends its open period again under another range): a registration held
+ * twice alike is restored once; one held twice differently, a period missing between two, or a
+ * gap in a period's leaves fails the recovery, naming what is missing. Returns how many were restored.
  */
-async function restoreJournals(store: Store, options: RecoveryOptions, lastSealedId: number, warnings: string[], log: (line: string) => void): Promise<number> {
+async function restoreJournals(store: Store, options: RecoveryOptions, lastSealedId: number, log: (line: string) => void): Promise<number> {
   const listed = (await options.peer.listJournals())
     .map((j) => ({ ...j, range: parseJournalKey(j.key) }))
     .filter((j): j is typeof j & { range: NonNullable<typeof j.range> } => j.range !== undefined && j.range.periodId > lastSealedId)
@@ -283,39 +302,156 @@ async function restoreJournals(store: Store, options: RecoveryOptions, lastSeale
   interface Unsealed {
     openedAt: string;
     accounts: Map<number, BundleAccount>;
-    registrations: BundleRegistration[];
+    registrations: Map<number, { registration: BundleRegistration; text: string; segment: string }>;
   }
   const byPeriod = new Map<number, Unsealed>();
   const trustRoots = options.pki.roots.map((r) => r.pem);
   for (const j of listed) {
     const segment = await verifyJournal(unframeBundle(await options.peer.getJournal(j.key)), j.key, trustRoots);
     if (segment.center !== options.centerId) throw new VaultError('BUNDLE_INVALID', `journal ${j.key} is center ${segment.center}'s`);
-    const entry: Unsealed = byPeriod.get(segment.period.id) ?? { openedAt: segment.period.openedAt, accounts: new Map(), registrations: [] };
+    const entry: Unsealed = byPeriod.get(segment.period.id) ?? { openedAt: segment.period.openedAt, accounts: new Map(), registrations: new Map() };
     for (const a of segment.accounts) entry.accounts.set(a.id, a);
-    entry.registrations.push(...segment.registrations);
+    for (const r of segment.registrations) {
+      const text = canonicalize(r);
+      const held = entry.registrations.get(r.id);
+      if (held && held.text !== text) {
+        throw new VaultError('RECOVERY_FAILED', `journal segments ${held.segment} and ${j.key} hold different registrations ${r.id}: the peer's copies disagree; nothing was restored`);
+      }
+      entry.registrations.set(r.id, { registration: r, text, segment: j.key });
+    }
     byPeriod.set(segment.period.id, entry);
   }
   const periods = [...byPeriod.keys()].sort((x, y) => x - y);
+  const absent = periods.length === 0 ? [] : range(lastSealedId + 1, periods[periods.length - 1]!).filter((id) => !byPeriod.has(id));
+  if (absent.length > 0) {
+    throw new VaultError(
+      'RECOVERY_FAILED',
+      `period${absent.length > 1 ? 's' : ''} ${absent.join(', ')} ${absent.length > 1 ? 'are' : 'is'} missing: the peer holds neither a bundle nor journal segments of ${absent.length > 1 ? 'them' : 'it'}, ` +
+        `but it holds journal segments of period ${periods[periods.length - 1]}; nothing was restored`,
+    );
+  }
   let restored = 0;
   periods.forEach((periodId, i) => {
     const entry = byPeriod.get(periodId)!;
-    const registrations = entry.registrations.sort((x, y) => x.leafIndex - y.leafIndex);
-    let count = 0;
-    while (count < registrations.length && registrations[count]!.leafIndex === count) count++;
-    if (count < registrations.length) warnings.push(`period ${periodId}: journal segments stop at leaf ${count}; ${registrations.length - count} later registrations were not restored`);
+    const registrations = [...entry.registrations.values()].map((e) => e.registration).sort((x, y) => x.leafIndex - y.leafIndex);
+    const missing: number[] = [];
+    registrations.forEach((r, n) => {
+      if (n > 0 && r.leafIndex === registrations[n - 1]!.leafIndex) {
+        throw new VaultError('RECOVERY_FAILED', `period ${periodId}: registrations ${registrations[n - 1]!.id} and ${r.id} both claim leaf ${r.leafIndex}; nothing was restored`);
+      }
+      for (let leaf = (n === 0 ? -1 : registrations[n - 1]!.leafIndex) + 1; leaf < r.leafIndex && missing.length < 50; leaf++) missing.push(leaf);
+    });
+    if (missing.length > 0) {
+      throw new VaultError(
+        'RECOVERY_FAILED',
+        `period ${periodId}: the peer's journal segments lack leaves ${describeRanges(missing)} of ${registrations[registrations.length - 1]!.leafIndex + 1}, ` +
+          `so the registrations after them cannot be restored in place; nothing was restored (fetch the missing segments, or recover from another peer)`,
+      );
+    }
     const next = periods[i + 1];
     const closedAt = next === undefined ? null : byPeriod.get(next)!.openedAt;
     store.transaction(() =>
       insertRestoredRegistrations(store, {
-        period: { id: periodId, status: closedAt ? 'sealing' : 'open', opened_at: entry.openedAt, closed_at: closedAt, sealed_at: null, leaf_count: count, root: null, previous_root: null },
+        period: { id: periodId, status: closedAt ? 'sealing' : 'open', opened_at: entry.openedAt, closed_at: closedAt, sealed_at: null, leaf_count: registrations.length, root: null, previous_root: null },
         accounts: [...entry.accounts.values()].map((a) => accountRow(a, options.masterKey)),
-        registrations: registrations.slice(0, count).map((r) => registrationRow(r, periodId)),
+        registrations: registrations.map((r) => registrationRow(r, periodId)),
       }),
     );
-    restored += count;
+    restored += registrations.length;
   });
   if (restored > 0) log(`restored ${restored} registrations of period${periods.length > 1 ? 's' : ''} ${periods.join(', ')} (not yet sealed) from journal segments`);
   return restored;
+}
+
+/**
+ * Registration ids are given in order without gaps (the next is one more than the largest), so
+ * an id below the largest restored that is not there is a registration the peer's copies lack:
+ * the recovery fails naming them rather than restore a registry with holes in it.
+ */
+function refuseMissingRegistrations(store: Store): void {
+  const { count, last } = store.prepare('SELECT count(*) AS count, coalesce(max(id), 0) AS last FROM registration').get() as { count: number; last: number };
+  if (count === last) return;
+  const ids = new Set(store.prepare('SELECT id FROM registration').pluck().all() as number[]);
+  const missing = range(1, last).filter((id) => !ids.has(id));
+  throw new VaultError(
+    'RECOVERY_FAILED',
+    `registrations ${describeRanges(missing.slice(0, 200))}${missing.length > 200 ? ` and ${missing.length - 200} more` : ''} (${missing.length} of ${last}) are in none of the peer's bundles or journal segments; nothing was restored`,
+  );
+}
+
+/**
+ * Restores every issued certificate from the peer's certificate segments, with its public link id,
+ * its document byte for byte and its row order; a certificate held twice differently, or naming a
+ * registration the registry does not have, fails the recovery.
+ */
+async function restoreCertificates(store: Store, options: RecoveryOptions, log: (line: string) => void): Promise<number> {
+  const trustRoots = options.pki.roots.map((r) => r.pem);
+  const byId = new Map<string, SegmentCertificate & { segment: string }>();
+  const bySeq = new Map<number, string>();
+  for (const { key } of await options.peer.listDocuments('certificates')) {
+    const segment = await verifyCertificateSegment(unframeBundle(await options.peer.getDocument('certificates', key)), key, trustRoots);
+    if (segment.center !== options.centerId) throw new VaultError('BUNDLE_INVALID', `certificate segment ${key} is center ${segment.center}'s`);
+    for (const c of segment.certificates) {
+      const held = byId.get(c.id);
+      const same = held && held.seq === c.seq && held.registrationId === c.registrationId && held.issuedAt === c.issuedAt && held.anchorIds === c.anchorIds && held.document === c.document;
+      if ((held && !same) || (bySeq.has(c.seq) && bySeq.get(c.seq) !== c.id)) {
+        throw new VaultError('RECOVERY_FAILED', `certificate segments ${held?.segment ?? 'of the peer'} and ${key} disagree about certificate ${c.id} (row ${c.seq}); nothing was restored`);
+      }
+      byId.set(c.id, { ...c, segment: key });
+      bySeq.set(c.seq, c.id);
+    }
+  }
+  const certificates = [...byId.values()].sort((x, y) => x.seq - y.seq);
+  const known = store.prepare('SELECT 1 FROM registration WHERE id = ?').pluck();
+  const orphans = certificates.filter((c) => known.get(c.registrationId) === undefined);
+  if (orphans.length > 0) {
+    throw new VaultError('RECOVERY_FAILED', `certificates ${orphans.slice(0, 20).map((c) => c.id).join(', ')} name registrations the restored registry lacks (${[...new Set(orphans.map((c) => c.registrationId))].slice(0, 20).join(', ')}); nothing was restored`);
+  }
+  const insert = store.prepare('INSERT INTO certificate (rowid, id, registration_id, issued_at, anchor_ids, document) VALUES (?, ?, ?, ?, ?, ?)');
+  store.transaction(() => {
+    for (const c of certificates) insert.run(c.seq, c.id, c.registrationId, c.issuedAt, c.anchorIds, c.document);
+    // Segments already at the peer are not cut again.
+    if (certificates.length > 0) setCenterMeta(store, 'certificate-watermark', String(certificates[certificates.length - 1]!.seq));
+  });
+  if (certificates.length > 0) log(`restored ${certificates.length} issued certificates with their public links`);
+  return certificates.length;
+}
+
+/**
+ * Restores the embedded chain's state into `chainDir` (beside the staged registry) from the
+ * peer's signed copy, opened with the master key; null when the peer holds none (the center
+ * anchors on an outside chain, or never anchored). Without the master key it cannot be opened:
+ * a warning says the anchors of the embedded chain will not verify.
+ */
+async function restoreChain(chainDir: string, options: RecoveryOptions, warnings: string[], log: (line: string) => void): Promise<{ bestBlock: number } | null> {
+  const held = (await options.peer.listDocuments('chain')).filter((c) => c.key === LOCAL_CHAIN_NAME);
+  if (held.length === 0) return null;
+  const trustRoots = options.pki.roots.map((r) => r.pem);
+  const document = await verifyChainStateDocument(unframeBundle(await options.peer.getDocument('chain', LOCAL_CHAIN_NAME)), LOCAL_CHAIN_NAME, trustRoots);
+  if (document.center !== options.centerId) throw new VaultError('BUNDLE_INVALID', `the chain state held is center ${document.center}'s`);
+  if (!options.masterKey) {
+    warnings.push('the embedded chain\'s state is sealed under the master key and was not restored: give the master key, or its anchors (and the certificates naming them) will not verify');
+    return null;
+  }
+  await restoreChainState(document, chainDir, options.masterKey.key);
+  log(`restored the embedded chain's state (block ${document.bestBlock}): its contract and anchors are the ones certificates name`);
+  return { bestBlock: document.bestBlock };
+}
+
+function range(first: number, last: number): number[] {
+  return Array.from({ length: Math.max(0, last - first + 1) }, (_, i) => first + i);
+}
+
+/** `[1, 2, 3, 7, 9, 10]` → `1-3, 7, 9-10`. */
+function describeRanges(values: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; ) {
+    let j = i;
+    while (j + 1 < values.length && values[j + 1] === values[j]! + 1) j++;
+    parts.push(i === j ? String(values[i]) : `${values[i]}-${values[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
 }
 
 function accountRow(a: BundleAccount, masterKey: MasterKey | undefined): AccountRow {

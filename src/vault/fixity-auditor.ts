@@ -7,6 +7,7 @@ import { findPeriod } from '../store/periods-repository.js';
 import { countReplicas, listReplicasDueForAudit, listReplicasOf, markReplicaAudited, markReplicaPending, markReplicaUnreachable } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import type { Peer } from './peer-client.js';
+import { frameBundle } from './period-bundle.js';
 import type { PreservationLog } from './preservation-log.js';
 import type { Replicator } from './replicator.js';
 import type { Vault } from './vault.js';
@@ -16,6 +17,7 @@ const DAY_MS = 24 * 3600 * 1000;
 const REPAIR_RETRY_FIRST_MS = 60_000;
 const REPAIR_RETRY_MAX_MS = 3600_000;
 const PERIOD_CURSOR = 'audit-period-cursor';
+const DOCUMENT_NAMES = { period: 'bundle', journal: 'journal segment', certificates: 'certificate segment', chain: 'chain state' } as const;
 
 /**
  * Records a `missing` vault row for every original a registration with a file names that the
@@ -56,7 +58,7 @@ export function recordUnheldBlobs(store: Store, masterKeyId: string, now: string
 export interface AuditSummary {
   startedAt: string;
   finishedAt: string;
-  localBlobs: { checked: number; failed: number; repaired: number };
+  localBlobs: { checked: number; failed: number; repaired: number; filesWithoutRowRemoved: number };
   localPeriods: { checked: number; failed: number };
   peerCopies: { checked: number; failed: number; unreachable: number; stale: number };
 }
@@ -118,13 +120,14 @@ export class FixityAuditor {
     const summary: AuditSummary = {
       startedAt: this.now().toISOString(),
       finishedAt: '',
-      localBlobs: { checked: 0, failed: 0, repaired: 0 },
+      localBlobs: { checked: 0, failed: 0, repaired: 0, filesWithoutRowRemoved: 0 },
       localPeriods: { checked: 0, failed: 0 },
       peerCopies: { checked: 0, failed: 0, unreachable: 0, stale: 0 },
     };
     // An original the registry names but the vault has no record of is missing: checked (and
     // repaired) first, as a blob never checked.
     recordUnheldBlobs(store, this.options.vault.masterKey.id, summary.startedAt);
+    summary.localBlobs.filesWithoutRowRemoved = (await this.removeFilesWithoutRow('audit')).length;
     for (const blob of listBlobsDueForCheck(store, share(countVaultBlobs(store)))) await this.auditLocalBlob(blob, summary);
     const sealed = store.prepare("SELECT id FROM period WHERE status = 'sealed' AND root IS NOT NULL ORDER BY id").pluck().all() as number[];
     for (const id of this.rotate(sealed, share(sealed.length))) await this.auditLocalPeriod(id, summary);
@@ -135,6 +138,27 @@ export class FixityAuditor {
     summary.finishedAt = this.now().toISOString();
     if (summary.peerCopies.failed > 0 || summary.peerCopies.stale > 0) this.options.replicator?.nudge();
     return summary;
+  }
+
+  /**
+   * Removes vault files no row names (a kill between a blob's rename into place and its row),
+   * each recorded as a PREMIS deletion event; see {@link Vault.removeFilesWithoutRow}.
+   */
+  async removeFilesWithoutRow(when: 'start' | 'audit'): Promise<{ sha256: string; size: number }[]> {
+    const removed = await this.options.vault.removeFilesWithoutRow();
+    for (const file of removed) {
+      this.options.events.event({
+        type: 'deletion',
+        objectKind: 'blob',
+        objectId: file.sha256,
+        copy: 'local',
+        outcome: 'success',
+        detail:
+          `a vault file (${file.size} bytes) with no vault record: a crash or kill came between its move into place and its record, ` +
+          `so no registration can refer to it; removed by the ${when === 'start' ? 'start-up cleanup' : 'fixity audit'}`,
+      });
+    }
+    return removed;
   }
 
   private async auditLocalBlob(blob: VaultBlobRow, summary: AuditSummary): Promise<void> {
@@ -309,20 +333,34 @@ export class FixityAuditor {
       }
       expected = macs.map((m) => m.digest('hex'));
     } else {
-      const signed = this.options.replicator?.bundleOf(Number(object));
-      if (!signed) return;
-      expected = nonces.map((n) => createHmac('sha256', n).update(signed.bytes).digest('hex'));
-      const stale = replicas.filter((r) => r.confirmed_hash !== signed.sha256);
-      for (const r of stale) {
-        // Not damage: the period gained a timestamp or anchor since; the new bundle is sent.
+      // A signed document: the peer holds its framing, signature and bytes, and a recovery reads
+      // all three, so the challenge covers all three (the signature is the one sent, kept with the copy).
+      const current = await this.options.replicator?.documentBytes(replicas[0]!).catch(() => undefined);
+      if (!current) return;
+      const fresh: ReplicaRow[] = [];
+      for (const r of replicas) {
+        if (r.confirmed_hash === current.sha256 && r.signature) {
+          fresh.push(r);
+          continue;
+        }
+        // Not damage: the period gained a timestamp or anchor since, the chain a block, or the
+        // copy was confirmed before signatures were kept; the new document is sent.
         summary.peerCopies.stale++;
         markReplicaPending(this.options.store, r, 'pending', this.now().toISOString());
       }
-      if (stale.length === replicas.length) return;
+      await Promise.all(
+        fresh.map(async (replica) => {
+          const peer = this.options.peers.find((p) => p.id === replica.peer);
+          if (!peer) return;
+          const nonce = randomBytes(32);
+          const framed = frameBundle({ signature: replica.signature!, bytes: current.bytes });
+          await this.challengePeer(peer, replica, nonce, createHmac('sha256', nonce).update(framed).digest('hex'), summary);
+        }),
+      );
+      return;
     }
     await Promise.all(
       replicas.map(async (replica, i) => {
-        if (kind === 'period' && replica.confirmed_hash !== this.options.replicator?.bundleOf(Number(object)).sha256) return;
         const peer = this.options.peers.find((p) => p.id === replica.peer);
         if (!peer) return;
         await this.challengePeer(peer, replica, nonces[i]!, expected[i]!, summary);
@@ -333,11 +371,11 @@ export class FixityAuditor {
   private async challengePeer(peer: Peer, replica: ReplicaRow, nonce: Buffer, expected: string, summary: AuditSummary): Promise<void> {
     const { store, events } = this.options;
     const { kind, object } = replica;
-    const objectKind = kind === 'blob' ? 'blob' : 'period';
+    const objectKind = kind;
     const at = this.now().toISOString();
     let answer: string | null;
     try {
-      answer = kind === 'blob' ? await peer.challengeBlob(object, nonce) : await peer.challengeBundle(Number(object), nonce);
+      answer = kind === 'blob' ? await peer.challengeBlob(object, nonce) : await peer.challengeDocument(kind, object, nonce);
     } catch (err) {
       summary.peerCopies.unreachable++;
       // Not an audit: `audited_at` stays, so the copy stays due, and status stops counting it as
@@ -353,7 +391,7 @@ export class FixityAuditor {
     const subject = `${kind} ${object} @ ${peer.id}`;
     if (answer === expected) {
       markReplicaAudited(store, replica, { at, outcome: 'ok' });
-      events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'success', detail: `the peer answered the challenge (HMAC-SHA-256 over the ${kind === 'blob' ? 'encrypted blob' : 'signed bundle'} under a fresh nonce)` });
+      events.event({ type: 'fixity check', objectKind, objectId: object, copy: peer.id, outcome: 'success', detail: `the peer answered the challenge (HMAC-SHA-256 over the ${kind === 'blob' ? 'encrypted blob' : `signed ${DOCUMENT_NAMES[kind]}, signature included,`} under a fresh nonce)` });
       return;
     }
     summary.peerCopies.failed++;

@@ -9,7 +9,10 @@ import type { HeldCopyRow } from '../store/database.js';
 import { deleteHeldCopy, deleteHeldJournals, findHeldCopy, listHeldCopies, upsertHeldCopy } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import type { HeldBlobState } from './peer-client.js';
-import { parseJournalKey, unframeBundle, verifyJournal, verifyPeriodBundle } from './period-bundle.js';
+import { canonicalize } from '../core/canonical-json.js';
+import { verifyCertificateSegment } from './certificate-segment.js';
+import { verifyChainStateDocument } from './chain-state-copy.js';
+import { parseJournalKey, unframeBundle, verifyJournal, verifyPeriodBundle, type JournalSegment } from './period-bundle.js';
 import { VaultError } from './vault-error.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
@@ -187,7 +190,13 @@ export class HeldCopies {
     });
   }
 
-  /** Keeps a signed journal segment of `origin` (registrations of a period not yet sealed). */
+  /**
+   * Keeps a signed journal segment of `origin` (registrations of a period not yet sealed).
+   * Idempotent: a segment overlapping held ones (a restarted or recovered center sends its open
+   * period again under another range) is compared registration by registration with them; the
+   * same registrations are kept once (held segments it wholly covers are dropped), a different
+   * registration under the same id or leaf is refused (HELD_DIFFERENT) and nothing is changed.
+   */
   async receiveJournal(origin: string, key: string, framed: Buffer): Promise<{ sha256: string }> {
     const range = parseJournalKey(key);
     if (!range) throw new VaultError('INVALID_REQUEST', 'a journal segment is named <period>:<first id>-<last id>');
@@ -195,15 +204,103 @@ export class HeldCopies {
     const segment = await verifyJournal(signed, key, this.options.trustRoots);
     if (segment.center !== origin) throw new VaultError('BUNDLE_INVALID', `the segment is center ${segment.center}'s, not ${origin}'s`);
     const sha256 = createHash('sha256').update(signed.bytes).digest('hex');
-    return this.exclusive(`${origin}/journal/${key}`, async () => {
-      if (findHeldCopy(this.options.store, origin, 'period', String(range.periodId))) return { sha256 }; // already sealed here
+    return this.exclusive(`${origin}/journal/${range.periodId}`, async () => {
+      const { store } = this.options;
+      if (findHeldCopy(store, origin, 'period', String(range.periodId))) return { sha256 }; // already sealed here
+      const covered: string[] = [];
+      for (const held of listHeldCopies(store, origin, 'journal')) {
+        const other = parseJournalKey(held.object);
+        if (!other || other.periodId !== range.periodId || other.lastId < range.firstId || other.firstId > range.lastId || held.object === key) continue;
+        const heldSegment = await this.heldJournal(origin, held.object);
+        if (heldSegment) checkSameRegistrations(segment, key, heldSegment, held.object);
+        if (other.firstId >= range.firstId && other.lastId <= range.lastId) covered.push(held.object);
+      }
       const path = this.journalPath(origin, key);
-      await mkdir(dirname(path), { recursive: true });
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
       await writeFileDurably(path, framed);
       const at = this.now();
-      upsertHeldCopy(this.options.store, { origin, kind: 'journal', object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: at, updated_at: at });
+      upsertHeldCopy(store, { origin, kind: 'journal', object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: at, updated_at: at });
+      for (const object of covered) {
+        deleteHeldCopy(store, origin, 'journal', object); // the row first: a file without one is removed at start
+        await rm(this.journalPath(origin, object), { force: true });
+      }
       return { sha256 };
     });
+  }
+
+  /** A held journal segment as it was received, or undefined when its file is gone or damaged (the new one replaces it). */
+  private async heldJournal(origin: string, key: string): Promise<JournalSegment | undefined> {
+    const framed = await this.readJournal(origin, key);
+    if (!framed) return undefined;
+    try {
+      return await verifyJournal(unframeBundle(framed), key, this.options.trustRoots);
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Keeps a signed certificate segment of `origin` (issued certificates with their link ids). */
+  async receiveCertificates(origin: string, key: string, framed: Buffer): Promise<{ sha256: string }> {
+    const signed = unframeBundle(framed);
+    const segment = await verifyCertificateSegment(signed, key, this.options.trustRoots).catch((err: unknown) => {
+      throw err instanceof VaultError && err.message.includes('does not name') ? new VaultError('INVALID_REQUEST', err.message) : err;
+    });
+    if (segment.center !== origin) throw new VaultError('BUNDLE_INVALID', `the segment is center ${segment.center}'s, not ${origin}'s`);
+    return this.keepSigned(origin, 'certificates', key, framed, signed.bytes);
+  }
+
+  /** Keeps the newest signed (and sealed) state of `origin`'s embedded chain `name`, replacing the one held. */
+  async receiveChainState(origin: string, name: string, framed: Buffer): Promise<{ sha256: string }> {
+    if (!/^[a-z][a-z0-9-]{0,31}$/.test(name)) throw new VaultError('INVALID_REQUEST', 'a chain is named by lower-case letters, digits and hyphens');
+    const signed = unframeBundle(framed);
+    const document = await verifyChainStateDocument(signed, name, this.options.trustRoots);
+    if (document.center !== origin) throw new VaultError('BUNDLE_INVALID', `the chain state is center ${document.center}'s, not ${origin}'s`);
+    return this.keepSigned(origin, 'chain', name, framed, signed.bytes);
+  }
+
+  private async keepSigned(origin: string, kind: 'certificates' | 'chain', key: string, framed: Buffer, bytes: Buffer): Promise<{ sha256: string }> {
+    const sha256 = createHash('sha256').update(bytes).digest('hex');
+    return this.exclusive(`${origin}/${kind}/${key}`, async () => {
+      const path = this.signedPath(origin, kind, key);
+      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await writeFileDurably(path, framed);
+      const at = this.now();
+      const row = findHeldCopy(this.options.store, origin, kind, key);
+      upsertHeldCopy(this.options.store, { origin, kind, object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: row?.received_at ?? at, updated_at: at });
+      return { sha256 };
+    });
+  }
+
+  /** A held certificate segment or chain state, framed, or undefined. */
+  async readSigned(origin: string, kind: 'certificates' | 'chain', key: string): Promise<Buffer | undefined> {
+    if (!findHeldCopy(this.options.store, origin, kind, key)) return undefined;
+    try {
+      return await readFile(this.signedPath(origin, kind, key));
+    } catch {
+      return undefined;
+    }
+  }
+
+  listSigned(origin: string, kind: 'certificates' | 'chain'): { key: string; sha256: string; size: number }[] {
+    return listHeldCopies(this.options.store, origin, kind).map((r) => ({ key: r.object, sha256: r.sha256!, size: r.size }));
+  }
+
+  /**
+   * HMAC-SHA-256 with key `nonce` over every byte held of a signed document (framing, signature
+   * and content: all a recovery reads), or null when it is not held.
+   */
+  async challengeSigned(origin: string, kind: 'period' | 'journal' | 'certificates' | 'chain', key: string, nonce: Buffer): Promise<string | null> {
+    const framed =
+      kind === 'period'
+        ? /^[1-9]\d{0,15}$/.test(key) ? await this.readBundle(origin, Number(key)) : undefined
+        : kind === 'journal'
+          ? await this.readJournal(origin, key)
+          : await this.readSigned(origin, kind, key);
+    return framed ? createHmac('sha256', nonce).update(framed).digest('hex') : null;
+  }
+
+  signedPath(origin: string, kind: 'certificates' | 'chain', key: string): string {
+    return kind === 'chain' ? join(this.options.root, origin, 'chains', `${key}.state`) : join(this.options.root, origin, 'certificates', `${key}.segment`);
   }
 
   async readJournal(origin: string, key: string): Promise<Buffer | undefined> {
@@ -233,15 +330,9 @@ export class HeldCopies {
     }
   }
 
-  /** HMAC-SHA-256 with key `nonce` over the held bundle's bytes (not its signature), or null. */
+  /** HMAC-SHA-256 with key `nonce` over the whole held bundle (framing, signature and bytes), or null. */
   async challengeBundle(origin: string, periodId: number, nonce: Buffer): Promise<string | null> {
-    const framed = await this.readBundle(origin, periodId);
-    if (!framed) return null;
-    try {
-      return createHmac('sha256', nonce).update(unframeBundle(framed).bytes).digest('hex');
-    } catch {
-      return createHmac('sha256', nonce).update(framed).digest('hex'); // damaged framing: an answer that will not match
-    }
+    return this.challengeSigned(origin, 'period', String(periodId), nonce);
   }
 
   listBundles(origin: string): { periodId: number; sha256: string; size: number }[] {
@@ -271,6 +362,22 @@ export class HeldCopies {
       return await run;
     } finally {
       if (this.locks.get(key) === run) this.locks.delete(key);
+    }
+  }
+}
+
+/** Throws HELD_DIFFERENT when `segment` and a held one disagree on a registration they both name (by id or by leaf). */
+function checkSameRegistrations(segment: JournalSegment, key: string, held: JournalSegment, heldKey: string): void {
+  const byId = new Map(held.registrations.map((r) => [r.id, r]));
+  const byLeaf = new Map(held.registrations.map((r) => [r.leafIndex, r.id]));
+  for (const r of segment.registrations) {
+    const same = byId.get(r.id);
+    const atLeaf = byLeaf.get(r.leafIndex);
+    if ((same && canonicalize(same) !== canonicalize(r)) || (atLeaf !== undefined && atLeaf !== r.id)) {
+      throw new VaultError(
+        'HELD_DIFFERENT',
+        `journal segment ${key} conflicts with the held segment ${heldKey}: registration ${r.id} (leaf ${r.leafIndex}) differs from the one held; nothing was changed`,
+      );
     }
   }
 }

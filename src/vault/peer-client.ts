@@ -6,6 +6,10 @@ import type { PeerConfig } from './peer-config.js';
 import { certificateIsPeer, type TlsIdentity } from './peer-tls.js';
 import { VaultError } from './vault-error.js';
 
+/** Signed documents a peer keeps besides period bundles. */
+export type DocumentKind = 'journal' | 'certificates' | 'chain';
+const DOCUMENT_PATHS: Readonly<Record<DocumentKind | 'period', string>> = { journal: 'journals', certificates: 'certificates', chain: 'chains', period: 'periods' };
+
 /** What a peer says about a blob it holds (or is receiving) for us. */
 export interface HeldBlobState {
   received: number;
@@ -39,6 +43,15 @@ export interface Peer {
   putJournal(key: string, framed: Buffer): Promise<{ sha256: string }>;
   getJournal(key: string): Promise<Buffer>;
   listJournals(): Promise<{ key: string; sha256: string; size: number }[]>;
+  /**
+   * The signed documents besides bundles, by kind: journal segments, certificate segments and
+   * the embedded chain's state. `challengeDocument` is HMAC-SHA-256 under `nonce` of every byte
+   * held (framing, signature and content), null when not held.
+   */
+  putDocument(kind: DocumentKind, key: string, framed: Buffer): Promise<{ sha256: string }>;
+  getDocument(kind: DocumentKind, key: string): Promise<Buffer>;
+  listDocuments(kind: DocumentKind): Promise<{ key: string; sha256: string; size: number }[]>;
+  challengeDocument(kind: DocumentKind | 'period', key: string, nonce: Buffer): Promise<string | null>;
   close(): void;
 }
 
@@ -140,6 +153,29 @@ export class HttpsPeer implements Peer {
 
   async listJournals() {
     return ((await this.json('GET', '/v1/peer/journals')) as { journals: { key: string; sha256: string; size: number }[] }).journals;
+  }
+
+  async putDocument(kind: DocumentKind, key: string, framed: Buffer) {
+    const res = await this.send('PUT', `/v1/peer/${DOCUMENT_PATHS[kind]}/${encodeURIComponent(key)}`, {
+      body: framed,
+      headers: { 'content-type': 'application/vnd.archive-seal.signed-bundle', 'content-length': String(framed.length) },
+    });
+    return (await answer(res, this.id)) as { sha256: string };
+  }
+
+  async getDocument(kind: DocumentKind, key: string): Promise<Buffer> {
+    const res = await this.send('GET', `/v1/peer/${DOCUMENT_PATHS[kind]}/${encodeURIComponent(key)}`);
+    if (res.statusCode !== 200) await answer(res, this.id);
+    return readAll(res);
+  }
+
+  async listDocuments(kind: DocumentKind) {
+    const body = (await this.json('GET', `/v1/peer/${DOCUMENT_PATHS[kind]}`)) as Record<string, { key: string; sha256: string; size: number }[]>;
+    return body[DOCUMENT_PATHS[kind]] ?? [];
+  }
+
+  async challengeDocument(kind: DocumentKind | 'period', key: string, nonce: Buffer): Promise<string | null> {
+    return this.challenge(`/v1/peer/${DOCUMENT_PATHS[kind]}/${encodeURIComponent(key)}/challenge`, nonce);
   }
 
   close(): void {

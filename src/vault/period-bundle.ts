@@ -476,12 +476,11 @@ export function parseJournalKey(key: string): { periodId: number; firstId: numbe
   return firstId <= lastId ? { periodId, firstId, lastId } : undefined;
 }
 
-/** Builds and signs the journal segment `key`; undefined when its period is sealed by now (the bundle covers it). */
-export function signJournal(
-  store: Store,
-  key: string,
-  options: { centerId: string; masterKey: Buffer; signer: SigningIdentity },
-): { bytes: Buffer; signature: Buffer; sha256: string } | undefined {
+/**
+ * The bytes of journal segment `key` (RFC 8785 canonical JSON), the same each time they are built
+ * from the same rows; undefined when its period is sealed by now (the bundle covers it).
+ */
+export function buildJournalBytes(store: Store, key: string, options: { centerId: string; masterKey: Buffer }): Buffer | undefined {
   const range = parseJournalKey(key);
   if (!range) throw new VaultError('BUNDLE_INVALID', `${key} does not name a journal segment`);
   const period = findPeriod(store, range.periodId);
@@ -498,7 +497,17 @@ export function signJournal(
     registrations: rows.map(registrationPart),
     secrets: pseudonymKey ? { pseudonymKey: sealSecret(options.masterKey, 'pseudonym-key', Buffer.from(pseudonymKey, 'hex')) } : {},
   };
-  const bytes = Buffer.from(canonicalize(segment), 'utf8');
+  return Buffer.from(canonicalize(segment), 'utf8');
+}
+
+/** Builds and signs the journal segment `key`; undefined when its period is sealed by now (the bundle covers it). */
+export function signJournal(
+  store: Store,
+  key: string,
+  options: { centerId: string; masterKey: Buffer; signer: SigningIdentity },
+): { bytes: Buffer; signature: Buffer; sha256: string } | undefined {
+  const bytes = buildJournalBytes(store, key, options);
+  if (!bytes) return undefined;
   return { bytes, signature: Buffer.from(signDetached(bytes, options.signer)), sha256: hash('sha256', bytes, 'hex') };
 }
 

@@ -1,5 +1,6 @@
+import { hash } from 'node:crypto';
 import { setImmediate as nextTurn } from 'node:timers/promises';
-import type { SigningIdentity } from '../pki/cms-signer.js';
+import { signDetached, type SigningIdentity } from '../pki/cms-signer.js';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import type { ReplicaRow } from '../store/database.js';
 import {
@@ -7,13 +8,16 @@ import {
   ensureBlobReplicasAfter,
   ensureReplica,
   listDueReplicas,
+  listReplicasOf,
   markReplicaFailed,
   markReplicaPending,
   markReplicaVerified,
 } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import type { Peer } from './peer-client.js';
-import { bundleRevision, frameBundle, journalKey, signJournal, signPeriodBundle, type SignedBundle } from './period-bundle.js';
+import { buildCertificateSegmentBytes, certificateSegmentKey, signCertificateSegment } from './certificate-segment.js';
+import { buildChainStateDocument, LOCAL_CHAIN_NAME } from './chain-state-copy.js';
+import { bundleRevision, buildJournalBytes, frameBundle, journalKey, signJournal, signPeriodBundle, type SignedBundle } from './period-bundle.js';
 import type { PreservationLog } from './preservation-log.js';
 import type { Vault } from './vault.js';
 import { VaultError } from './vault-error.js';
@@ -24,6 +28,8 @@ const FAILURES_BEFORE_ALARM = 3;
 const REVISION_CHECK_PASSES = 6;
 const JOURNAL_WATERMARK = 'journal-watermark';
 const JOURNAL_SEGMENT_MAX = 10_000;
+const CERTIFICATE_WATERMARK = 'certificate-watermark';
+const CERTIFICATE_SEGMENT_MAX = 1000;
 
 export interface ReplicatorOptions {
   store: Store;
@@ -35,6 +41,8 @@ export interface ReplicatorOptions {
   log: (line: string) => void;
   pollMs: number;
   maxBackoffMs: number;
+  /** The embedded chain's directory, whose state is copied to peers; absent for other chains. */
+  chainDir?: string;
   now?: () => Date;
 }
 
@@ -56,6 +64,8 @@ export class Replicator {
   private lastRevisionCheck = 0;
   private readonly peerDownUntil = new Map<string, { until: number; failures: number }>();
   private readonly bundleCache = new Map<number, SignedBundle>();
+  /** The embedded chain's state document as last built, and its SHA-256. */
+  private chainState: { bytes: Buffer; sha256: string } | undefined;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<void> | undefined;
   private again = false;
@@ -141,9 +151,79 @@ export class Replicator {
       this.periodWatermark = periods[periods.length - 1]!;
     }
     this.journalNewRegistrations(at);
+    this.segmentNewCertificates(at);
     if (Date.now() - this.lastRevisionCheck >= REVISION_CHECK_PASSES * this.options.pollMs) {
       this.lastRevisionCheck = Date.now();
       this.requeueChangedBundles(at);
+      await this.requeueChangedChainState(at);
+    }
+  }
+
+  /** Cuts certificate segments of the certificates issued since the last pass. */
+  private segmentNewCertificates(at: string): void {
+    const { store, peers } = this.options;
+    for (;;) {
+      const watermark = Number(getCenterMeta(store, CERTIFICATE_WATERMARK) ?? 0);
+      const seqs = store.prepare('SELECT rowid FROM certificate WHERE rowid > ? ORDER BY rowid LIMIT ?').pluck().all(watermark, CERTIFICATE_SEGMENT_MAX) as number[];
+      if (seqs.length === 0) return;
+      const key = certificateSegmentKey(seqs[0]!, seqs[seqs.length - 1]!);
+      store.transaction(() => {
+        for (const peer of peers) ensureReplica(store, { kind: 'certificates', object: key, peer: peer.id, now: at });
+        setCenterMeta(store, CERTIFICATE_WATERMARK, String(seqs[seqs.length - 1]));
+      });
+      if (seqs.length < CERTIFICATE_SEGMENT_MAX) return;
+    }
+  }
+
+  /**
+   * Builds the embedded chain's state document again and queues it for every peer whose copy is
+   * another (a new anchor's block, or none yet). The state is copied only once it holds the
+   * block of every confirmed anchor (see chain-state-copy.ts).
+   */
+  async requeueChangedChainState(at = this.now().toISOString()): Promise<void> {
+    const { store, peers, chainDir, centerId, vault } = this.options;
+    if (!chainDir) return;
+    const bytes = await buildChainStateDocument(store, chainDir, { centerId, masterKey: vault.masterKey.key });
+    if (!bytes) return;
+    this.chainState = { bytes, sha256: hash('sha256', bytes, 'hex') };
+    let requeued = false;
+    for (const peer of peers) {
+      if (ensureReplica(store, { kind: 'chain', object: LOCAL_CHAIN_NAME, peer: peer.id, now: at })) requeued = true;
+    }
+    for (const r of listReplicasOf(store, 'chain', [LOCAL_CHAIN_NAME])) {
+      if (r.status === 'verified' && r.confirmed_hash !== this.chainState.sha256) {
+        markReplicaPending(store, r, 'pending', at);
+        requeued = true;
+      }
+    }
+    if (requeued) this.nudge();
+  }
+
+  /**
+   * The bytes (without signature) of the signed document a verified copy should hold, as built
+   * now: undefined when the object is gone (a journal whose period is sealed); bytes whose
+   * SHA-256 differs from the confirmed one mean the copy is stale (a newer bundle or chain state).
+   */
+  async documentBytes(replica: ReplicaRow): Promise<{ bytes: Buffer; sha256: string } | undefined> {
+    const { store, centerId, vault } = this.options;
+    switch (replica.kind) {
+      case 'period': {
+        const signed = this.bundleOf(Number(replica.object));
+        return { bytes: signed.bytes, sha256: signed.sha256 };
+      }
+      case 'journal': {
+        const bytes = buildJournalBytes(store, replica.object, { centerId, masterKey: vault.masterKey.key });
+        return bytes && { bytes, sha256: hash('sha256', bytes, 'hex') };
+      }
+      case 'certificates': {
+        const bytes = buildCertificateSegmentBytes(store, replica.object, centerId);
+        return { bytes, sha256: hash('sha256', bytes, 'hex') };
+      }
+      case 'chain':
+        if (!this.chainState) await this.requeueChangedChainState();
+        return this.chainState;
+      default:
+        return undefined;
     }
   }
 
@@ -202,7 +282,8 @@ export class Replicator {
         try {
           if (row.kind === 'blob') await this.sendBlob(peer, row);
           else if (row.kind === 'period') await this.sendPeriod(peer, row);
-          else await this.sendJournal(peer, row);
+          else if (row.kind === 'journal') await this.sendJournal(peer, row);
+          else await this.sendDocument(peer, row);
           this.peerDownUntil.delete(peer.id);
           this.options.events.clear('replication-failing', peer.id);
         } catch (err) {
@@ -271,7 +352,7 @@ export class Replicator {
     const signed = this.bundleOf(id);
     const held = await peer.putBundle(id, frameBundle(signed));
     if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds bundle ${held.sha256}, we sent ${signed.sha256}`);
-    markReplicaVerified(store, replica, { revision: signed.revision, confirmedHash: signed.sha256, at: this.now().toISOString() });
+    markReplicaVerified(store, replica, { revision: signed.revision, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
     deleteJournalReplicas(store, peer.id, id); // the peer dropped its journal segments of this period too
     if (replica.status === 'damaged' || replica.status === 'missing') events.clear('audit-failed', `period ${id} @ ${peer.id}`);
     events.event({
@@ -296,7 +377,36 @@ export class Replicator {
     }
     const held = await peer.putJournal(replica.object, frameBundle(signed));
     if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds journal ${held.sha256}, we sent ${signed.sha256}`);
-    markReplicaVerified(store, replica, { revision: null, confirmedHash: signed.sha256, at: this.now().toISOString() });
+    markReplicaVerified(store, replica, { revision: null, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
+    if (replica.status === 'damaged' || replica.status === 'missing') this.options.events.clear('audit-failed', `journal ${replica.object} @ ${peer.id}`);
+  }
+
+  /** Sends a certificate segment, or the embedded chain's state, signed now. */
+  private async sendDocument(peer: Peer, replica: ReplicaRow): Promise<void> {
+    const { store, centerId, signer, events } = this.options;
+    let signed: { bytes: Buffer; signature: Buffer; sha256: string };
+    if (replica.kind === 'certificates') {
+      signed = signCertificateSegment(store, replica.object, { centerId, signer });
+    } else {
+      const state = await this.documentBytes(replica);
+      if (!state) throw new VaultError('PEER_FAILED', 'the chain state holds no copy yet (not every anchored block is in its state file); trying again');
+      signed = { ...state, signature: Buffer.from(signDetached(state.bytes, signer)) };
+    }
+    const kind = replica.kind as 'certificates' | 'chain';
+    const held = await peer.putDocument(kind, replica.object, frameBundle(signed));
+    if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds ${kind} ${replica.object} as ${held.sha256}, we sent ${signed.sha256}`);
+    markReplicaVerified(store, replica, { revision: signed.sha256, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
+    if (replica.status === 'damaged' || replica.status === 'missing') events.clear('audit-failed', `${kind} ${replica.object} @ ${peer.id}`);
+    events.event({
+      type: 'replication',
+      objectKind: kind === 'chain' ? 'chain' : 'certificates',
+      objectId: replica.object,
+      copy: peer.id,
+      outcome: 'success',
+      detail:
+        `peer ${peer.id} confirmed holding the signed ${kind === 'chain' ? 'state of the embedded chain' : 'certificate segment'} (SHA-256 ${signed.sha256}, ${signed.bytes.length} bytes)` +
+        (replica.status === 'damaged' || replica.status === 'missing' ? `; repairs its ${replica.status} copy` : ''),
+    });
   }
 
   /** The signed bundle of a period, built once per revision (several peers get the same bytes). */

@@ -505,6 +505,43 @@ export class Vault implements BlobStore {
     return removed;
   }
 
+  /**
+   * Removes the files under `sha256/` that have no row: what a kill -9 between a blob's rename
+   * into place and its row's insert (or between a removal's row delete and its unlink) left
+   * behind. Nothing refers to such a file, and nothing can come to: the rename and the insert
+   * run under the blob's lock, which is held here while the row is looked up again, so a file
+   * an upload in flight is moving into place is never taken. Safe at any time (start-up and
+   * audits call it). Returns the SHA-256 (hex) and size of each file removed.
+   */
+  async removeFilesWithoutRow(): Promise<{ sha256: string; size: number }[]> {
+    const removed: { sha256: string; size: number }[] = [];
+    const top = join(this.root, 'sha256');
+    for (const a of await namesIn(top)) {
+      for (const b of await namesIn(join(top, a))) {
+        const dir = join(top, a, b);
+        for (const name of await namesIn(dir)) {
+          if (!SHA256_HEX.test(name) || name.slice(0, 2) !== a || name.slice(2, 4) !== b) continue;
+          if (this.rowOf(name)) continue;
+          await this.exclusive(name, async () => {
+            if (this.rowOf(name)) return;
+            const path = join(dir, name);
+            let size: number;
+            try {
+              size = (await stat(path)).size;
+            } catch {
+              return;
+            }
+            await rm(path, { force: true });
+            removed.push({ sha256: name, size });
+          });
+        }
+        if (removed.length > 0) await syncPath(dir).catch(() => {});
+        await new Promise((r) => setImmediate(r)); // a large vault's walk must not hold up requests
+      }
+    }
+    return removed;
+  }
+
   private async tempFile(): Promise<string> {
     const dir = join(this.root, 'tmp');
     await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -529,6 +566,15 @@ export class Vault implements BlobStore {
     } finally {
       if (this.locks.get(sha256) === run) this.locks.delete(sha256);
     }
+  }
+}
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return (await readdir(dir)).sort();
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || (err as NodeJS.ErrnoException).code === 'ENOTDIR') return [];
+    throw err;
   }
 }
 

@@ -64,6 +64,7 @@ function peerB(options: { missing?: string[]; holdBundle?: { periodId: number; g
       return frameBundle(signPeriodBundle(source.store, id, { centerId: 'dev-center', masterKey: vault.masterKey.key, signer: source.pki.center }));
     },
     listJournals: async () => [],
+    listDocuments: async () => [],
     getBlob: async (sha256: string) => {
       if (blobsAsked++ === 0 && options.holdFirstBlob) await options.holdFirstBlob.wait();
       if (options.missing?.includes(sha256)) throw new Error(`peer center-b: blob ${sha256} is not held (404)`);
@@ -139,7 +140,7 @@ describe('a recovery that could not fetch an original', () => {
       expect(alarms).toEqual([expect.objectContaining({ kind: 'audit-failed', subject: `blob ${lost.sha256} @ local` })]);
 
       const summary = await auditor.run({ all: true });
-      expect(summary.localBlobs).toEqual({ checked: 3, failed: 1, repaired: 1 });
+      expect(summary.localBlobs).toEqual({ checked: 3, failed: 1, repaired: 1, filesWithoutRowRemoved: 0 });
       const res = await center.app.request(`/v1/registrations/${lost.id}/file`, { headers: center.auth });
       expect(res.status).toBe(200);
       expect(Buffer.from(await res.arrayBuffer()).equals(lost.data)).toBe(true);
@@ -150,7 +151,7 @@ describe('a recovery that could not fetch an original', () => {
       rmSync(center.backup.vault.pathOf(gone));
       center.store.prepare('DELETE FROM vault_blob WHERE lower(hex(sha256)) = ?').run(gone);
       const again = await auditor.run({ all: true });
-      expect(again.localBlobs).toEqual({ checked: 3, failed: 1, repaired: 1 });
+      expect(again.localBlobs).toEqual({ checked: 3, failed: 1, repaired: 1, filesWithoutRowRemoved: 0 });
       expect(center.backup.vault.rowOf(gone)).toMatchObject({ status: 'ok' });
     } finally {
       await center.close();

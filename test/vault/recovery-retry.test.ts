@@ -34,6 +34,7 @@ function peerHolding(periods: number[]): Peer {
     listBundles: async () => periods.map((periodId) => ({ periodId, sha256: '', size: 0 })),
     getBundle: async (id: number) => bundle(id),
     listJournals: async () => [],
+    listDocuments: async () => [],
   } as unknown as Peer;
 }
 

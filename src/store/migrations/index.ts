@@ -7,6 +7,7 @@ import * as leafHashIndex from './2026-12-04T1800-leaf-hash-index.js';
 import * as fileRegistrationIndex from './2026-12-06T0300-file-registration-index.js';
 import * as sha256KeyIndex from './2026-12-07T2300-sha256-key-index.js';
 import * as accountNamesNotUnique from './2026-12-08T0000-account-names-not-unique.js';
+import * as replicaSignature from './2026-12-07T2300-replica-signature.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -18,4 +19,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-12-06T0300-file-registration-index': fileRegistrationIndex,
   '2026-12-07T2300-sha256-key-index': sha256KeyIndex,
   '2026-12-08T0000-account-names-not-unique': accountNamesNotUnique,
+  '2026-12-07T2300-replica-signature': replicaSignature,
 });
