@@ -64,7 +64,7 @@ async function fullUsage(): Promise<string> {
         const text = await command.usage();
         return text.split('\n').filter((l) => l.startsWith('archive-seal')).join('\n'); // the synopses
       } catch {
-        return `archive-seal ${name}  (not available: this installation lacks the center's own modules)`;
+        return `archive-seal ${name}  (not in this installation: the center's own modules were left out, as npm install --omit=optional does)`;
       }
     }),
   );
@@ -111,7 +111,10 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
       return EXIT_USAGE;
     }
     if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Could not locate the bindings file/.test((err as Error).message ?? '')) {
-      process.stderr.write(`archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}); the client commands (register, find, seal, status, certificate, categories, verify) need none of it\n`);
+      // An installation without the optional (server) dependencies: say so, not a stack trace.
+      process.stderr.write(
+        `archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}): install with the optional dependencies to run the center; the client commands (register, find, seal, status, certificate, categories, verify) need none of them\n`,
+      );
       return EXIT_FAILURE;
     }
     process.stderr.write(`archive-seal ${name}: ${(err as Error).message ?? String(err)}\n`);
