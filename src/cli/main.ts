@@ -71,7 +71,12 @@ async function fullUsage(): Promise<string> {
   return `${HEADER}\n  ${parts.join('\n').replace(/\n/g, '\n  ')}\n\n${FOOTER}`;
 }
 
-const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');
+/** --help or -h among the options (not after \`--\`, where it would be a file's name). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  const options = end === -1 ? args : args.slice(0, end);
+  return options.includes('--help') || options.includes('-h');
+}
 
 /** Runs the CLI; resolves to the exit status. */
 export async function runCli(argv: string[], env: Env): Promise<number> {
