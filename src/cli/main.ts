@@ -62,14 +62,19 @@ async function fullUsage(): Promise<string> {
         const text = await command.usage();
         return text.split('\n').filter((l) => l.startsWith('archive-seal')).join('\n'); // the synopses
       } catch {
-        return `archive-seal ${name}  (not available: this installation lacks the center's own modules)`;
+        return `archive-seal ${name}  (not in this installation: the center's own modules were left out, as npm install --omit=optional does)`;
       }
     }),
   );
   return `${HEADER}\n  ${parts.join('\n').replace(/\n/g, '\n  ')}\n\n${FOOTER}`;
 }
 
-const wantsHelp = (args: readonly string[]) => args.includes('--help') || args.includes('-h');
+/** --help or -h among the options (not after \`--\`, where it would be a file's name). */
+function wantsHelp(args: readonly string[]): boolean {
+  const end = args.indexOf('--');
+  const options = end === -1 ? args : args.slice(0, end);
+  return options.includes('--help') || options.includes('-h');
+}
 
 /** Runs the CLI; resolves to the exit status. */
 export async function runCli(argv: string[], env: Env): Promise<number> {
@@ -109,7 +114,10 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
       return EXIT_USAGE;
     }
     if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Could not locate the bindings file/.test((err as Error).message ?? '')) {
-      process.stderr.write(`archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}); the client commands (register, find, seal, status, certificate, categories, verify) need none of it\n`);
+      // An installation without the optional (server) dependencies: say so, not a stack trace.
+      process.stderr.write(
+        `archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}): install with the optional dependencies to run the center; the client commands (register, find, seal, status, certificate, categories, verify) need none of them\n`,
+      );
       return EXIT_FAILURE;
     }
     process.stderr.write(`archive-seal ${name}: ${(err as Error).message ?? String(err)}\n`);

@@ -7,6 +7,7 @@ import { userTextProblem } from '../core/user-text.js';
 import type { RegistrationView } from '../registry/registration-view.js';
 import type { ApiClient } from './api-client.js';
 import { CliError, describeFileError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
+import { readCatalog } from './catalog.js';
 import { CONNECTION_OPTIONS, connect } from './connection.js';
 import { findFiles, type FoundFile } from './file-walk.js';
 import { ProgressBar } from './progress-bar.js';
@@ -14,15 +15,18 @@ import { digestFile } from './file-digests.js';
 
 export { digestFile };
 
-export const REGISTER_USAGE = `archive-seal register <file|dir>... --category CODE [--title T] [--meta KEY=VALUE]... [--metadata FILE.json] [--hash-only] [--json]
+export const REGISTER_USAGE = `archive-seal register <file|dir>... --category CODE [--title T] [--meta KEY=VALUE]... [--metadata FILE.json] [--catalog FILE.csv] [--hash-only] [--json]
   Registers files (directories recursively) with a running center. Files are uploaded and kept
   in the center's vault; with --hash-only only their SHA-256 and SM3 digests leave this machine.
   --category  the category code (archive-seal categories lists them)
   --title     the title of every file named (default: none; the record keeps the file name)
   --meta      one metadata element, repeatable: --meta 档号=J012-WS·2024-Y-0001 --meta 保管期限=永久
   --metadata  a JSON object of metadata elements ({"全宗号":"J012","保管期限":"永久"}); --meta adds to
-              it and wins for a key given in both. The same metadata goes with every file named:
-              register files one at a time when each has its own 档号.
+              it and wins for a key given in both. The same metadata goes with every file named.
+  --catalog   a transfer catalog (移交目录) saved from a spreadsheet as CSV UTF-8, one row per file:
+              a column 文件名 (or fileName) names the file, 题名 (or title) gives its title, every
+              other column is a metadata element (档号, 保管期限 …) of that file, over --meta and
+              --metadata. Every file needs its row and every row its file (checked first).
   Symbolic links inside directories are not followed: each is reported as skipped. Entries that
   cannot be read are reported as failed after the rest is registered (exit 1).
   Prints ID<TAB>STATUS<TAB>sha256:HEX<TAB>PATH per file (--json: a JSON list).
@@ -61,6 +65,7 @@ export async function registerCommand(args: string[], env: Readonly<Record<strin
       title: { type: 'string' },
       meta: { type: 'string', multiple: true, default: [] },
       metadata: { type: 'string' },
+      catalog: { type: 'string' },
       'hash-only': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
     },
@@ -83,15 +88,23 @@ export async function registerCommand(args: string[], env: Readonly<Record<strin
   });
   if (found.length === 0 && unreadable.length === 0) throw usageError('no files found under the paths given');
 
+  const catalog = values.catalog === undefined ? undefined : await readCatalog(values.catalog, files);
   const progress = new ProgressBar(files.length, files.reduce((n, f) => n + f.size, 0));
   const common: Common = {
     category: values.category,
     ...(values.title !== undefined && { title: values.title }),
     ...(metadata !== undefined && { metadata }),
   };
+  // A catalog row is about one file: its title and elements win over those given for all.
+  const forFile = (file: FoundFile): Common => {
+    const entry = catalog?.get(file);
+    if (!entry) return common;
+    const merged = { ...common.metadata, ...entry.metadata };
+    return { ...common, ...(entry.title !== undefined && { title: entry.title }), ...(Object.keys(merged).length > 0 && { metadata: merged }) };
+  };
   const registered = values['hash-only']
-    ? await registerHashOnly(client, files, common, progress)
-    : await registerUploads(client, files, common, progress);
+    ? await registerHashOnly(client, files, forFile, progress)
+    : await registerUploads(client, files, forFile, progress);
   progress.finish();
   // What could not be read is named with the failures, and fails the run like them.
   const lines: Line[] = [...registered, ...refusedNames, ...unreadable.map((entry) => ({ path: entry.path, error: entry.reason }))];
@@ -109,13 +122,13 @@ export async function registerCommand(args: string[], env: Readonly<Record<strin
 async function registerUploads(
   client: ApiClient,
   files: FoundFile[],
-  common: Common,
+  forFile: (file: FoundFile) => Common,
   progress: ProgressBar,
 ): Promise<Line[]> {
   const lines: Line[] = new Array(files.length);
   // Multipart text parts; the file's name is sent as a field too, exactly (a multipart parser
   // takes a name with a backslash for a Windows path and keeps only what follows it).
-  const fields = (file: FoundFile): Record<string, string> => ({
+  const fields = (file: FoundFile, common = forFile(file)): Record<string, string> => ({
     category: common.category,
     fileName: basename(file.path),
     ...(common.title !== undefined && { title: common.title }),
@@ -143,7 +156,7 @@ async function registerUploads(
 async function registerHashOnly(
   client: ApiClient,
   files: FoundFile[],
-  common: Common,
+  forFile: (file: FoundFile) => Common,
   progress: ProgressBar,
 ): Promise<Line[]> {
   const lines: Line[] = [];
@@ -153,7 +166,7 @@ async function registerHashOnly(
     for (const file of files.slice(start, start + BATCH)) {
       try {
         const digests = await digestFile(file.path);
-        entries.push({ ...common, ...digests, fileName: basename(file.path) });
+        entries.push({ ...forFile(file), ...digests, fileName: basename(file.path) });
         slice.push(file);
       } catch (err) {
         lines.push({ path: file.path, error: `cannot read: ${describeFileError(err)}` });

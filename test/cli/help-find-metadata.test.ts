@@ -122,3 +122,50 @@ describe('register with metadata, then find', () => {
     expect(bad.code).toBe(2);
   });
 });
+
+describe('register with a transfer catalog (CSV UTF-8, one row per file)', () => {
+  const transfer = join(dir.path, 'catalogued');
+  const catalog = join(dir.path, '移交目录.csv');
+  beforeAll(() => {
+    mkdirSync(join(transfer, 'sub'), { recursive: true });
+    writeFileSync(join(transfer, '婚姻登记表(2024).pdf'), 'catalogued 1');
+    writeFileSync(join(transfer, 'sub', '离婚协议书.pdf'), 'catalogued 2');
+    // As Excel saves "CSV UTF-8": a BOM, CRLF; a quoted cell with a comma, a quote and a line break.
+    writeFileSync(
+      catalog,
+      '\uFEFF文件名,题名,档号,保管期限,备注\r\n' +
+        '婚姻登记表(2024).pdf,张三 李四 结婚登记,J012-HY·2024-0001,永久,\r\n' +
+        '离婚协议书.pdf,"王五, 赵六 ""离婚""协议",J012-HY·2024-0002,30年,"第一页\n有折痕"\r\n',
+    );
+  });
+
+  it('gives each file the title and elements of its row, over those given for all', async () => {
+    const run = await runCli(['register', transfer, '--category', 'livelihood.marriage', '--catalog', catalog, '--meta', '全宗号=J012', '--meta', '保管期限=10年'], env);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    const records = new Map<string, any>();
+    for (const line of run.stdout.trim().split('\n')) {
+      const { body } = await api(server.url, server.adminToken, 'GET', `/v1/registrations/${line.split('\t')[0]}`);
+      records.set(body.record.fileName, body.record);
+    }
+    expect(records.get('婚姻登记表(2024).pdf')).toMatchObject({ title: '张三 李四 结婚登记', metadata: { 全宗号: 'J012', 档号: 'J012-HY·2024-0001', 保管期限: '永久' } });
+    expect(records.get('婚姻登记表(2024).pdf').metadata).not.toHaveProperty('备注'); // an empty cell is left out
+    expect(records.get('离婚协议书.pdf')).toMatchObject({ title: '王五, 赵六 "离婚"协议', metadata: { 全宗号: 'J012', 档号: 'J012-HY·2024-0002', 保管期限: '30年', 备注: '第一页\n有折痕' } });
+  });
+
+  it('refuses, before sending anything, a file without a row, a row without a file, and a catalog not in UTF-8', async () => {
+    const extra = join(dir.path, 'extra.pdf');
+    writeFileSync(extra, 'not in the catalog');
+    const gbk = join(dir.path, 'gbk.csv');
+    writeFileSync(gbk, Buffer.from([0xce, 0xc4, 0xbc, 0xfe, 0xc3, 0xfb, 0x0d, 0x0a])); // 文件名 in GBK
+    const runs = await Promise.all([
+      runCli(['register', transfer, extra, '--category', 'livelihood.marriage', '--catalog', catalog], env),
+      runCli(['register', join(transfer, 'sub'), '--category', 'livelihood.marriage', '--catalog', catalog], env),
+      runCli(['register', transfer, '--category', 'livelihood.marriage', '--catalog', gbk], env),
+    ]);
+    for (const run of runs) expect([run.code, run.stdout]).toEqual([2, '']);
+    expect(runs[0]!.stderr).toBe(`archive-seal register: --catalog ${catalog} has no row for ${extra}\n`);
+    expect(runs[1]!.stderr).toBe(`archive-seal register: --catalog ${catalog} names files not found: 婚姻登记表(2024).pdf\n`);
+    expect(runs[2]!.stderr).toContain('is not UTF-8: save it as "CSV UTF-8');
+  });
+});
