@@ -85,8 +85,12 @@ describe('the certificate PDF', () => {
     expect(text).toContain('𡈽屋𠮷子（account:7）');
     expect(text).not.toContain('〔U+');
     // The runs: Noto Sans SC where it has the glyph, Hanazono Mincho for the rest.
-    expect(fontRuns('𠮷田 a').map((r) => r.font)).toEqual(['HanaMinA']);
-    expect(fontRuns('田𠮷').map((r) => r.font)).toEqual(['cjk', 'HanaMinA']);
+    expect(fontRuns('𠮷田 a（𡈽）')).toEqual([
+      { font: 'HanaMinA', text: '𠮷' },
+      { font: 'cjk', text: '田 a（' },
+      { font: 'HanaMinA', text: '𡈽' },
+      { font: 'cjk', text: '）' },
+    ]);
   });
 
   it('prints a character that no font has as its code point, not as a blank box', () => {
