@@ -33,8 +33,8 @@ const HANAZONO_FILES = ['HanaMinA.ttf', 'HanaMinB.ttf'];
 
 let loaded: PdfFont[] | undefined;
 
-function fallbackFontFile(file: string): string | undefined {
-  return HANAZONO_DIRS.map((d) => `${d}/${file}`).find((p) => existsSync(p));
+function fallbackFontFile(file: string, dirs: readonly string[] = HANAZONO_DIRS): string | undefined {
+  return dirs.map((d) => `${d}/${file}`).find((p) => existsSync(p));
 }
 
 /** Primary font first, then the fallbacks found; read at the first PDF (~0.7 s, 63 MB), once per process. */
@@ -50,8 +50,8 @@ export function pdfFonts(): readonly PdfFont[] {
 }
 
 /** Why rare characters (CJK Extension B and beyond) would not render, or undefined when they would (the files are there). */
-export function pdfFontProblem(): string | undefined {
-  const missing = HANAZONO_FILES.filter((f) => !fallbackFontFile(f)).map((f) => f.replace(/\.ttf$/, ''));
+export function pdfFontProblem(dirs: readonly string[] = HANAZONO_DIRS): string | undefined {
+  const missing = HANAZONO_FILES.filter((f) => !fallbackFontFile(f, dirs)).map((f) => f.replace(/\.ttf$/, ''));
   if (missing.length === 0) return undefined;
   return `the font for rare characters in certificate PDFs (${missing.join(', ')}: CJK Extensions A-F, e.g. 𠮷 𡈽 in names) is not installed: apt-get install ${RARE_CHARACTER_FONT_PACKAGE}`;
 }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { certificateJsonFromPdf } from '../../src/core/pdf-attachment.js';
 import { renderCertificatePdf } from '../../src/registry/certificate-pdf.js';
-import { fontRuns, pdfFonts } from '../../src/registry/pdf-fonts.js';
+import { fontRuns, pdfFontProblem, pdfFonts } from '../../src/registry/pdf-fonts.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { copyOf, loadCertificateVector } from '../verify/certificate-fixture.js';
 
@@ -91,6 +91,11 @@ describe('the certificate PDF', () => {
       { font: 'HanaMinA', text: '𡈽' },
       { font: 'cjk', text: '）' },
     ]);
+  });
+
+  it('without fonts-hanazono, the start-up problem names the package to install', () => {
+    expect(pdfFontProblem()).toBeUndefined();
+    expect(pdfFontProblem([dir.path])).toMatch(/HanaMinA, HanaMinB.*apt-get install fonts-hanazono$/);
   });
 
   it('prints a character that no font has as its code point, not as a blank box', () => {
