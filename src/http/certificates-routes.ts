@@ -11,6 +11,7 @@ import type { CertificateIssuer, IssuedCertificate } from '../registry/certifica
 import type { CertificatePdfs } from '../registry/certificate-pdfs.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { CenterPki } from '../pki/center-pki.js';
+import { PkiError } from '../pki/pki-error.js';
 import { ApiError } from './api-error.js';
 import { malformed } from './multipart-upload.js';
 import type { AppEnv } from './app-env.js';
@@ -39,7 +40,16 @@ export interface CertificatePdfDeps {
 
 /** The signed certificate PDF as a download; its QR code opens the verifier with it prefilled. */
 export async function certificatePdfResponse(c: Context<AppEnv>, issued: IssuedCertificate, deps: CertificatePdfDeps): Promise<Response> {
-  const pdf = await deps.certificatePdfs.signed(issued, verifyLink(publicBaseUrl(c, deps.publicUrl), issued.id));
+  let pdf: Buffer;
+  try {
+    pdf = await deps.certificatePdfs.signed(issued, verifyLink(publicBaseUrl(c, deps.publicUrl), issued.id));
+  } catch (err) {
+    // An outside TSA that is down or refuses: the PDF's signature needs its timestamp.
+    if (err instanceof PkiError && err.code.startsWith('TSA_')) {
+      throw new ApiError(503, 'INTERNAL', `the PDF cannot be signed now: the timestamp authority failed (${err.message}); try again later, or take the certificate JSON (without ?format=pdf)`, { cause: err });
+    }
+    throw err;
+  }
   c.header('Content-Type', 'application/pdf');
   c.header('Content-Disposition', `attachment; filename="certificate-${issued.certificate.content.record.registrationId}.pdf"`);
   return c.body(new Uint8Array(pdf));

@@ -33,8 +33,8 @@ const HANAZONO_FILES = ['HanaMinA.ttf', 'HanaMinB.ttf'];
 
 let loaded: PdfFont[] | undefined;
 
-function fallbackFontFile(file: string): string | undefined {
-  return HANAZONO_DIRS.map((d) => `${d}/${file}`).find((p) => existsSync(p));
+function fallbackFontFile(file: string, dirs: readonly string[] = HANAZONO_DIRS): string | undefined {
+  return dirs.map((d) => `${d}/${file}`).find((p) => existsSync(p));
 }
 
 /** Primary font first, then the fallbacks found; read at the first PDF (~0.7 s, 63 MB), once per process. */
@@ -50,8 +50,8 @@ export function pdfFonts(): readonly PdfFont[] {
 }
 
 /** Why rare characters (CJK Extension B and beyond) would not render, or undefined when they would (the files are there). */
-export function pdfFontProblem(): string | undefined {
-  const missing = HANAZONO_FILES.filter((f) => !fallbackFontFile(f)).map((f) => f.replace(/\.ttf$/, ''));
+export function pdfFontProblem(dirs: readonly string[] = HANAZONO_DIRS): string | undefined {
+  const missing = HANAZONO_FILES.filter((f) => !fallbackFontFile(f, dirs)).map((f) => f.replace(/\.ttf$/, ''));
   if (missing.length === 0) return undefined;
   return `the font for rare characters in certificate PDFs (${missing.join(', ')}: CJK Extensions A-F, e.g. 𠮷 𡈽 in names) is not installed: apt-get install ${RARE_CHARACTER_FONT_PACKAGE}`;
 }
@@ -76,9 +76,9 @@ export interface TextRun {
 }
 
 /**
- * `text` cut into runs of one font each: a character stays in the current run's font when that
- * font has it, else goes to the first font that has it (so a name's one rare character does not
- * switch the Latin around it). A character no font has becomes "〔U+XXXX〕".
+ * `text` cut into runs of one font each: every character in the first font that has it, so the
+ * primary font sets all it can and a name's rare character alone comes from the fallback;
+ * whitespace stays in the run it is in. A character no font has becomes "〔U+XXXX〕".
  */
 export function fontRuns(text: string, fonts: readonly PdfFont[] = pdfFonts()): TextRun[] {
   const primary = fonts[0]!.name;
@@ -89,13 +89,12 @@ export function fontRuns(text: string, fonts: readonly PdfFont[] = pdfFonts()): 
     else runs.push({ font, text: piece });
   };
   for (const ch of text) {
-    const cp = ch.codePointAt(0)!;
-    const current = fonts.find((f) => f.name === runs[runs.length - 1]?.font);
-    if (current && (/\s/.test(ch) || current.has(cp))) {
-      push(current.name, ch);
+    if (/\s/.test(ch)) {
+      push(runs[runs.length - 1]?.font ?? primary, ch);
       continue;
     }
-    const font = /\s/.test(ch) ? fonts[0] : fonts.find((f) => f.has(cp));
+    const cp = ch.codePointAt(0)!;
+    const font = fonts.find((f) => f.has(cp));
     if (font) push(font.name, ch);
     else push(primary, `〔U+${cp.toString(16).toUpperCase().padStart(4, '0')}〕`);
   }

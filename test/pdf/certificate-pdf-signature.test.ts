@@ -8,7 +8,11 @@ import { isDict, isRef, PdfReader } from '../../src/core/pdf-objects.js';
 import { OID_ATTR_SIGNATURE_TIME_STAMP } from '../../src/core/pki-oids.js';
 import { decodeOid, derChildren, readDerElement } from '../../src/pki/der-reader.js';
 import { DEVELOPMENT_CERTS_DIR, loadDevelopmentPki } from '../../src/pki/dev-pki.js';
-import { BuiltInTimestampAuthority } from '../../src/pki/timestamp-authority.js';
+import { BuiltInTimestampAuthority, HttpTimestampAuthority } from '../../src/pki/timestamp-authority.js';
+import { Hono } from 'hono';
+import { ApiError } from '../../src/http/api-error.js';
+import type { AppEnv } from '../../src/http/app-env.js';
+import { certificatePdfResponse } from '../../src/http/certificates-routes.js';
 import { CertificatePdfs } from '../../src/registry/certificate-pdfs.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { CLI } from '../helpers/server-process.js';
@@ -139,6 +143,16 @@ describe('the signed certificate PDF', () => {
     const report = JSON.parse(result.stdout);
     expect(report.authentic).toBe(false);
     expect(report.steps.find((s: { step: string }) => s.step === 'signature').status).toBe('failed');
+  });
+
+  it('an outside TSA that cannot be reached: the PDF route answers 503 with what to do, not 500', async () => {
+    const down = new CertificatePdfs({ signer: pki.center, tsa: new HttpTimestampAuthority('http://127.0.0.1:9/tsa', { trustRoots: [readFileSync(rootPem, 'utf8')] }), timeZone: 'Asia/Shanghai', center: { id: 'dev-center', name: '开发中心' } });
+    const app = new Hono<AppEnv>()
+      .get('/', (c) => certificatePdfResponse(c, { id: 'x', certificate }, { publicUrl: 'https://records.example.gov.cn', certificatePdfs: down }))
+      .onError((err, c) => (err instanceof ApiError ? c.json({ error: { code: err.code, message: err.message } }, err.status) : c.text('unexpected', 500)));
+    const res = await app.request('/');
+    expect(res.status).toBe(503);
+    expect(((await res.json()) as { error: { message: string } }).error.message).toContain('without ?format=pdf');
   });
 
   it('a byte changed inside the signed range: pdfsig reports the signature invalid', () => {

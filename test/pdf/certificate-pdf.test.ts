@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { certificateJsonFromPdf } from '../../src/core/pdf-attachment.js';
 import { renderCertificatePdf } from '../../src/registry/certificate-pdf.js';
-import { fontRuns, pdfFonts } from '../../src/registry/pdf-fonts.js';
+import { fontRuns, pdfFontProblem, pdfFonts } from '../../src/registry/pdf-fonts.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { copyOf, loadCertificateVector } from '../verify/certificate-fixture.js';
 
@@ -85,8 +85,17 @@ describe('the certificate PDF', () => {
     expect(text).toContain('𡈽屋𠮷子（account:7）');
     expect(text).not.toContain('〔U+');
     // The runs: Noto Sans SC where it has the glyph, Hanazono Mincho for the rest.
-    expect(fontRuns('𠮷田 a').map((r) => r.font)).toEqual(['HanaMinA']);
-    expect(fontRuns('田𠮷').map((r) => r.font)).toEqual(['cjk', 'HanaMinA']);
+    expect(fontRuns('𠮷田 a（𡈽）')).toEqual([
+      { font: 'HanaMinA', text: '𠮷' },
+      { font: 'cjk', text: '田 a（' },
+      { font: 'HanaMinA', text: '𡈽' },
+      { font: 'cjk', text: '）' },
+    ]);
+  });
+
+  it('without fonts-hanazono, the start-up problem names the package to install', () => {
+    expect(pdfFontProblem()).toBeUndefined();
+    expect(pdfFontProblem([dir.path])).toMatch(/HanaMinA, HanaMinB.*apt-get install fonts-hanazono$/);
   });
 
   it('prints a character that no font has as its code point, not as a blank box', () => {

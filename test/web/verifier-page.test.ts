@@ -248,4 +248,44 @@ describe('the browser verifier page', () => {
     expect(await page.locator('#cert-facts').textContent()).toContain(fileName);
     await page.screenshot({ path: join(ARTIFACTS, 'from-qr-code.png'), fullPage: true });
   });
+
+  it('accepts the certificate PDF itself as the certificate: the same verdict and steps as the JSON', async () => {
+    const id = certificateLink.split('/').pop()!;
+    const pdf = Buffer.from(await (await fetch(`${server!.url}/v1/certificates/${id}?format=pdf`)).arrayBuffer());
+    const page = await openPage(`${server!.url}/verify`);
+    await page.getByLabel(/证书文件（JSON）/).setInputFiles({ name: `certificate-${registrationId}.pdf`, mimeType: 'application/pdf', buffer: pdf });
+    await expect.poll(() => page.locator('#cert-status').textContent()).toContain(`已载入证书（来源：certificate-${registrationId}.pdf）`);
+    expect(await page.locator('#cert-facts').textContent()).toContain(fileName);
+    await chooseFile(page, fileName, original);
+    await verify(page);
+    expect(await page.locator('#verdict').textContent()).toBe('真实：该文件与登记的原件一致，证书有效。');
+    expect(await stepStates(page)).toEqual(['format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok']);
+
+    // A PDF that carries no certificate is refused with a reason, not taken for one.
+    const plain = Buffer.from(pdf);
+    for (let at = plain.indexOf('.json)'); at >= 0; at = plain.indexOf('.json)', at + 1)) plain.write('.jsox)', at, 'latin1');
+    await page.getByLabel(/证书文件（JSON）/).setInputFiles({ name: 'other.pdf', mimeType: 'application/pdf', buffer: plain });
+    await expect.poll(() => page.locator('#cert-status').textContent()).toContain('该 PDF 未附带电子证书');
+  });
+
+  it('shows rare characters of names (CJK Extension B: 𠮷 𡈽) in the certificate facts', async () => {
+    const rare = JSON.parse(JSON.stringify(certificate)) as Certificate;
+    rare.content.record.fileName = '𠮷野𡈽子-婚姻登记表.pdf';
+    const page = await openPage(`${server!.url}/verify`);
+    await chooseCertificate(page, rare);
+    await expect.poll(() => page.locator('#cert-facts').textContent()).toContain('𠮷野𡈽子-婚姻登记表.pdf');
+    // The glyphs come from a font that has them (the page's font stack lists Hanazono, SimSun-ExtB, ...):
+    // drawn, each is as wide as 田, not a narrow box or nothing.
+    const widths = await page.evaluate(() => {
+      const probe = document.createElement('span');
+      document.querySelector('#cert-facts')!.append(probe);
+      const width = (text: string) => {
+        probe.textContent = text;
+        return probe.getBoundingClientRect().width;
+      };
+      return { rare: width('𠮷𡈽'), common: width('田田') };
+    });
+    expect(Math.abs(widths.rare - widths.common)).toBeLessThan(1);
+    await page.locator('#cert-facts').screenshot({ path: join(ARTIFACTS, 'rare-characters.png') });
+  });
 });
