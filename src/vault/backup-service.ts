@@ -138,6 +138,8 @@ export class BackupService {
     if (orphans.length > 0) this.log(`removed ${orphans.length} vault blob(s) no registration refers to (uploads cut short before their registration was committed)`);
     const files = await this.auditor.removeFilesWithoutRow('start');
     if (files.length > 0) this.log(`removed ${files.length} vault file(s) with no vault record (a kill between a blob's move into place and its record)`);
+    const heldFiles = await this.held.removeFilesWithoutRow();
+    if (heldFiles.length > 0) this.log(`removed ${heldFiles.length} file(s) held for peers that no record names (a kill between a copy's file and its record)`);
   }
 
   /** Opens the peer listener (when configured) and starts replication, audits and the watch; resolves with the listener's URL. */

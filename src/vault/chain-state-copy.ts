@@ -1,4 +1,3 @@
-import { hash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { canonicalize } from '../core/canonical-json.js';
@@ -109,8 +108,4 @@ export async function restoreChainState(document: ChainStateDocument, chainDir: 
   await writeFileDurably(join(chainDir, `${STATE_FILE}.good`), plain.state);
   await writeFileDurably(join(chainDir, DEPLOYMENT_FILE), plain.deployment);
   await writeFileDurably(join(chainDir, KEY_FILE), plain.centerKey);
-}
-
-export function sha256Hex(bytes: Buffer): string {
-  return hash('sha256', bytes, 'hex');
 }

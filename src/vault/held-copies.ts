@@ -1,6 +1,6 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { syncPath, writeFileDurably } from '../durable-files.js';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
@@ -341,6 +341,38 @@ export class HeldCopies {
       .sort((a, b) => a.periodId - b.periodId);
   }
 
+  /**
+   * Removes the files under the held tree that no row names: what a kill between a file's write
+   * and its row (or a row's delete and its file's unlink) left, and the temporary files of
+   * writes cut short. Call it at start, before the peer listener takes copies (a copy being
+   * received is such a file for a moment). Returns the paths removed.
+   */
+  async removeFilesWithoutRow(): Promise<string[]> {
+    const { root, store } = this.options;
+    const removed: string[] = [];
+    const held = (origin: string, kind: HeldKind, object: string) => findHeldCopy(store, origin, kind, object) !== undefined;
+    const sweep = async (dir: string, keep: (name: string) => boolean) => {
+      for (const name of await namesIn(dir)) {
+        if (keep(name)) continue;
+        const path = join(dir, name);
+        if ((await stat(path).catch(() => undefined))?.isFile() !== true) continue;
+        await rm(path, { force: true });
+        removed.push(path);
+      }
+    };
+    for (const origin of await namesIn(root)) {
+      const base = join(root, origin);
+      await sweep(join(base, 'periods'), (n) => /^[1-9]\d*\.bundle$/.test(n) && held(origin, 'period', n.slice(0, -'.bundle'.length)));
+      await sweep(join(base, 'journal'), (n) => n.endsWith('.segment') && held(origin, 'journal', n.slice(0, -'.segment'.length).replace('_', ':')));
+      await sweep(join(base, 'certificates'), (n) => n.endsWith('.segment') && held(origin, 'certificates', n.slice(0, -'.segment'.length)));
+      await sweep(join(base, 'chains'), (n) => n.endsWith('.state') && held(origin, 'chain', n.slice(0, -'.state'.length)));
+      for (const prefix of await namesIn(join(base, 'blobs'))) {
+        await sweep(join(base, 'blobs', prefix), (n) => held(origin, 'blob', n.endsWith('.part') ? n.slice(0, -'.part'.length) : n));
+      }
+    }
+    return removed;
+  }
+
   /** Where a held blob lives (tests damage it there). */
   blobPath(origin: string, sha256: string): string {
     return join(this.options.root, origin, 'blobs', sha256.slice(0, 2), sha256);
@@ -379,6 +411,16 @@ function checkSameRegistrations(segment: JournalSegment, key: string, held: Jour
         `journal segment ${key} conflicts with the held segment ${heldKey}: registration ${r.id} (leaf ${r.leafIndex}) differs from the one held; nothing was changed`,
       );
     }
+  }
+}
+
+type HeldKind = 'blob' | 'period' | 'journal' | 'certificates' | 'chain';
+
+async function namesIn(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch {
+    return [];
   }
 }
 

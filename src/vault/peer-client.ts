@@ -170,7 +170,14 @@ export class HttpsPeer implements Peer {
   }
 
   async listDocuments(kind: DocumentKind) {
-    const body = (await this.json('GET', `/v1/peer/${DOCUMENT_PATHS[kind]}`)) as Record<string, { key: string; sha256: string; size: number }[]>;
+    let body: Record<string, { key: string; sha256: string; size: number }[]>;
+    try {
+      body = (await this.json('GET', `/v1/peer/${DOCUMENT_PATHS[kind]}`)) as typeof body;
+    } catch (err) {
+      // A peer of an earlier version has no such route, so it holds none of them.
+      if ((err as { peerCode?: string }).peerCode === 'ROUTE_NOT_FOUND') return [];
+      throw err;
+    }
     return body[DOCUMENT_PATHS[kind]] ?? [];
   }
 

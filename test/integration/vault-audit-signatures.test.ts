@@ -74,4 +74,4 @@ it('finds a byte changed in the signature of a held bundle or journal segment, r
   expect(recovered.stdout).toMatch(/^originals: 1 restored and checked$/m);
   await a.start();
   for (const id of [sealedReg.id, open.body.id]) expect((await call(a, 'GET', `/v1/registrations/${id}`)).status).toBe(200);
-});
+}, 180_000);

@@ -82,4 +82,4 @@ it('recovers the embedded chain and the certificates: an old certificate verifie
   // Asked again, the registration's certificate is the one issued before (same link).
   const again = await fetch(`${a.server!.url}/v1/registrations/${reg.id}/certificate`, { headers: { authorization: `Bearer ${a.server!.adminToken}` } });
   expect(again.headers.get('content-location')).toBe(link);
-});
+}, 180_000);

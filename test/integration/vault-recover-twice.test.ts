@@ -77,7 +77,7 @@ it('recovers, takes more registrations, and recovers again with every registrati
   await a.start();
   for (const id of [...sealed, ...first, ...later]) expect((await call(a, 'GET', `/v1/registrations/${id}`)).status).toBe(200);
   expect((await call(a, 'GET', '/v1/periods/2')).body).toMatchObject({ status: 'open', leafCount: 11 });
-});
+}, 180_000);
 
 it('fails with a non-zero exit naming the registrations when the peer lacks a segment in the middle', async () => {
   await registerSome(2);
@@ -97,4 +97,4 @@ it('fails with a non-zero exit naming the registrations when the peer lacks a se
   expect(failed.stderr).toMatch(/period 2: the peer's journal segments lack leaves 0-\d+ of 13|registrations [\d-]+ \(\d+ of 15\) are in none of the peer's bundles or journal segments/);
   expect(failed.stderr).toMatch(/nothing was restored/);
   expect(readdirSync(a.dataDir).filter((n) => n.startsWith('archive-seal.sqlite'))).toEqual([]);
-});
+}, 180_000);
