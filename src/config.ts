@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import type { ChainSettings } from './anchor/anchor-chain.js';
 import { DEVELOPMENT_CERTS_DIR } from './pki/dev-pki.js';
 import { parseSealSchedule, type SealSchedule } from './registry/seal-schedule.js';
+import type { ConnectionLimits } from './http/connection-limits.js';
 import { parsePeers, type BackupConfig } from './vault/peer-config.js';
 
 /** Where periods are anchored: nowhere, the embedded local chain, or configured chains. */
@@ -38,6 +39,8 @@ export interface Config {
   readonly publicUrl: string | undefined;
   /** The vault, peers, replication and fixity audits. */
   readonly backup: BackupConfig;
+  /** How long the API and the peer listener wait for what clients send (headers; bodies' progress). */
+  readonly connections: ConnectionLimits;
 }
 
 /** The settings, their environment variables and defaults: the README's configuration table. */
@@ -72,6 +75,9 @@ export const SETTINGS = {
   auditIntervalMs: { env: 'ARCHIVE_SEAL_AUDIT_INTERVAL_MS', default: String(24 * 3600 * 1000) },
   auditCycleDays: { env: 'ARCHIVE_SEAL_AUDIT_CYCLE_DAYS', default: '365' },
   minFreeDiskBytes: { env: 'ARCHIVE_SEAL_MIN_FREE_DISK_BYTES', default: String(5 * 1024 ** 3) },
+  headersTimeoutMs: { env: 'ARCHIVE_SEAL_HEADERS_TIMEOUT_MS', default: '60000' },
+  bodyTimeoutMs: { env: 'ARCHIVE_SEAL_BODY_TIMEOUT_MS', default: '60000' },
+  minBodyBytesPerSecond: { env: 'ARCHIVE_SEAL_MIN_BODY_BYTES_PER_SECOND', default: '1024' },
 } as const;
 
 /** Thrown for a bad setting: names the variable and what it should be. */
@@ -136,6 +142,11 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxUploadBytes: integer('maxUploadBytes', 1, 1024 ** 4),
     sqliteSynchronous: synchronous,
     backup: backupConfig(get, integer, resolve(get('dataDir'))),
+    connections: Object.freeze({
+      headersTimeoutMs: integer('headersTimeoutMs', 100, 3600 * 1000),
+      bodyTimeoutMs: integer('bodyTimeoutMs', 100, 3600 * 1000),
+      minBodyBytesPerSecond: integer('minBodyBytesPerSecond', 0, 1024 ** 3),
+    }),
   });
 }
 

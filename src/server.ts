@@ -1,6 +1,7 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import type { Server } from 'node:http';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -11,6 +12,7 @@ import type { LocalChain } from './anchor/local-chain.js';
 import { ConfigError, SETTINGS, type Config } from './config.js';
 import { RECOVERY_STAGING_DIR } from './vault/disaster-recovery.js';
 import { createApp } from './http/app.js';
+import { connectionServerOptions, watchConnections, type ConnectionLimits } from './http/connection-limits.js';
 import { loadCenterPki, type CenterPki } from './pki/center-pki.js';
 import { readPkiSetSource } from './pki/key-management.js';
 import { BuiltInTimestampAuthority, HttpTimestampAuthority, type TimestampAuthority } from './pki/timestamp-authority.js';
@@ -210,7 +212,7 @@ export async function startServer(config: Config, log: (line: string) => void = 
   const center = await buildCenter(config, log);
   let server: ServerType;
   try {
-    server = await listen(center.app.fetch, config.host, config.port);
+    server = await listen(center.app.fetch, config.host, config.port, config.connections);
   } catch (err) {
     await center.close();
     throw err;
@@ -237,9 +239,10 @@ export async function startServer(config: Config, log: (line: string) => void = 
   };
 }
 
-function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number): Promise<ServerType> {
+function listen(fetch: Parameters<typeof serve>[0]['fetch'], hostname: string, port: number, limits: ConnectionLimits): Promise<ServerType> {
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch, hostname, port }, () => resolve(server));
+    const server = serve({ fetch, hostname, port, serverOptions: connectionServerOptions(limits) }, () => resolve(server));
+    watchConnections(server as Server, limits);
     server.once('error', reject);
   });
 }

@@ -52,9 +52,11 @@ export function backupRoutes(deps: BackupRoutesDeps) {
     })
     .get('/downloads', (c) => {
       const id = parseId(c.req.query('registration'), 'registration');
+      const after = c.req.query('after');
+      const limit = parseLimit(c.req.query('limit'), 100);
       deps.reader.get(c.get('principal'), id); // NOT_FOUND when there is no such registration
       return c.json({
-        downloads: listDownloads(store, id).map((d) => ({
+        downloads: listDownloads(store, id, { limit, ...(after !== undefined && { after: parseId(after, 'after') }) }).map((d) => ({
           id: d.id,
           registrationId: d.registration_id,
           accountId: d.account_id,
@@ -80,7 +82,9 @@ export function backupRoutes(deps: BackupRoutesDeps) {
 export function alarmRoutes(deps: { tokens: TokenAuthenticator; store: Store }) {
   return new Hono<AppEnv>().use('*', requireRole(deps.tokens, 'admin', 'registrar')).get('/', (c) => {
     const includeCleared = c.req.query('all') === 'true' || c.req.query('all') === '1';
-    return c.json({ alarms: listAlarms(deps.store, { limit: parseLimit(c.req.query('limit'), 100), includeCleared }).map(toAlarmView) });
+    const before = c.req.query('before');
+    const limit = parseLimit(c.req.query('limit'), 100);
+    return c.json({ alarms: listAlarms(deps.store, { limit, includeCleared, ...(before !== undefined && { before: parseId(before, 'before') }) }).map(toAlarmView) });
   });
 }
 

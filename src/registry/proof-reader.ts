@@ -18,11 +18,20 @@ export class ProofReader {
 
   constructor(private readonly store: Store) {}
 
-  /** The proof of leaf `leafIndex` in sealed period `periodId` of `treeSize` leaves. */
-  proofOf(periodId: number, treeSize: number, leafIndex: number): InclusionProof {
+  /**
+   * The proof of leaf `leafIndex` in sealed period `periodId` of `treeSize` leaves. `pageChunks`:
+   * chunks of the wide levels read for the proofs of one page of a list, whose leaves are
+   * neighbours and share them (a page of 100 took 1,100 reads of 32 bytes, now about 25 chunks).
+   */
+  proofOf(periodId: number, treeSize: number, leafIndex: number, pageChunks?: Map<number, Buffer | undefined>): InclusionProof {
     const sizes = layerSizes(treeSize);
     const path = inclusionPathPositions(treeSize, leafIndex).map(({ level, index, side }) => {
-      const hash = sizes[level]! <= CACHED_LEVEL_HASHES ? this.cachedHash(periodId, level, index) : readTreeHash(this.store, periodId, level, index);
+      const hash =
+        sizes[level]! <= CACHED_LEVEL_HASHES
+          ? this.cachedHash(periodId, level, index)
+          : pageChunks
+            ? hashOfChunk(pageChunks, this.store, periodId, level, index)
+            : readTreeHash(this.store, periodId, level, index);
       invariant(hash?.length === HASH_BYTES, `tree of period ${periodId} has no node ${level}/${index}`);
       return { side, hash: hash.toString('hex') };
     });
@@ -42,4 +51,15 @@ export class ProofReader {
     const offset = (index % CHUNK_HASHES) * HASH_BYTES;
     return hashes.subarray(offset, offset + HASH_BYTES);
   }
+}
+
+function hashOfChunk(chunks: Map<number, Buffer | undefined>, store: Store, periodId: number, level: number, index: number): Buffer | undefined {
+  const chunk = Math.floor(index / CHUNK_HASHES);
+  const key = treeChunkId(periodId, level, chunk);
+  if (!chunks.has(key)) {
+    if (chunks.size >= MAX_CACHED_CHUNKS) chunks.clear(); // a page of rows far apart: at most 8 MiB
+    chunks.set(key, readTreeChunk(store, periodId, level, chunk));
+  }
+  const offset = (index % CHUNK_HASHES) * HASH_BYTES;
+  return chunks.get(key)?.subarray(offset, offset + HASH_BYTES);
 }

@@ -28,10 +28,10 @@ export class RegistrationReader {
   }
 
   /** The view of a row, with its proof when the period is sealed. */
-  viewOf(row: RegistrationRow): RegistrationView {
+  viewOf(row: RegistrationRow, pageChunks?: Map<number, Buffer | undefined>): RegistrationView {
     const period = findPeriod(this.store, row.period_id);
     if (period?.status === 'sealed' && period.root) {
-      return toRegistrationView(row, period, this.proofs.proofOf(period.id, period.leaf_count, row.leaf_index));
+      return toRegistrationView(row, period, this.proofs.proofOf(period.id, period.leaf_count, row.leaf_index, pageChunks));
     }
     return toRegistrationView(row, period);
   }
@@ -42,6 +42,7 @@ export class RegistrationReader {
       ...options,
       ...(!canSeeAllRegistrations(principal) && { registrantId: principal.accountId }),
     });
-    return rows.map((row) => this.viewOf(row));
+    const pageChunks = new Map<number, Buffer | undefined>(); // the page's rows are neighbours: see ProofReader
+    return rows.map((row) => this.viewOf(row, pageChunks));
   }
 }

@@ -18,9 +18,8 @@ export function findSealingPeriods(store: Store): PeriodRow[] {
 
 /** Newest first, `limit` of them, with ids below `before` when given. */
 export function listPeriods(store: Store, options: { limit: number; before?: number }): PeriodRow[] {
-  let q = store.db.selectFrom('period').selectAll().orderBy('id', 'desc').limit(options.limit);
-  if (options.before !== undefined) q = q.where('id', '<', options.before);
-  return store.all(q);
+  // Bounded from the top on the first page too: a seek on the id, as every later page.
+  return store.all(store.db.selectFrom('period').selectAll().where('id', '<', options.before ?? Number.MAX_SAFE_INTEGER).orderBy('id', 'desc').limit(options.limit));
 }
 
 export function insertOpenPeriod(store: Store, openedAt: string): PeriodRow {

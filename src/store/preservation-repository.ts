@@ -13,8 +13,8 @@ export function listPreservationEvents(
   store: Store,
   options: { limit: number; before?: number; eventType?: string; objectId?: string; outcome?: string },
 ): PreservationEventRow[] {
-  let q = store.db.selectFrom('preservation_event').selectAll().orderBy('id', 'desc').limit(options.limit);
-  if (options.before !== undefined) q = q.where('id', '<', options.before);
+  // Bounded from the top on the first page too: each page a seek (see the list-indexes migration).
+  let q = store.db.selectFrom('preservation_event').selectAll().where('id', '<', options.before ?? Number.MAX_SAFE_INTEGER).orderBy('id', 'desc').limit(options.limit);
   if (options.eventType !== undefined) q = q.where('event_type', '=', options.eventType);
   if (options.objectId !== undefined) q = q.where('object_id', '=', options.objectId);
   if (options.outcome !== undefined) q = q.where('outcome', '=', options.outcome as PreservationEventRow['outcome']);
@@ -64,9 +64,12 @@ export function clearAlarm(store: Store, kind: string, subject: string, at: stri
   );
 }
 
-/** Open alarms first, then the most recent cleared ones. */
-export function listAlarms(store: Store, options: { limit: number; includeCleared: boolean }): AlarmRow[] {
-  let q = store.db.selectFrom('alarm').selectAll().orderBy('id', 'desc').limit(options.limit);
+/**
+ * Newest first, with ids below `before` when given: the open alarms only (read through the index
+ * on `cleared_at`), or cleared ones too.
+ */
+export function listAlarms(store: Store, options: { limit: number; includeCleared: boolean; before?: number }): AlarmRow[] {
+  let q = store.db.selectFrom('alarm').selectAll().where('id', '<', options.before ?? Number.MAX_SAFE_INTEGER).orderBy('id', 'desc').limit(options.limit);
   if (!options.includeCleared) q = q.where('cleared_at', 'is', null);
   return store.all(q);
 }
@@ -86,6 +89,9 @@ export function finishDownload(store: Store, id: number, outcome: DownloadRow['o
   store.run(store.db.updateTable('download').set({ outcome, bytes, finished_at: at }).where('id', '=', id));
 }
 
-export function listDownloads(store: Store, registrationId: number): DownloadRow[] {
-  return store.all(store.db.selectFrom('download').selectAll().where('registration_id', '=', registrationId).orderBy('id'));
+/** The downloads of a registration, oldest first, `limit` of them with ids above `after` when given. */
+export function listDownloads(store: Store, registrationId: number, options: { limit: number; after?: number }): DownloadRow[] {
+  let q = store.db.selectFrom('download').selectAll().where('registration_id', '=', registrationId).orderBy('id').limit(options.limit);
+  if (options.after !== undefined) q = q.where('id', '>', options.after);
+  return store.all(q);
 }

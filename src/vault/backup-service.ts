@@ -1,11 +1,13 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { statfs } from 'node:fs/promises';
+import type { Server } from 'node:http';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { Readable } from 'node:stream';
 import type { Config } from '../config.js';
+import { connectionServerOptions, watchConnections } from '../http/connection-limits.js';
 import { createPeerApp } from '../http/peer-routes.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import type { Principal } from '../registry/principal.js';
@@ -156,10 +158,11 @@ export class BackupService {
             hostname: this.config.host,
             port: backup.peerPort!,
             createServer,
-            serverOptions: { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true },
+            serverOptions: { cert: tls.cert, key: tls.key, ca: tls.ca, requestCert: true, rejectUnauthorized: true, ...connectionServerOptions(this.config.connections) },
           },
           () => resolve(server),
         );
+        watchConnections(server as Server, this.config.connections);
         server.once('error', reject);
       });
       const { port } = this.listener.address() as AddressInfo;
