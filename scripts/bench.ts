@@ -246,8 +246,9 @@ async function benchCertificates(server: Server): Promise<void> {
   let verified = 0;
   const v0 = performance.now();
   while (performance.now() - v0 < seconds * 1000) {
-    const report = await verifyCertificate({ certificate: cert, file: cert.content.record.digests, trustRoots });
-    if (!report.authentic) throw new Error('the sample certificate did not verify');
+    // A development certificate, anchors not checked: every offline step must be ok (verdict CANNOT_BE_DETERMINED).
+    const report = await verifyCertificate({ certificate: cert, file: cert.content.record.digests, trustRoots, allowDevelopment: true });
+    if (report.steps.some((s) => s.step !== 'anchor' && s.status !== 'ok')) throw new Error('the sample certificate did not verify');
     verified++;
   }
   report('certificates', {

@@ -113,7 +113,7 @@ describe('the packed package', () => {
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     const { body } = await api(server.url, undefined, 'GET', '/v1/chains');
-    const verified = await runInstalled(['verify', file, certFile, '--trust', join(ROOT, 'certs', 'dev', 'root-ca.pem'), '--rpc', body.chains[0].rpcUrl]);
+    const verified = await runInstalled(['verify', file, certFile, '--trust', join(ROOT, 'certs', 'dev', 'root-ca.pem'), '--rpc', body.chains[0].rpcUrl, '--allow-development']);
     expect(verified.code, verified.stdout + verified.stderr).toBe(0);
     expect(verified.stdout).toMatch(/^AUTHENTIC: registration \d+ of /m);
   });

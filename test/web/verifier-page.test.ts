@@ -12,15 +12,19 @@ import { startExternalChain, waitFor, type ExternalChain } from '../helpers/exte
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { strangerPki, strangerPkiFiles } from '../pki/pki-test-kit.js';
+import { issuePkiSet, writePkiSet } from '../../src/pki/key-management.js';
 
 // The browser verifier in real headless Chromium against a real center anchoring on a real
 // anvil: what a court's clerk sees for an authentic file, a changed file, a tampered
 // certificate and an untrusted signer; the page saved to disk and opened from file://; the
-// certificate PDF's QR code opening the page prefilled.
+// certificate PDF's QR code opening the page prefilled. The center has its own keys and the anvil
+// stands in for an outside chain (chain id 4243): the page never calls development keys or a
+// development chain authentic.
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'web');
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 const dir = makeTempDir('archive-seal-web-');
+const CHAIN_ID = 4243;
 let chain: ExternalChain | undefined;
 let server: ServerProcess | undefined;
 let browser: Browser | undefined;
@@ -34,8 +38,17 @@ let certificate: Certificate;
 
 beforeAll(async () => {
   mkdirSync(ARTIFACTS, { recursive: true });
-  chain = await startExternalChain(dir.path, { confirmations: 1 });
-  server = await startServerProcess(join(dir.path, 'data'), { ARCHIVE_SEAL_CHAINS: chain.chainsFile });
+  chain = await startExternalChain(dir.path, { confirmations: 1, chainId: CHAIN_ID });
+  const pkiDir = join(dir.path, 'pki');
+  writePkiSet(
+    pkiDir,
+    issuePkiSet({
+      root: { commonName: 'Quzhou Archive Root CA', organization: 'Quzhou Archives' },
+      center: { commonName: 'Quzhou Registration Center', organization: 'Quzhou Archives' },
+      tsa: { commonName: 'Quzhou Registration Center TSA', organization: 'Quzhou Archives' },
+    }),
+  );
+  server = await startServerProcess(join(dir.path, 'data'), { ARCHIVE_SEAL_CHAINS: chain.chainsFile, ARCHIVE_SEAL_PKI_DIR: pkiDir, ARCHIVE_SEAL_CENTER_NAME: '衢州市档案馆电子文件登记备份中心' });
   const form = new FormData();
   form.append('category', 'livelihood.marriage');
   form.append('file', new Blob([new Uint8Array(original)], { type: 'application/pdf' }), fileName);
@@ -102,22 +115,22 @@ describe('the browser verifier page', () => {
     expect(await page.locator('#verdict').textContent()).toBe('真实：该文件与登记的原件一致，证书有效。');
     expect(await stepStates(page)).toEqual(['format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok']);
     expect(await page.locator('#not-checked').textContent()).toBe('所有项目均已核验。');
-    expect(await page.locator('#summary .warning').textContent()).toContain('开发用途');
+    expect(await page.locator('#summary .warning').count()).toBe(0);
     // The report says when, with which node and which roots.
     const facts = (await page.locator('#report-facts').textContent()) ?? '';
-    expect(facts).toContain(`${chain!.rpcUrl} — 链 ID 31337`);
-    expect(facts).toMatch(/CN=Archive Seal DEVELOPMENT Root CA.*随页面提供/);
+    expect(facts).toContain(`${chain!.rpcUrl} — 链 ID ${CHAIN_ID}`);
+    expect(facts).toMatch(/CN=Quzhou Archive Root CA.*随页面提供/);
     await page.screenshot({ path: join(ARTIFACTS, 'authentic-zh.png'), fullPage: true });
 
     // The saved report carries the core's report and what it was checked with.
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: '保存报告（JSON）' }).click()]);
     const saved = JSON.parse(readFileSync((await download.path())!, 'utf8'));
-    expect(saved).toMatchObject({ format: 'archive-seal/browser-verification@1', report: { authentic: true, subject: { registrationId } }, rpc: [{ url: chain!.rpcUrl, chainId: 31337 }] });
+    expect(saved).toMatchObject({ format: 'archive-seal/browser-verification@1', report: { authentic: true, subject: { registrationId } }, rpc: [{ url: chain!.rpcUrl, chainId: CHAIN_ID }] });
     expect(saved.trustRoots[0].sha256).toMatch(/^[0-9a-f]{64}$/);
 
     await page.getByRole('button', { name: 'English' }).click();
     expect(await page.locator('#verdict').textContent()).toBe('AUTHENTIC: the file is the registered original and the certificate is valid.');
-    expect(await page.locator('[data-step="anchor"] .reason').textContent()).toMatch(/^Chain 31337 recorded the period root in block \d+/);
+    expect(await page.locator('[data-step="anchor"] .reason').textContent()).toMatch(/^Chain 4243 recorded the period root in block \d+/);
     await page.screenshot({ path: join(ARTIFACTS, 'authentic-en.png'), fullPage: true });
 
     // Printed, the report stands alone: the inputs and settings are left out, the steps' details shown.
@@ -137,7 +150,7 @@ describe('the browser verifier page', () => {
     changed[12_345]! ^= 0x01;
     await chooseFile(page, fileName, changed);
     await verify(page);
-    expect(await page.locator('#verdict').textContent()).toBe('不能证明真实：有核验项未通过。');
+    expect(await page.locator('#verdict').textContent()).toBe('不真实：有核验项未通过，文件或证书与登记、签发时的不符。');
     expect(await page.locator('#failed-steps').textContent()).toBe('未通过：文件摘要（SHA-256、SM3）。');
     const failed = page.locator('[data-step="file-digests"]');
     expect(await failed.getAttribute('data-code')).toBe('FILE_DIGEST_MISMATCH');
@@ -153,7 +166,7 @@ describe('the browser verifier page', () => {
     await chooseCertificate(page, tampered);
     await chooseFile(page, fileName, original);
     await verify(page);
-    expect(await page.locator('#verdict').textContent()).toBe('不能证明真实：有核验项未通过。');
+    expect(await page.locator('#verdict').textContent()).toBe('不真实：有核验项未通过，文件或证书与登记、签发时的不符。');
     expect(await page.locator('[data-step="signature"]').getAttribute('data-code')).toBe('CERT_CONTENT_MISMATCH');
     expect(await page.locator('[data-step="signature"] .reason').textContent()).toContain('证书被改动过');
     expect(await page.locator('[data-step="record-digest"]').getAttribute('data-code')).toBe('RECORD_DIGEST_MISMATCH');
@@ -161,17 +174,19 @@ describe('the browser verifier page', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'tampered-certificate.png'), fullPage: true });
   });
 
-  it('re-signed by an untrusted key: the signature step fails until the user trusts that root', async () => {
+  it('re-signed by an untrusted key: CANNOT BE DETERMINED (amber) until the user trusts that root', async () => {
     const page = await openPage(`${server!.url}/verify`);
     const resigned = structuredClone(certificate);
     resigned.signature = Buffer.from(signDetached(canonicalBytes(resigned.content), strangerPki().center)).toString('base64');
     await chooseCertificate(page, resigned);
     await chooseFile(page, fileName, original);
     await verify(page);
-    expect(await page.locator('#verdict').textContent()).toBe('不能证明真实：有核验项未通过。');
+    expect(await page.locator('#verdict').textContent()).toBe('无法确定：没有核验项未通过，但有核验项无法进行，或不能证明任何事。');
     expect(await page.locator('[data-step="signature"]').getAttribute('data-code')).toBe('CMS_UNTRUSTED_SIGNER');
+    expect(await page.locator('[data-step="signature"]').getAttribute('data-status')).toBe('undetermined');
     expect(await page.locator('[data-step="signature"] .reason').textContent()).toContain('不能追溯到您信任的根证书');
-    expect(await page.locator('#failed-steps').textContent()).toBe('未通过：中心签名与信任根。');
+    expect(await page.locator('#undetermined-steps').textContent()).toBe('无法确定：中心签名与信任根。');
+    expect(await page.locator('#what-to-do').textContent()).toContain('请取得签发该证书的登记中心的根证书');
     await page.screenshot({ path: join(ARTIFACTS, 'untrusted-signer.png'), fullPage: true });
 
     // Trust is the reader's choice: adding that root (as PEM text) makes the signature check pass.
