@@ -2,6 +2,7 @@ import { ConfigError } from '../config.js';
 import { serve } from '../main.js';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
 import { REGISTER_USAGE, registerCommand } from './register-command.js';
+import { PRIVATE_UMASK } from '../durable-files.js';
 import { EXPORT_USAGE, exportCommand } from './export-command.js';
 import { KEYS_USAGE, keysCommand } from './keys-command.js';
 import { RECOVER_USAGE, recoverCommand } from './recover-command.js';
@@ -85,6 +86,10 @@ async function serveCommand(args: string[], env: Env): Promise<number> {
   return EXIT_OK;
 }
 
+// Whatever the umask the center is started with (022 is common), what it and its children write
+// (SQLite's WAL and SHM, the embedded chain's state) is private to its user; the code gives its
+// own files private modes explicitly as well (src/durable-files.ts).
+process.umask(PRIVATE_UMASK);
 runCli(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (err) => {

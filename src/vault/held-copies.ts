@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { syncPath, writeFileDurably } from '../durable-files.js';
+import { readFile, rename, rm, stat } from 'node:fs/promises';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE, syncPath, writeFileDurably } from '../durable-files.js';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -90,7 +90,7 @@ export class HeldCopies {
         updated_at: at,
       };
       upsertHeldCopy(store, base);
-      await mkdir(dirname(part), { recursive: true });
+      await ensurePrivateDirectory(dirname(part));
       let arrived = 0;
       const limit = declared.size - declared.offset;
       const meter = new Transform({
@@ -102,7 +102,7 @@ export class HeldCopies {
       });
       let cut: unknown;
       try {
-        await pipeline(body, meter, createWriteStream(part, { flags: 'a', highWaterMark: 1 << 20 }));
+        await pipeline(body, meter, createWriteStream(part, { flags: 'a', mode: PRIVATE_FILE_MODE, highWaterMark: 1 << 20 }));
       } catch (err) {
         cut = err; // what arrived stays: the next attempt resumes after it
       }
@@ -166,7 +166,7 @@ export class HeldCopies {
     const sha256 = createHash('sha256').update(signed.bytes).digest('hex');
     return this.exclusive(`${origin}/period/${periodId}`, async () => {
       const path = this.bundlePath(origin, periodId);
-      await mkdir(dirname(path), { recursive: true });
+      await ensurePrivateDirectory(dirname(path));
       await writeFileDurably(path, framed);
       const at = this.now();
       const row = findHeldCopy(this.options.store, origin, 'period', String(periodId));
@@ -198,7 +198,7 @@ export class HeldCopies {
     return this.exclusive(`${origin}/journal/${key}`, async () => {
       if (findHeldCopy(this.options.store, origin, 'period', String(range.periodId))) return { sha256 }; // already sealed here
       const path = this.journalPath(origin, key);
-      await mkdir(dirname(path), { recursive: true });
+      await ensurePrivateDirectory(dirname(path));
       await writeFileDurably(path, framed);
       const at = this.now();
       upsertHeldCopy(this.options.store, { origin, kind: 'journal', object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: at, updated_at: at });
