@@ -5,7 +5,7 @@ import { api, runCli, startServerProcess, type ServerProcess } from '../helpers/
 import { makeTempDir } from '../helpers/temp-dir.js';
 
 // The CLI applies the center's text rule (src/core/user-text.ts) before it sends anything: a
-// file whose name holds a bidi override (report‮fdp.exe reads as reportexe.pdf) or a C1 control
+// file whose name holds a bidi override (report<U+202E>fdp.exe reads as reportexe.pdf) or a C1 control
 // is reported as failed with the reason, the others are registered; a bad --title is bad usage.
 const dir = makeTempDir();
 let server: ServerProcess;
