@@ -2,7 +2,8 @@ import { serve, type ServerType } from '@hono/node-server';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from './durable-files.js';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { EvmAnchorChain, type AnchorChain } from './anchor/anchor-chain.js';
@@ -58,7 +59,7 @@ export interface Center {
  * service is made of is put together here, and only here.
  */
 export async function buildCenter(config: Config, log: (line: string) => void): Promise<Center> {
-  await mkdir(config.dataDir, { recursive: true });
+  await ensurePrivateDirectory(config.dataDir);
   const databaseFile = join(config.dataDir, 'archive-seal.sqlite');
   if (existsSync(join(config.dataDir, RECOVERY_STAGING_DIR)) && !existsSync(databaseFile)) {
     // A recovery still rebuilding the registry, or one killed at it: started here, the center
@@ -135,7 +136,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     if (!adminExists(store)) {
       const { token } = issueToken(store, { name: 'admin', role: 'admin' });
       firstAdminTokenFile = join(config.dataDir, 'admin-token.txt');
-      await writeFile(firstAdminTokenFile, token + '\n', { mode: 0o600 });
+      await writeFile(firstAdminTokenFile, token + '\n', { mode: PRIVATE_FILE_MODE });
     }
 
     const certificates = new CertificateIssuer({

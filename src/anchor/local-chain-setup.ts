@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE } from '../durable-files.js';
 import { join } from 'node:path';
 import { Wallet } from 'ethers';
 import type { ChainSettings } from './anchor-chain.js';
@@ -40,7 +41,7 @@ export async function setUpLocalChain(options: {
   log: (line: string) => void;
 }): Promise<LocalChainSetup> {
   const dir = join(options.dataDir, 'chain');
-  await mkdir(dir, { recursive: true });
+  await ensurePrivateDirectory(dir);
   const chainOptions: LocalChainOptions = {
     stateFile: join(dir, 'anvil-state.json'),
     stateIntervalSeconds: 1,
@@ -148,7 +149,7 @@ async function centerKey(file: string): Promise<string> {
     return (await readFile(file, 'utf8')).trim();
   } catch {
     const key = `0x${randomBytes(32).toString('hex')}`;
-    await writeFile(file, key + '\n', { mode: 0o600, flag: 'wx' });
+    await writeFile(file, key + '\n', { mode: PRIVATE_FILE_MODE, flag: 'wx' });
     return key;
   }
 }
@@ -167,7 +168,7 @@ async function ensureDeployment(file: string, chain: LocalChain, privateKey: str
     if (known) log(`local chain: the registry at ${known.contract} is gone (chain state lost); deploying a new one`);
     const deployed = await deployAnchorRegistry(new Wallet(privateKey, provider));
     const deployment = { chainId: chain.chainId, contract: deployed.address, deployBlock: deployed.blockNumber, deployTx: deployed.txHash };
-    await writeFile(file, JSON.stringify(deployment, null, 2) + '\n');
+    await writeFile(file, JSON.stringify(deployment, null, 2) + '\n', { mode: PRIVATE_FILE_MODE });
     log(`local chain: AnchorRegistry deployed at ${deployed.address} (block ${deployed.blockNumber})`);
     return deployment;
   } finally {

@@ -14,12 +14,12 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { accessSync, constants as fsConstants, readFileSync, unlinkSync } from 'node:fs';
-import { readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, readFile, rename, writeFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import { createInterface } from 'node:readline';
 import { AnchorError } from './anchor-error.js';
-import { writeFileDurably } from '../durable-files.js';
+import { PRIVATE_FILE_MODE, writeFileDurably } from '../durable-files.js';
 
 /**
  * DEV ONLY. Private key of anvil's account 0, derived from the public mnemonic
@@ -131,7 +131,7 @@ export async function startLocalChain(options: LocalChainOptions = {}): Promise<
     // Written before anvil touches the state file; removed once it has exited (by then nothing
     // of ours is left to stop).
     try {
-      await writeFile(pidFile, `${pid}\n`);
+      await writeFile(pidFile, `${pid}\n`, { mode: PRIVATE_FILE_MODE });
     } catch (error) {
       child.kill('SIGKILL');
       await exited;
@@ -366,6 +366,11 @@ interface GoodCopyCache {
 
 /** Copies `stateFile` to `stateFile.good` when it parses; skips unchanged content. */
 async function saveGoodCopy(stateFile: string, cache: GoodCopyCache): Promise<boolean> {
+  // anvil creates its state file with the mode its umask gives (archive-seal's own is 077, but a
+  // library caller's may not be): the chain's state is the center's, private like the rest.
+  await chmod(stateFile, PRIVATE_FILE_MODE).catch((err: NodeJS.ErrnoException) => {
+    if (err.code !== 'ENOENT') throw err;
+  });
   const reading = await readStateFile(stateFile);
   if (reading.kind !== 'good') return false;
   const digest = createHash('sha256').update(reading.text).digest('hex');

@@ -3,6 +3,7 @@ import { CATEGORIES_USAGE } from './categories-command.js';
 import { FIND_USAGE } from './find-command.js';
 import { REGISTER_USAGE } from './register-command.js';
 import { VERIFY_USAGE } from './verify-command.js';
+import { PRIVATE_UMASK } from '../durable-files.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Run = (args: string[], env: Env) => Promise<number>;
@@ -132,6 +133,10 @@ async function serveCommand(args: string[], env: Env): Promise<number> {
   return EXIT_OK;
 }
 
+// Whatever the umask the center is started with (022 is common), what it and its children write
+// (SQLite's WAL and SHM, the embedded chain's state) is private to its user; the code gives its
+// own files private modes explicitly as well (src/durable-files.ts).
+process.umask(PRIVATE_UMASK);
 runCli(process.argv.slice(2), process.env).then(
   (code) => process.exit(code),
   (err) => {

@@ -1,4 +1,5 @@
-import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDirectorySync, PRIVATE_FILE_MODE } from '../durable-files.js';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
@@ -76,8 +77,8 @@ export const keysCsr: KeysSubcommand = {
     } catch (err) {
       pkiFailure(err);
     }
-    writeFileSync(csrFiles[0]!, requests.centerCsrPem, { flag: 'wx' });
-    writeFileSync(csrFiles[1]!, requests.tsaCsrPem, { flag: 'wx' });
+    writeFileSync(csrFiles[0]!, requests.centerCsrPem, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+    writeFileSync(csrFiles[1]!, requests.tsaCsrPem, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     process.stdout.write(`${csrFiles.join('\n')}\n`);
     process.stderr.write('send both requests to the CA; the TSA certificate must carry id-kp-timeStamping as its only, critical, EKU\n');
     return EXIT_OK;
@@ -121,7 +122,11 @@ export const keysImport: KeysSubcommand = {
       for (const p of report.problems) process.stderr.write(`problem: ${p.code}: ${p.message}\n`);
       return EXIT_FAILURE;
     }
-    for (const [from, name] of inputs) if (from !== undefined) copyFileSync(from, join(dir, name));
+    for (const [from, name] of inputs) {
+      if (from === undefined) continue;
+      copyFileSync(from, join(dir, name));
+      chmodSync(join(dir, name), PRIVATE_FILE_MODE);
+    }
     try {
       loadCenterPki(readPkiSetSource(dir)); // the installed set, loaded as the center will load it
     } catch (err) {
@@ -152,9 +157,9 @@ export const keysTls: KeysSubcommand = {
       ...(values.host.length > 0 && { hosts: values.host }),
     });
     const out = resolve(values.out);
-    mkdirSync(out, { recursive: true });
-    writeFileSync(join(out, 'tls.pem'), issued.certPem, { flag: 'wx' });
-    writeFileSync(join(out, 'tls.key.pem'), issued.keyPem, { flag: 'wx', mode: 0o600 });
+    ensurePrivateDirectorySync(out);
+    writeFileSync(join(out, 'tls.pem'), issued.certPem, { flag: 'wx', mode: PRIVATE_FILE_MODE });
+    writeFileSync(join(out, 'tls.key.pem'), issued.keyPem, { flag: 'wx', mode: PRIVATE_FILE_MODE });
     process.stdout.write(`${join(out, 'tls.pem')}\n${join(out, 'tls.key.pem')}\n`);
     process.stderr.write(`set ARCHIVE_SEAL_TLS_CERT and ARCHIVE_SEAL_TLS_KEY to these; peers pin it by its SHA-256 fingerprint or subject CN=${values.name}\n`);
     return EXIT_OK;

@@ -1,5 +1,6 @@
 import { join, resolve } from 'node:path';
 import { access, constants, writeFile } from 'node:fs/promises';
+import { PRIVATE_FILE_MODE } from '../durable-files.js';
 import { parseArgs } from 'node:util';
 import { issueToken, MAX_ACCOUNT_NAME_LENGTH, ROLES, type TokenRequest } from '../registry/access-tokens.js';
 import { userTextProblem } from '../core/user-text.js';
@@ -141,7 +142,7 @@ export async function certificateCommand(args: string[], env: Env): Promise<numb
   const certificate = await connect(values, env, { needsToken: true }).json<unknown>('GET', `/v1/registrations/${id}/certificate`);
   const text = JSON.stringify(certificate, null, 2) + '\n';
   if (values.out) {
-    await writeFile(values.out, text);
+    await writeFile(values.out, text, { mode: PRIVATE_FILE_MODE });
     process.stderr.write(`certificate of registration ${id} written to ${values.out}\n`);
   } else {
     process.stdout.write(text);

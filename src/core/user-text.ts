@@ -7,7 +7,7 @@
  *   in C tools, BEL rings, U+0085 is a line break to some readers and nothing to others. Long
  *   text (metadata values) may hold TAB and LF, the only line break it may hold;
  * - no bidirectional embeddings, overrides and isolates (U+202A-202E, U+2066-2069): U+202E makes
- *   `report‮fdp.exe` read as `reportexe.pdf` (Unicode TR #36 §2.1, CVE-2021-42574);
+ *   `report<U+202E>fdp.exe` read as `reportexe.pdf` (Unicode TR #36 §2.1, CVE-2021-42574);
  * - no line or paragraph separators (U+2028, U+2029): line breaks are LF or nothing;
  * - no unpaired surrogates: UTF-8 and RFC 8785 cannot carry them;
  * - no noncharacters (U+FDD0-FDEF and the last two code points of every plane, U+FFFE, U+FFFF,

@@ -1,4 +1,5 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { ensurePrivateDirectorySync, PRIVATE_FILE_MODE } from '../durable-files.js';
 import { createPrivateKey } from 'node:crypto';
 import { join } from 'node:path';
 import { inspectCenterPki, type CenterPkiSource, type PkiProblem } from './center-pki.js';
@@ -186,7 +187,7 @@ export function checkImportedPki(source: CenterPkiSource, options: { at?: Date }
  * Returns the paths written.
  */
 export function writePkiSet(dir: string, files: Partial<PkiSetFiles>, options: { overwrite?: boolean } = {}): string[] {
-  mkdirSync(dir, { recursive: true });
+  ensurePrivateDirectorySync(dir);
   const entries = (Object.keys(PKI_FILE_NAMES) as (keyof PkiSetFiles)[])
     .filter((k) => files[k] !== undefined)
     .map((k) => ({ key: k, path: join(dir, PKI_FILE_NAMES[k]), text: files[k] as string }));
@@ -195,8 +196,8 @@ export function writePkiSet(dir: string, files: Partial<PkiSetFiles>, options: {
     if (existing.length > 0) throw new PkiError('FILE_EXISTS', `refusing to overwrite ${existing.join(', ')}`);
   }
   for (const e of entries) {
-    const isKey = e.key.endsWith('KeyPem');
-    writeFileSync(e.path, e.text, { mode: isKey ? 0o600 : 0o644, flag: options.overwrite ? 'w' : 'wx' });
+    // Certificates too: every file the center writes is private (the directory is, in any case).
+    writeFileSync(e.path, e.text, { mode: PRIVATE_FILE_MODE, flag: options.overwrite ? 'w' : 'wx' });
   }
   return entries.map((e) => e.path);
 }

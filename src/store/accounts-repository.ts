@@ -13,10 +13,6 @@ export function findAccountByTokenHash(store: Store, tokenHash: Buffer): Account
   );
 }
 
-export function findAccountByName(store: Store, name: string): AccountRow | undefined {
-  return store.first(store.db.selectFrom('account').selectAll().where('name', '=', name));
-}
-
 export function findAccountById(store: Store, id: number): AccountRow | undefined {
   return store.first(store.db.selectFrom('account').selectAll().where('id', '=', id));
 }

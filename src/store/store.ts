@@ -7,6 +7,7 @@ import {
   type InferResult,
   type MigrationProvider,
 } from 'kysely';
+import { ensurePrivateFileSync, makePrivateIfExistsSync } from '../durable-files.js';
 import type { Database } from './database.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -55,6 +56,12 @@ export class Store {
    * writer's thread has its own). WAL mode lets it write while other connections read.
    */
   static openConnection(options: StoreOptions): Store {
+    if (!options.readonly && options.file !== ':memory:') {
+      // SQLite creates the -wal and -shm files with the database's own mode: a private database
+      // gives private companions. Those of a database made before this are made private too.
+      ensurePrivateFileSync(options.file);
+      for (const companion of ['-wal', '-shm', '-journal']) makePrivateIfExistsSync(options.file + companion);
+    }
     const sqlite = new BetterSqlite3(options.file, { readonly: options.readonly ?? false });
     try {
       if (!options.readonly) {

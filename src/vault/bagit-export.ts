@@ -4,7 +4,7 @@ import { mkdir, mkdtemp, readdir, rename, rm, rmdir, writeFile } from 'node:fs/p
 import { basename, dirname, join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { syncPath } from '../durable-files.js';
+import { PRIVATE_DIRECTORY_MODE, PRIVATE_FILE_MODE, syncPath } from '../durable-files.js';
 import { listAnchors } from '../store/anchors-repository.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findPeriod } from '../store/periods-repository.js';
@@ -68,7 +68,7 @@ export async function exportBag(options: BagExportOptions): Promise<BagExportRes
   const rows = selectRegistrations(store, options.registrationIds, options.periodIds);
   if (rows.length === 0) throw new VaultError('INVALID_REQUEST', 'nothing to export: the chosen periods have no registrations');
   if ((await readdir(dir).catch(() => [])).length > 0) throw new VaultError('INVALID_REQUEST', `${dir} is not empty; a bag is written into an empty directory`);
-  await mkdir(dirname(dir), { recursive: true });
+  await mkdir(dirname(dir), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
   const partial = await mkdtemp(join(dirname(dir), `.${basename(dir)}.partial-`));
   let result: BagExportResult;
   try {
@@ -132,8 +132,8 @@ async function writeBag(options: BagExportOptions, rows: RegistrationRow[], dir:
           done(null, chunk);
         },
       });
-      await mkdir(dirname(join(dir, path)), { recursive: true });
-      await pipeline(reader.stream, counting, createWriteStream(join(dir, path), { highWaterMark: 1 << 20 }));
+      await mkdir(dirname(join(dir, path)), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+      await pipeline(reader.stream, counting, createWriteStream(join(dir, path), { mode: PRIVATE_FILE_MODE, highWaterMark: 1 << 20 }));
       const sm3 = (row.sm3 ?? options.vault.rowOf(sha256)!.sm3).toString('hex');
       payload.push({ path, bytes, sha256, sha512: sha512.digest('hex'), sm3 });
       originals++;
@@ -163,9 +163,9 @@ async function writeBag(options: BagExportOptions, rows: RegistrationRow[], dir:
     ['manifest-sha512.txt', manifest((p) => p.sha512)],
     ['sm3-digests.txt', manifest((p) => p.sm3)],
   ];
-  for (const [name, text] of tags) await writeFile(join(dir, name), text, 'utf8');
+  for (const [name, text] of tags) await writeFile(join(dir, name), text, { encoding: 'utf8', mode: PRIVATE_FILE_MODE });
   const tagManifest = tags.map(([name, text]) => `${createHash('sha256').update(text, 'utf8').digest('hex')}  ${name}\n`).join('');
-  await writeFile(join(dir, 'tagmanifest-sha256.txt'), tagManifest, 'utf8');
+  await writeFile(join(dir, 'tagmanifest-sha256.txt'), tagManifest, { encoding: 'utf8', mode: PRIVATE_FILE_MODE });
   return { registrations: rows.length, originals, payloadFiles: payload.length, payloadBytes: bytes };
 }
 
@@ -207,8 +207,8 @@ function finish(h: ReturnType<typeof digesters>) {
 }
 
 async function writeText(dir: string, path: string, text: string): Promise<PayloadEntry> {
-  await mkdir(dirname(join(dir, path)), { recursive: true });
-  await writeFile(join(dir, path), text, 'utf8');
+  await mkdir(dirname(join(dir, path)), { recursive: true, mode: PRIVATE_DIRECTORY_MODE });
+  await writeFile(join(dir, path), text, { encoding: 'utf8', mode: PRIVATE_FILE_MODE });
   const h = digesters();
   const bytes = Buffer.from(text, 'utf8');
   h.bytes = bytes.length;

@@ -1,7 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
-import { syncPath, writeFileDurably } from '../durable-files.js';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
+import { ensurePrivateDirectory, PRIVATE_FILE_MODE, syncPath, writeFileDurably } from '../durable-files.js';
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -93,7 +93,7 @@ export class HeldCopies {
         updated_at: at,
       };
       upsertHeldCopy(store, base);
-      await mkdir(dirname(part), { recursive: true });
+      await ensurePrivateDirectory(dirname(part));
       let arrived = 0;
       const limit = declared.size - declared.offset;
       const meter = new Transform({
@@ -105,7 +105,7 @@ export class HeldCopies {
       });
       let cut: unknown;
       try {
-        await pipeline(body, meter, createWriteStream(part, { flags: 'a', highWaterMark: 1 << 20 }));
+        await pipeline(body, meter, createWriteStream(part, { flags: 'a', mode: PRIVATE_FILE_MODE, highWaterMark: 1 << 20 }));
       } catch (err) {
         cut = err; // what arrived stays: the next attempt resumes after it
       }
@@ -169,7 +169,7 @@ export class HeldCopies {
     const sha256 = createHash('sha256').update(signed.bytes).digest('hex');
     return this.exclusive(`${origin}/period/${periodId}`, async () => {
       const path = this.bundlePath(origin, periodId);
-      await mkdir(dirname(path), { recursive: true });
+      await ensurePrivateDirectory(dirname(path));
       await writeFileDurably(path, framed);
       const at = this.now();
       const row = findHeldCopy(this.options.store, origin, 'period', String(periodId));
@@ -216,7 +216,7 @@ export class HeldCopies {
         if (other.firstId >= range.firstId && other.lastId <= range.lastId) covered.push(held.object);
       }
       const path = this.journalPath(origin, key);
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await ensurePrivateDirectory(dirname(path));
       await writeFileDurably(path, framed);
       const at = this.now();
       upsertHeldCopy(store, { origin, kind: 'journal', object: key, size: framed.length, received: framed.length, sha256, complete: 1, received_at: at, updated_at: at });
@@ -262,7 +262,7 @@ export class HeldCopies {
     const sha256 = createHash('sha256').update(bytes).digest('hex');
     return this.exclusive(`${origin}/${kind}/${key}`, async () => {
       const path = this.signedPath(origin, kind, key);
-      await mkdir(dirname(path), { recursive: true, mode: 0o700 });
+      await ensurePrivateDirectory(dirname(path));
       await writeFileDurably(path, framed);
       const at = this.now();
       const row = findHeldCopy(this.options.store, origin, kind, key);

@@ -33,9 +33,9 @@ beforeAll(async () => {
   const entries: Record<string, unknown>[] = contents.map((c) => ({ sha256: createHash('sha256').update(c).digest('hex'), sm3: createHash('sm3').update(c).digest('hex'), category: 'agency.documents' }));
   // The certified record holds what tells RFC 8785 from a plain JSON library: keys that sort
   // differently by UTF-16 code unit (RFC 8785) and by code point (U+1F600 against U+FF5A),
-  // escapes, Chinese text, a large integer.
+  // escapes (TAB and LF: the only controls the text rule lets into metadata), Chinese text, a large integer.
   entries[4]!.title = '关于“登记备份”的通知 — 2026';
-  entries[4]!.metadata = { 档号: 'J001-2026-Y-0001', '😀': 'a', 'ｚ': 'b', note: 'line 1\nline 2\t"quoted" \\ \u0001', pages: 9007199254740991, nested: [{ b: 1, a: -2 }] };
+  entries[4]!.metadata = { 档号: 'J001-2026-Y-0001', '😀': 'a', 'ｚ': 'b', note: 'line 1\nline 2\t"quoted" \\', pages: 9007199254740991, nested: [{ b: 1, a: -2 }] };
   const batch = await api(server.url, server.adminToken, 'POST', '/v1/registrations/batch', { entries });
   await api(server.url, server.adminToken, 'POST', '/v1/periods/seal');
   await waitFor('anchored', async () => ((await api(server.url, undefined, 'GET', '/v1/periods/1')).body.anchored ? true : undefined));

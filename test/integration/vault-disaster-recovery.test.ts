@@ -45,7 +45,9 @@ async function download(c: PeerCenter, id: number): Promise<Buffer> {
 describe('disaster recovery from a peer', () => {
   it('rebuilds the registry and the originals, old proofs fold to the same roots, and the period chain goes on', async () => {
     // Before: two sealed periods, files and hash-only records, a private (pseudonymous) registrant.
-    const citizen = (await runCli(['tokens', 'create', '--role', 'depositor', '--name', '张三', '--pseudonymous', '--data-dir', a.dataDir])).stdout.trim();
+    const made = await runCli(['tokens', 'create', '--role', 'depositor', '--name', '张三', '--pseudonymous', '--data-dir', a.dataDir]);
+    const citizen = made.stdout.trim();
+    const citizenAccount = /^new account (\d+):/.exec(made.stderr)![1]!;
     const originals = new Map<number, Buffer>();
     for (const [size, name] of [[400_000, '婚姻登记表.pdf'], [1_500_000, 'drawing.tif']] as const) {
       const data = randomBytes(size);
@@ -167,8 +169,8 @@ describe('disaster recovery from a peer', () => {
     expect(proven.leafHash).toBe(unsealedView.leafHash);
     expect(verifyInclusionRfc9162(hexToBytes(proven.leafHash), proven.proof, hexToBytes(sealed.body.root))).toBe(true);
 
-    // The private registrant keeps its pseudonym (the key came back sealed in the bundles).
-    const citizenAgain = (await runCli(['tokens', 'create', '--role', 'depositor', '--name', '张三', '--data-dir', a.dataDir])).stdout.trim();
+    // The private registrant keeps its account id and its pseudonym (the key came back sealed in the bundles).
+    const citizenAgain = (await runCli(['tokens', 'create', '--account', citizenAccount, '--data-dir', a.dataDir])).stdout.trim();
     const more = await post(a, '/v1/registrations', { sha256: createHash('sha256').update('second will').digest('hex'), category: 'voluntary.individual' }, citizenAgain);
     expect(more.body.record.registrant).toEqual({ pseudonym });
 

@@ -21,7 +21,8 @@ afterAll(() => {
   dir.remove();
 });
 
-const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '"', '\\', '档', '案', '😀', 'é', '/', '\u2028'), minLength: 1, maxLength: 20 });
+// U+2028 is no longer in the alphabet: the text rule refuses it (src/core/user-text.ts).
+const text = fc.string({ unit: fc.constantFrom('a', 'Z', '0', ' ', '"', '\\', '档', '案', '😀', 'é', '/', '\u3000'), minLength: 1, maxLength: 20 });
 // Integers only, up to 2^53 - 1 in size: the center refuses other numbers in metadata.
 const integer = fc.oneof(fc.integer(), fc.maxSafeInteger());
 const metadataValue = fc.oneof(text, integer, fc.boolean(), fc.constant(null), fc.array(integer, { maxLength: 3 }));
