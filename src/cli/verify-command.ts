@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { rpcEndpoints } from '../core/rpc-endpoints.js';
 import { verifyCertificate, type VerificationReport } from '../core/verify-certificate.js';
+import { nodeSignatureEngine } from '../pki/node-signature-engine.js';
 import { EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
 import { digestFile } from './register-command.js';
 
@@ -57,7 +58,7 @@ export async function verifyCommand(args: string[], defaultTrustFile: () => stri
   const anchors = (certificate as { content?: { anchors?: { chainId?: unknown }[] } })?.content?.anchors;
   const chainIds = Array.isArray(anchors) ? anchors.map((a) => a?.chainId).filter((id): id is number => typeof id === 'number') : [];
   const { rpc, uses } = await rpcEndpoints(values.rpc, chainIds, fetch);
-  const report = await verifyCertificate({ certificate, file: digests, trustRoots, ...(tsaRoots.length > 0 && { timestampTrustRoots: [...trustRoots, ...tsaRoots] }), rpc });
+  const report = await verifyCertificate({ certificate, file: digests, trustRoots, ...(tsaRoots.length > 0 && { timestampTrustRoots: [...trustRoots, ...tsaRoots] }), rpc, engine: nodeSignatureEngine });
   for (const use of uses) if (use.problem) report.notes.push(`JSON-RPC ${use.url}: ${use.problem}`);
   report.notes.push(`trusted roots: ${trustFiles.join(', ')}`);
   if (tsaRoots.length > 0) report.notes.push(`trusted for the timestamp too: ${values['tsa-trust'].join(', ')}`);

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { jsonRpcOverHttp } from '../core/json-rpc.js';
 import type { JsonRpcRequest } from '../core/anchor-check.js';
 import { verifyCertificate } from '../core/verify-certificate.js';
+import { nodeSignatureEngine } from '../pki/node-signature-engine.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { CertificateIssuer, IssuedCertificate } from '../registry/certificate-issuer.js';
 import { renderCertificatePdf } from '../registry/certificate-pdf.js';
@@ -88,6 +89,7 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
       trustRoots: roots,
       ...(deps.timestampTrustRoots && { timestampTrustRoots: deps.timestampTrustRoots }),
       rpc: await endpoints(),
+      engine: nodeSignatureEngine,
     });
     return c.json(report);
   });

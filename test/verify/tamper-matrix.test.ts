@@ -41,6 +41,7 @@ describe('the untouched certificate', () => {
       ['leaf', 'ok'],
       ['merkle-path', 'ok'],
       ['timestamp', 'ok'],
+      ['long-term', 'ok'],
       ['anchor', 'skipped'],
     ]);
     expect(report.notes.join('\n')).toMatch(/DEVELOPMENT/);

@@ -5,6 +5,7 @@ import * as certificates from './2026-11-25T1200-certificates.js';
 import * as vault from './2026-11-25T1100-vault.js';
 import * as leafHashIndex from './2026-12-04T1800-leaf-hash-index.js';
 import * as fileRegistrationIndex from './2026-12-06T0300-file-registration-index.js';
+import * as timestampRenewals from './2026-12-07T2300-timestamp-renewals.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -14,4 +15,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-11-25T1100-vault': vault,
   '2026-12-04T1800-leaf-hash-index': leafHashIndex,
   '2026-12-06T0300-file-registration-index': fileRegistrationIndex,
+  '2026-12-07T2300-timestamp-renewals': timestampRenewals,
 });
