@@ -56,7 +56,7 @@ describe('certificates', () => {
     expect(res.code).toBe(0);
     const json = JSON.parse((await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, '--json'])).stdout);
     expect(json.steps.map((s: any) => `${s.step}:${s.status}`)).toEqual([
-      'format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok',
+      'format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'long-term:ok', 'anchor:ok',
     ]);
   });
 
