@@ -41,7 +41,27 @@ export interface Config {
   readonly backup: BackupConfig;
   /** How long the API and the peer listener wait for what clients send (headers; bodies' progress). */
   readonly connections: ConnectionLimits;
+  /** Evidence renewal (RFC 4998 style) of the periods' timestamps. */
+  readonly renewal: RenewalConfig;
 }
+
+/** When the center timestamps a period's root and last token again. */
+export interface RenewalConfig {
+  /** Renew a token whose signer's certificate expires within this many days. */
+  readonly renewBeforeDays: number;
+  /** Algorithm OIDs retired: tokens using one are renewed. */
+  readonly retiredAlgorithms: ReadonlySet<string>;
+  /** How often the renewer looks (also at start). */
+  readonly checkIntervalMs: number;
+}
+
+/** Names accepted in ARCHIVE_SEAL_RETIRED_ALGORITHMS besides dotted OIDs. */
+const ALGORITHM_NAMES: Readonly<Record<string, readonly string[]>> = {
+  // SHA-1 as a digest, and signatures over it (RSA, ECDSA).
+  sha1: ['1.3.14.3.2.26', '1.2.840.113549.1.1.5', '1.2.840.10045.4.1'],
+  sha256: ['2.16.840.1.101.3.4.2.1', '1.2.840.113549.1.1.11', '1.2.840.10045.4.3.2'],
+  'rsa-pkcs1': ['1.2.840.113549.1.1.1', '1.2.840.113549.1.1.5', '1.2.840.113549.1.1.11', '1.2.840.113549.1.1.12', '1.2.840.113549.1.1.13'],
+};
 
 /** The settings, their environment variables and defaults: the README's configuration table. */
 export const SETTINGS = {
@@ -78,6 +98,9 @@ export const SETTINGS = {
   headersTimeoutMs: { env: 'ARCHIVE_SEAL_HEADERS_TIMEOUT_MS', default: '60000' },
   bodyTimeoutMs: { env: 'ARCHIVE_SEAL_BODY_TIMEOUT_MS', default: '60000' },
   minBodyBytesPerSecond: { env: 'ARCHIVE_SEAL_MIN_BODY_BYTES_PER_SECOND', default: '1024' },
+  renewBeforeDays: { env: 'ARCHIVE_SEAL_RENEW_BEFORE_DAYS', default: '180' },
+  retiredAlgorithms: { env: 'ARCHIVE_SEAL_RETIRED_ALGORITHMS', default: 'sha1' },
+  renewalCheckMs: { env: 'ARCHIVE_SEAL_RENEWAL_CHECK_MS', default: String(24 * 3600 * 1000) },
 } as const;
 
 /** Thrown for a bad setting: names the variable and what it should be. */
@@ -147,7 +170,25 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       bodyTimeoutMs: integer('bodyTimeoutMs', 100, 3600 * 1000),
       minBodyBytesPerSecond: integer('minBodyBytesPerSecond', 0, 1024 ** 3),
     }),
+    renewal: Object.freeze({
+      renewBeforeDays: integer('renewBeforeDays', 1, 3650),
+      retiredAlgorithms: retiredAlgorithms(get('retiredAlgorithms')),
+      checkIntervalMs: integer('renewalCheckMs', 100, 7 * 24 * 3600 * 1000),
+    }),
   });
+}
+
+/** `none`, or a comma-separated list of names (sha1, sha256, rsa-pkcs1) and dotted OIDs. */
+function retiredAlgorithms(value: string): ReadonlySet<string> {
+  if (value === 'none') return new Set();
+  const oids = new Set<string>();
+  for (const item of value.split(',').map((x) => x.trim().toLowerCase())) {
+    const named = ALGORITHM_NAMES[item];
+    if (named) named.forEach((oid) => oids.add(oid));
+    else if (/^[0-2](\.\d+)+$/.test(item)) oids.add(item);
+    else throw new ConfigError(`${SETTINGS.retiredAlgorithms.env}=${value}: "${item}" is neither ${Object.keys(ALGORITHM_NAMES).join(', ')} nor a dotted OID (or set none)`);
+  }
+  return oids;
 }
 
 /** The vault, peer and audit settings; peers need this center's TLS certificate and key. */

@@ -18,6 +18,7 @@ import { loadCenterPki, type CenterPki } from './pki/center-pki.js';
 import { readPkiSetSource } from './pki/key-management.js';
 import { BuiltInTimestampAuthority, HttpTimestampAuthority, type TimestampAuthority } from './pki/timestamp-authority.js';
 import { PeriodTimestamper } from './registry/period-timestamper.js';
+import { PeriodRenewer } from './registry/period-renewer.js';
 import { CertificateIssuer } from './registry/certificate-issuer.js';
 import { CertificatePdfs } from './registry/certificate-pdfs.js';
 import { pdfFontProblem } from './registry/pdf-fonts.js';
@@ -30,6 +31,8 @@ import { RegistrationService } from './registry/registration-service.js';
 import { SealScheduler } from './registry/seal-scheduler.js';
 import { getCenterMeta, setCenterMeta } from './store/accounts-repository.js';
 import { Store } from './store/store.js';
+import { setDefaultSignatureEngine } from './core/signature-engine.js';
+import { nodeSignatureEngine } from './pki/node-signature-engine.js';
 import { BackupService } from './vault/backup-service.js';
 
 /** The center's parts, put together: what the HTTP server serves and the tests drive. */
@@ -41,6 +44,8 @@ export interface Center {
   reader: RegistrationReader;
   pki: CenterPki;
   timestamper: PeriodTimestamper;
+  /** Evidence renewal of the periods' timestamps (RFC 4998 style). */
+  renewer: PeriodRenewer;
   anchoring: AnchoringService;
   certificates: CertificateIssuer;
   /** The embedded local chain, when the center runs one. */
@@ -93,6 +98,15 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       ? new HttpTimestampAuthority(config.tsaUrl, { trustRoots: await tsaTrustRoots(config, pki) })
       : builtInTsa;
     const timestamper = new PeriodTimestamper(store, tsa, config.tsaUrl ?? 'built-in', log);
+    const renewer = new PeriodRenewer({
+      store,
+      tsa,
+      authority: config.tsaUrl ?? 'built-in',
+      renewBeforeMs: config.renewal.renewBeforeDays * 86_400_000,
+      retiredAlgorithms: config.renewal.retiredAlgorithms,
+      checkIntervalMs: config.renewal.checkIntervalMs,
+      log,
+    });
 
     const chains: AnchorChain[] = [];
     // The center's own chains: anchors on them prove nothing independent of it (certificates say so).
@@ -169,6 +183,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     });
     // Last: nothing after this can fail and leave these loops running on a closed database.
     timestamper.start();
+    renewer.start();
     anchoring.start();
     return {
       app,
@@ -178,6 +193,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       reader,
       pki,
       timestamper,
+      renewer,
       anchoring,
       certificates,
       backup,
@@ -187,6 +203,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
         await registrations!.close();
         await sealer.idle();
         await timestamper.stop();
+        await renewer.stop();
         await anchoring.stop();
         await localChain?.stop();
         await backup!.stop();
@@ -210,6 +227,8 @@ export interface RunningServer {
 
 /** Builds the center, starts the seal schedule and listens on the configured host and port. */
 export async function startServer(config: Config, log: (line: string) => void = console.log): Promise<RunningServer> {
+  // Signatures and certificate paths are checked with node:crypto in this process (pkijs stays the browser's).
+  setDefaultSignatureEngine(nodeSignatureEngine);
   const center = await buildCenter(config, log);
   let server: ServerType;
   try {

@@ -6,6 +6,7 @@ import { verifyCertificate, type Verdict, type VerificationReport } from '../cor
 import { readTrustRoots, type TrustRoot } from '../web/trust-roots.js';
 import { EXIT_FAILURE, EXIT_OK, EXIT_UNDETERMINED, usageError } from './cli-error.js';
 import { digestFile } from './file-digests.js';
+import { nodeSignatureEngine } from '../pki/node-signature-engine.js';
 
 export const VERIFY_USAGE = `archive-seal verify FILE CERT [--trust ROOT.pem]... [--center URL [--fingerprint HEX]] [--rpc URL]...
                     [--tsa-trust ROOT.pem]... [--allow-development] [--json]
@@ -80,6 +81,7 @@ export async function verifyCommand(args: string[]): Promise<number> {
     ...(tsaRoots.length > 0 && { timestampTrustRoots: [...trustRoots, ...tsaRoots.map((r) => r.pem)] }),
     rpc,
     allowDevelopment: values['allow-development'],
+    engine: nodeSignatureEngine,
   });
   for (const use of uses) if (use.problem) report.notes.push(`JSON-RPC ${use.url}: ${use.problem}`);
   for (const root of roots) report.notes.push(`trusted root: ${root.subject}, SHA-256 fingerprint ${root.sha256} (${root.from}${root.isDevelopment ? ', DEVELOPMENT' : ''})`);

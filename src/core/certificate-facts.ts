@@ -59,8 +59,20 @@ export function asArrayBufferView(bytes: Uint8Array): Uint8Array<ArrayBuffer> {
   return bytes.buffer instanceof ArrayBuffer ? (bytes as Uint8Array<ArrayBuffer>) : new Uint8Array(bytes);
 }
 
+/** Facts already read, per parsed certificate (parsed certificates are cached by their DER). */
+const factsCache = new WeakMap<pkijs.Certificate, CertificateFacts>();
+
 /** Reads the facts of a parsed certificate. Throws only on a malformed extension. */
 export function readCertificateFacts(cert: pkijs.Certificate): CertificateFacts {
+  let facts = factsCache.get(cert);
+  if (!facts) {
+    facts = readFactsOnce(cert);
+    factsCache.set(cert, facts);
+  }
+  return facts;
+}
+
+function readFactsOnce(cert: pkijs.Certificate): CertificateFacts {
   let isCA = false;
   let keyUsage: KeyUsageName[] | null = null;
   let extendedKeyUsage: CertificateFacts['extendedKeyUsage'] = null;

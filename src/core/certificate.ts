@@ -1,3 +1,4 @@
+import type { EvidenceRecord } from './evidence-renewal.js';
 import type { InclusionProof } from './merkle.js';
 import type { RegistrationRecord } from './record.js';
 
@@ -61,4 +62,10 @@ export interface Certificate {
   content: CertificateContent;
   signedContent: string;
   signature: string;
+  /**
+   * The period timestamp's renewals (RFC 4998 style), outside what the center signs: each token
+   * proves itself, so renewals made after the certificate was issued are added without signing
+   * it again. Absent in certificates written before renewals existed, and before any renewal.
+   */
+  evidence?: EvidenceRecord;
 }

@@ -1,5 +1,8 @@
 import { documentSigningProblem, readCertificateFacts } from './certificate-facts.js';
+import { revocationServicesOf } from './revocation.js';
+import type { SignatureEngine } from './signature-engine.js';
 import {
+  cachedCertificate,
   errorText,
   parseSignedData,
   parseTrustRoots,
@@ -34,6 +37,8 @@ export interface CmsSignerSummary {
    * can issue under it, with or without the policy on the leaf.
    */
   chainsToDevelopment?: boolean;
+  /** Start of the signer certificate's validity. */
+  notBefore: Date;
 }
 
 /** Result of {@link verifyDetachedCms}. Never thrown; `status` says whether every check passed. */
@@ -43,6 +48,10 @@ export interface CmsVerificationResult {
   message: string;
   /** Present whenever the signer certificate could be found, also on failure. */
   signer?: CmsSignerSummary;
+  /** When the validated path (signer to root) is valid: present on success. */
+  pathValidity?: { notBefore: Date; notAfter: Date };
+  /** Revocation services (CRL, OCSP URLs) the signer's certificates name; empty: none published. */
+  revocationServices?: string[];
 }
 
 const CODE_BY_PROBLEM: Record<SignedDataProblem, CmsVerificationCode> = {
@@ -63,7 +72,7 @@ export async function verifyDetachedCms(
   signatureDer: Uint8Array,
   content: Uint8Array,
   trustRoots: readonly (string | Uint8Array)[],
-  options: { at?: Date } = {},
+  options: { at?: Date; engine?: SignatureEngine } = {},
 ): Promise<CmsVerificationResult> {
   let roots;
   try {
@@ -75,13 +84,13 @@ export async function verifyDetachedCms(
   try {
     const parsed = parseSignedData(signatureDer);
     const facts = readCertificateFacts(parsed.signerCertificate);
-    signer = { subject: facts.subject, serial: facts.serial, isDevelopment: facts.isDevelopment };
+    signer = { subject: facts.subject, serial: facts.serial, isDevelopment: facts.isDevelopment, notBefore: facts.notBefore };
     if (parsed.eContent !== null) {
       throw new SignedDataCheckFailure('malformed', 'the SignedData encapsulates its content; a detached signature was expected');
     }
-    await verifySignerSignature(parsed, content);
-    const path = await verifyChainToRoots(parsed, roots, options.at ?? new Date());
-    signer.chainsToDevelopment = facts.isDevelopment || path.some((c) => readCertificateFacts(c).isDevelopment);
+    await verifySignerSignature(parsed, content, options.engine);
+    const path = await verifyChainToRoots(parsed, roots, options.at ?? new Date(), options.engine);
+    signer.chainsToDevelopment = facts.isDevelopment || path.path.some((der) => readCertificateFacts(cachedCertificate(der)).isDevelopment);
     // Chaining to the root is not enough: the root also certifies the TSA and the peer centers' TLS keys.
     const purposeProblem = documentSigningProblem(facts);
     if (purposeProblem) return { status: 'failed', code: 'CMS_SIGNER_NOT_FOR_DOCUMENTS', message: purposeProblem, signer };
@@ -91,6 +100,8 @@ export async function verifyDetachedCms(
       code: 'OK',
       message: `signature by ${facts.subject} verifies and chains to a trusted root${devNote}`,
       signer,
+      pathValidity: { notBefore: path.notBefore, notAfter: path.notAfter },
+      revocationServices: revocationServicesOf(parsed.certificates),
     };
   } catch (e) {
     const code = e instanceof SignedDataCheckFailure ? CODE_BY_PROBLEM[e.problem] : 'CMS_MALFORMED';

@@ -41,3 +41,8 @@ export const OID_KP_EMAIL_PROTECTION = '1.3.6.1.5.5.7.3.4';
 export const OID_KP_DOCUMENT_SIGNING = '1.3.6.1.5.5.7.3.36';
 /** anyExtendedKeyUsage (RFC 5280 §4.2.1.12). */
 export const OID_ANY_EXTENDED_KEY_USAGE = '2.5.29.37.0';
+
+/** Revocation services a certificate may name: cRLDistributionPoints (RFC 5280 §4.2.1.13) and authorityInfoAccess (§4.2.2.1) with id-ad-ocsp. */
+export const OID_EXT_CRL_DISTRIBUTION_POINTS = '2.5.29.31';
+export const OID_EXT_AUTHORITY_INFO_ACCESS = '1.3.6.1.5.5.7.1.1';
+export const OID_AD_OCSP = '1.3.6.1.5.5.7.48.1';

@@ -3,9 +3,9 @@ import * as pkijs from 'pkijs';
 import { sha1 } from '@noble/hashes/legacy.js';
 import { sha256, sha384, sha512 } from '@noble/hashes/sha2.js';
 import { asArrayBufferView } from './certificate-facts.js';
-import { bytesEqual } from './hex.js';
+import { bytesEqual, bytesToHex } from './hex.js';
 import { pemCertificatesToDer } from './pem.js';
-import { getPkiEngine } from './pki-engine.js';
+import { defaultSignatureEngine, type EngineHash, type SignatureEngine } from './signature-engine.js';
 import {
   OID_EXT_SUBJECT_KEY_IDENTIFIER,
   OID_ATTR_CONTENT_TYPE,
@@ -50,8 +50,9 @@ export interface ParsedSignedData {
   signerCertificate: pkijs.Certificate;
   /** The signer certificate exactly as it appears in the SignedData (for ESS hashes). */
   signerCertificateDer: Uint8Array;
-  /** Every X.509 certificate in the `certificates` field. */
+  /** Every X.509 certificate in the `certificates` field, and the DER of each as it arrived. */
   certificates: pkijs.Certificate[];
+  certificateDers: Uint8Array[];
   eContentType: string;
   /** The encapsulated content's octets, or null when detached. */
   eContent: Uint8Array | null;
@@ -73,26 +74,46 @@ export function digestByOid(oid: string, data: Uint8Array): Uint8Array | null {
   }
 }
 
-const WEBCRYPTO_HASH_NAMES: Record<string, string> = {
+const WEBCRYPTO_HASH_NAMES: Record<string, EngineHash> = {
   [OID_SHA256]: 'SHA-256',
   [OID_SHA384]: 'SHA-384',
   [OID_SHA512]: 'SHA-512',
 };
 
-/** Trust roots given as PEM text (one or more certificates each) or DER, parsed. Throws on junk. */
-export function parseTrustRoots(roots: readonly (string | Uint8Array)[]): pkijs.Certificate[] {
+/** Trust roots given as PEM text (one or more certificates each) or DER, as DER. Throws on anything that is not a certificate. */
+export function parseTrustRoots(roots: readonly (string | Uint8Array)[]): Uint8Array[] {
   const ders: Uint8Array[] = [];
   for (const root of roots) {
-    if (typeof root === 'string') ders.push(...pemCertificatesToDer(root));
-    else ders.push(root);
+    if (typeof root !== 'string') ders.push(root);
+    else {
+      let fromPem = pemRoots.get(root);
+      if (!fromPem) {
+        fromPem = pemCertificatesToDer(root);
+        if (pemRoots.size >= 64) pemRoots.clear();
+        pemRoots.set(root, fromPem);
+      }
+      ders.push(...fromPem);
+    }
   }
-  return ders.map((der) => pkijs.Certificate.fromBER(asArrayBufferView(der)));
+  for (const der of ders) {
+    if (!checkedRoots.has(der)) {
+      pkijs.Certificate.fromBER(asArrayBufferView(der));
+      checkedRoots.add(der);
+    }
+  }
+  return ders;
 }
+
+/** PEM texts already decoded: the same roots are passed call after call. */
+const pemRoots = new Map<string, Uint8Array[]>();
+/** DER buffers already parsed once as certificates (the same roots are passed call after call). */
+const checkedRoots = new WeakSet<Uint8Array>();
 
 /** Parses a DER ContentInfo holding a SignedData with exactly one signer. */
 export function parseSignedData(der: Uint8Array): ParsedSignedData {
   let contentInfoAsn1: asn1js.AsnType;
   let signedData: pkijs.SignedData;
+  let rawCertificates: Uint8Array[];
   try {
     const decoded = asn1js.fromBER(der);
     // The whole input must be one ContentInfo: trailing bytes would be unsigned and unseen.
@@ -104,7 +125,13 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
     if (contentInfo.contentType !== OID_SIGNED_DATA) {
       throw new Error(`content type ${contentInfo.contentType} is not signedData`);
     }
-    signedData = new pkijs.SignedData({ schema: contentInfo.content });
+    rawCertificates = rawCertificateDers(contentInfoAsn1);
+    // The certificates are parsed apart, once per distinct certificate (cachedCertificate): the
+    // center's and the TSA's come back in every signature, and pkijs' schema matching of a
+    // certificate costs more than everything else in a verification.
+    const signedDataSequence = contentInfo.content as asn1js.Sequence;
+    signedDataSequence.valueBlock.value = signedDataSequence.valueBlock.value.filter((b) => !isCertificateSet(b));
+    signedData = new pkijs.SignedData({ schema: signedDataSequence });
   } catch (cause) {
     throw new SignedDataCheckFailure('malformed', `not a CMS SignedData: ${errorText(cause)}`, { cause });
   }
@@ -115,14 +142,20 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
     );
   }
   const signerInfo = signedData.signerInfos[0] as pkijs.SignerInfo;
-  const rawCertificates = rawCertificateDers(contentInfoAsn1);
   const certificates: pkijs.Certificate[] = [];
   const certificateDers: Uint8Array[] = [];
-  for (const [i, item] of (signedData.certificates ?? []).entries()) {
-    if (item instanceof pkijs.Certificate) {
-      certificates.push(item);
-      certificateDers.push(rawCertificates[i] ?? new Uint8Array(item.toSchema().toBER()));
+  for (const der of rawCertificates) {
+    // CertificateChoices (RFC 5652 §10.2.2): a plain Certificate is a SEQUENCE; the tagged
+    // alternatives (attribute and other certificates) are not X.509 and are skipped.
+    if (der[0] !== 0x30) continue;
+    let cert: pkijs.Certificate;
+    try {
+      cert = cachedCertificate(der);
+    } catch (cause) {
+      throw new SignedDataCheckFailure('malformed', `a certificate in the SignedData cannot be read: ${errorText(cause)}`, { cause });
     }
+    certificates.push(cert);
+    certificateDers.push(der);
   }
   const index = certificates.findIndex((c) => isSignerCertificate(c, signerInfo));
   if (index < 0) {
@@ -138,6 +171,7 @@ export function parseSignedData(der: Uint8Array): ParsedSignedData {
     signerCertificate: certificates[index] as pkijs.Certificate,
     signerCertificateDer: certificateDers[index] as Uint8Array,
     certificates,
+    certificateDers,
     eContentType: signedData.encapContentInfo.eContentType,
     eContent: eContent ? new Uint8Array(eContent.getValue()) : null,
   };
@@ -163,7 +197,11 @@ export function singleSignedAttributeValue(
  * attribute equals the digest of `content`, and the signature over the DER SET OF the signed
  * attributes verifies with the signer certificate's key.
  */
-export async function verifySignerSignature(parsed: ParsedSignedData, content: Uint8Array): Promise<void> {
+export async function verifySignerSignature(
+  parsed: ParsedSignedData,
+  content: Uint8Array,
+  engine: SignatureEngine = defaultSignatureEngine(),
+): Promise<void> {
   const { signerInfo } = parsed;
   const digestOid = signerInfo.digestAlgorithm.algorithmId;
   const hashName = WEBCRYPTO_HASH_NAMES[digestOid];
@@ -193,13 +231,18 @@ export async function verifySignerSignature(parsed: ParsedSignedData, content: U
   }
   let valid: boolean;
   try {
-    valid = await getPkiEngine().verifyWithPublicKey(
-      signerInfo.signedAttrs.encodedValue,
-      signerInfo.signature,
-      parsed.signerCertificate.subjectPublicKeyInfo,
-      signerInfo.signatureAlgorithm,
-      hashName,
-    );
+    const algorithm = signerInfo.signatureAlgorithm;
+    const params = algorithm.algorithmParams as asn1js.AsnType | undefined;
+    valid = await engine.verifySignature({
+      spki: subjectPublicKeyInfoDer(parsed.signerCertificate),
+      algorithm: {
+        oid: algorithm.algorithmId,
+        ...(params !== undefined && !(params instanceof asn1js.Null) && { params: new Uint8Array(params.toBER()) }),
+      },
+      hash: hashName,
+      data: new Uint8Array(signerInfo.signedAttrs.encodedValue),
+      signature: signerInfo.signature.valueBlock.valueHexView,
+    });
   } catch (cause) {
     throw new SignedDataCheckFailure(
       'unsupported-algorithm',
@@ -212,44 +255,52 @@ export async function verifySignerSignature(parsed: ParsedSignedData, content: U
   }
 }
 
+const spkiDers = new WeakMap<pkijs.Certificate, Uint8Array>();
+
+/** A validated path and the time span in which all of its certificates are valid. */
+export interface ValidatedPath {
+  path: Uint8Array[];
+  notBefore: Date;
+  notAfter: Date;
+}
+
 /**
  * RFC 5280 §6 path validation from the signer certificate through the SignedData's CA
- * certificates to one of `trustRoots`, at `at`. Returns the path, signer first.
+ * certificates to one of `trustRoots` (DER), at `at`. Returns the path, signer first, and the
+ * span in which it is valid (a caller judging a later time than `at` compares with it).
  */
 export async function verifyChainToRoots(
   parsed: ParsedSignedData,
-  trustRoots: pkijs.Certificate[],
+  trustRoots: readonly Uint8Array[],
   at: Date,
-): Promise<pkijs.Certificate[]> {
+  engine: SignatureEngine = defaultSignatureEngine(),
+): Promise<ValidatedPath> {
   if (trustRoots.length === 0) {
     throw new SignedDataCheckFailure('untrusted', 'no trust roots were given');
   }
-  const signer = parsed.signerCertificate;
-  const signerTbs = new Uint8Array(signer.tbsView);
-  // The engine takes the last certificate as the leaf, so the signer goes last, once.
-  const intermediates = parsed.certificates.filter(
-    (c) => !bytesEqual(new Uint8Array(c.tbsView), signerTbs) && pkijs.checkCA(c) !== null,
+  const signerTbs = new Uint8Array(parsed.signerCertificate.tbsView);
+  // The signer once, as the leaf; the SignedData's CA certificates as candidates.
+  const intermediates = parsed.certificates.flatMap((c, i) =>
+    !bytesEqual(new Uint8Array(c.tbsView), signerTbs) && pkijs.checkCA(c) !== null ? [parsed.certificateDers[i] as Uint8Array] : [],
   );
-  const engine = new pkijs.CertificateChainValidationEngine({
-    trustedCerts: trustRoots,
-    certs: [...intermediates, signer],
-    checkDate: at,
-  });
-  let result: { result: boolean; resultMessage: string; certificatePath?: pkijs.Certificate[] };
-  try {
-    result = await engine.verify({}, getPkiEngine());
-  } catch (cause) {
-    throw new SignedDataCheckFailure('untrusted', `certificate path validation failed: ${errorText(cause)}`, {
-      cause,
-    });
-  }
-  if (!result.result) {
+  const result = await engine.validatePath({ leaf: parsed.signerCertificateDer, intermediates, roots: trustRoots, at });
+  if (!result.valid) {
     throw new SignedDataCheckFailure(
       'untrusted',
-      `the signer's certificate does not chain to a trusted root at ${at.toISOString()}: ${result.resultMessage}`,
+      `the signer's certificate does not chain to a trusted root at ${at.toISOString()}: ${result.message}`,
     );
   }
-  return result.certificatePath ?? [];
+  return { path: result.path, notBefore: result.notBefore, notAfter: result.notAfter };
+}
+
+/** The DER SubjectPublicKeyInfo of a parsed certificate, as it arrived when possible. */
+function subjectPublicKeyInfoDer(cert: pkijs.Certificate): Uint8Array {
+  let der = spkiDers.get(cert);
+  if (!der) {
+    der = new Uint8Array(cert.subjectPublicKeyInfo.toSchema().toBER());
+    spkiDers.set(cert, der);
+  }
+  return der;
 }
 
 function isSignerCertificate(cert: pkijs.Certificate, signerInfo: pkijs.SignerInfo): boolean {
@@ -269,6 +320,27 @@ function isSignerCertificate(cert: pkijs.Certificate, signerInfo: pkijs.SignerIn
     ? ski.valueBlock.valueHexView
     : sha1(cert.subjectPublicKeyInfo.subjectPublicKey.valueBlock.valueHexView);
   return bytesEqual(new Uint8Array(keyId), new Uint8Array(own));
+}
+
+function isCertificateSet(block: asn1js.AsnType): boolean {
+  const b = block as asn1js.BaseBlock;
+  return b.idBlock.tagClass === 3 && b.idBlock.tagNumber === 0;
+}
+
+/** Certificates already parsed, by their DER (hex): the same signers and roots come back call after call. */
+const certificateCache = new Map<string, pkijs.Certificate>();
+const CERTIFICATE_CACHE_LIMIT = 256;
+
+/** A parsed certificate for `der`, parsed once; throws on anything that is not a certificate. */
+export function cachedCertificate(der: Uint8Array): pkijs.Certificate {
+  const key = bytesToHex(der);
+  let cert = certificateCache.get(key);
+  if (!cert) {
+    cert = pkijs.Certificate.fromBER(asArrayBufferView(new Uint8Array(der)));
+    if (certificateCache.size >= CERTIFICATE_CACHE_LIMIT) certificateCache.clear();
+    certificateCache.set(key, cert);
+  }
+  return cert;
 }
 
 /** The DER of each entry of SignedData.certificates, read from the parsed tree as it arrived. */

@@ -17,7 +17,10 @@ import {
   OID_TST_INFO,
 } from './pki-oids.js';
 import { bytesEqual } from './hex.js';
+import { revocationServicesOf } from './revocation.js';
+import type { SignatureEngine } from './signature-engine.js';
 import {
+  cachedCertificate,
   digestByOid,
   errorText,
   parseSignedData,
@@ -58,12 +61,18 @@ export interface TimestampVerificationResult {
   policy?: string;
   /** True when the TSA certificate or the policy carries a development marker: not evidence. */
   isDevelopment?: boolean;
+  /** When the TSA's validated path is valid (it was checked at genTime): present on success. */
+  pathValidity?: { notBefore: Date; notAfter: Date };
+  /** Revocation services (CRL, OCSP URLs) the TSA's certificates name; empty: none published. */
+  revocationServices?: string[];
 }
 
 /** Options of {@link verifyTimestampToken}. */
 export interface TimestampVerifyOptions {
   /** The nonce sent in the request; the token must carry the same value (RFC 3161 §2.4.2). */
   nonce?: bigint | Uint8Array;
+  /** The public-key work; default pkijs over WebCrypto. */
+  engine?: SignatureEngine;
 }
 
 type FailureCode = Exclude<TimestampVerificationCode, 'OK'>;
@@ -91,7 +100,7 @@ export async function verifyTimestampToken(
   trustRoots: readonly (string | Uint8Array)[],
   options: TimestampVerifyOptions = {},
 ): Promise<TimestampVerificationResult> {
-  let roots: pkijs.Certificate[];
+  let roots: Uint8Array[];
   try {
     roots = parseTrustRoots(trustRoots);
   } catch (e) {
@@ -110,14 +119,14 @@ export async function verifyTimestampToken(
 
     checkImprint(tstInfo, expectedSha256);
     if (options.nonce !== undefined) checkNonce(tstInfo, options.nonce);
-    await verifySignerSignature(parsed, parsed.eContent as Uint8Array);
+    await verifySignerSignature(parsed, parsed.eContent as Uint8Array, options.engine);
     checkSigningCertificateAttribute(parsed);
     const ekuProblem = timestampSigningProblem(facts);
     if (ekuProblem) throw new TimestampCheckFailure('TST_BAD_EKU', ekuProblem);
     checkTsaName(tstInfo, parsed.signerCertificate);
-    const path = await verifyChainToRoots(parsed, roots, tstInfo.genTime);
+    const path = await verifyChainToRoots(parsed, roots, tstInfo.genTime, options.engine);
     // A root whose private key is published (the development root) marks everything under it.
-    if (path.some((c) => readCertificateFacts(c).isDevelopment)) known.isDevelopment = true;
+    if (path.path.some((der) => readCertificateFacts(cachedCertificate(der)).isDevelopment)) known.isDevelopment = true;
 
     const devNote = known.isDevelopment ? ' (DEVELOPMENT TSA: not evidence)' : '';
     return {
@@ -125,6 +134,8 @@ export async function verifyTimestampToken(
       code: 'OK',
       message: `timestamp of ${tstInfo.genTime.toISOString()} by ${facts.subject} verifies${devNote}`,
       ...known,
+      pathValidity: { notBefore: path.notBefore, notAfter: path.notAfter },
+      revocationServices: revocationServicesOf(parsed.certificates),
     };
   } catch (e) {
     let code: FailureCode = 'TST_MALFORMED';

@@ -4,11 +4,13 @@ import { canonicalBytes, CanonicalJsonError } from './canonical-json.js';
 import { CERTIFICATE_FORMAT, type Certificate, type CertificateAnchor, type CertificateContent } from './certificate.js';
 import { verifyDetachedCms } from './cms-verify.js';
 import { isDevelopmentChain } from './development-marker.js';
+import { checkEvidenceChain } from './evidence-renewal.js';
 import { sha256 } from './digests.js';
 import { bytesEqual, bytesToHex, hexToBytes, isHexOfLength } from './hex.js';
 import { leafHash, pathSidesMatchPosition, rootFromProof, verifyInclusionRfc9162 } from './merkle.js';
 import { base64ToBytes } from './pem.js';
-import { verifyTimestampToken } from './timestamp-verify.js';
+import type { SignatureEngine } from './signature-engine.js';
+import { verifyTimestampToken, type TimestampVerificationResult } from './timestamp-verify.js';
 
 export type VerificationStepName =
   | 'format'
@@ -18,6 +20,8 @@ export type VerificationStepName =
   | 'leaf'
   | 'merkle-path'
   | 'timestamp'
+  | 'renewal'
+  | 'long-term'
   | 'anchor'
   /** Only from the issuing center itself (`POST /v1/verify`): the certificate against its own registry. */
   | 'registry';
@@ -83,7 +87,10 @@ export interface VerifyCertificateInput {
    * undetermined, and the report says when it was given.
    */
   allowDevelopment?: boolean;
+  /** The present, for the long-term check (the last timestamp's signer must be valid now). */
   now?: Date;
+  /** The signature and certificate-path work: node:crypto on the server and CLI, pkijs (default) in a browser. */
+  engine?: SignatureEngine;
 }
 
 /**
@@ -133,19 +140,22 @@ export async function verifyCertificate(input: VerifyCertificateInput): Promise<
     ...(content.record.fileName !== undefined && { fileName: content.record.fileName }),
   };
 
-  steps.push(await signatureStep(cert as Certificate, input.trustRoots, now, notes, development));
+  const timestampRoots = input.timestampTrustRoots ?? input.trustRoots;
+  const stamp = await timestampStep(content, timestampRoots, notes, development, input.engine);
+  steps.push(await signatureStep(cert as Certificate, input.trustRoots, provenTime(stamp.result, content, now), notes, development, input.engine));
   steps.push(fileStep(content, input.file));
   const digest = recordDigestStep(content, steps);
   const leaf = leafStep(content, digest, steps);
   steps.push(merkleStep(content, leaf));
-  steps.push(await timestampStep(content, input.timestampTrustRoots ?? input.trustRoots, notes, development));
+  steps.push(stamp.step);
+  steps.push(...(await longTermSteps(cert as Certificate, stamp, timestampRoots, now, notes, input.engine)));
   steps.push(...(await anchorSteps(content, input.rpc, development)));
   if (content.issuer.development) notes.push('signed with the DEVELOPMENT PKI: this certificate is not evidence');
   if (development.used) notes.push('development keys or chains were accepted because the caller asked (--allow-development): this verdict is for testing the software, not evidence');
   return report();
 }
 
-const REQUIRED: VerificationStepName[] = ['format', 'signature', 'file-digests', 'record-digest', 'leaf', 'merkle-path', 'timestamp'];
+const REQUIRED: VerificationStepName[] = ['format', 'signature', 'file-digests', 'record-digest', 'leaf', 'merkle-path', 'timestamp', 'long-term'];
 
 /**
  * The verdict of a list of steps. NOT_AUTHENTIC when any step failed. AUTHENTIC when every
@@ -268,7 +278,25 @@ function timesOutOfOrder(content: CertificateContent): string | undefined {
 /** How far the TSA's clock and the center's may differ. */
 const CLOCK_TOLERANCE_MS = 10 * 60_000;
 
-async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInput['trustRoots'], now: Date, notes: string[], development: DevelopmentUse): Promise<VerificationStep> {
+/**
+ * The time at which the center's signature is judged: the genTime the token proves (RFC 3161), not
+ * today, so the signer's expiry years later does not void it; the time the certificate states
+ * when the token cannot be read (the timestamp step fails then anyway).
+ */
+function provenTime(stamp: TimestampVerificationResult | undefined, content: CertificateContent, now: Date): Date {
+  if (stamp?.genTime) return stamp.genTime;
+  const stated = new Date(content.timestamp.genTime);
+  return Number.isNaN(stated.getTime()) ? now : stated;
+}
+
+async function signatureStep(
+  cert: Certificate,
+  trustRoots: VerifyCertificateInput['trustRoots'],
+  at: Date,
+  notes: string[],
+  development: DevelopmentUse,
+  engine: SignatureEngine | undefined,
+): Promise<VerificationStep> {
   const fail = (code: string, message: string, details?: Record<string, unknown>): VerificationStep => ({
     step: 'signature',
     status: 'failed',
@@ -293,9 +321,16 @@ async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInp
   if (!bytesEqual(shown, signed)) {
     return fail('CERT_CONTENT_MISMATCH', 'the content shown is not the content the center signed');
   }
-  // Checked at the signing time the certificate claims, so an expired signer does not void an old certificate.
-  const at = new Date(cert.content.issuedAt);
-  const result = await verifyDetachedCms(signature, signed, trustRoots, { at: Number.isNaN(at.getTime()) ? now : at });
+  // Checked at the time the timestamp proves: the center's signer and its chain must have been valid then.
+  let result = await verifyDetachedCms(signature, signed, trustRoots, { at, ...(engine && { engine }) });
+  let judgedAt = at;
+  const issuedAt = new Date(cert.content.issuedAt);
+  if (result.code === 'CMS_UNTRUSTED_SIGNER' && result.signer && result.signer.notBefore.getTime() > at.getTime() && issuedAt.getTime() > at.getTime()) {
+    // A certificate issued after the center renewed its key: its signer did not exist at genTime. Judged when it says it was signed.
+    result = await verifyDetachedCms(signature, signed, trustRoots, { at: issuedAt, ...(engine && { engine }) });
+    judgedAt = issuedAt;
+    if (result.status === 'ok') notes.push(`the center's signature was made with a key certified after the timestamp; it is judged at the signing time the certificate states (${cert.content.issuedAt}), which no timestamp proves`);
+  }
   const signer = result.signer && { signer: result.signer.subject };
   if (result.status !== 'ok') {
     // Not chaining to the roots the reader named says nothing about the content: the reader
@@ -319,7 +354,14 @@ async function signatureStep(cert: Certificate, trustRoots: VerifyCertificateInp
     }
     development.used = true;
   }
-  return { step: 'signature', status: 'ok', code: 'OK', message: `signed by ${result.signer?.subject ?? 'the center'}`, details: { signer: result.signer?.subject } };
+  notes.push(revocationNote("the center's", result.revocationServices));
+  return {
+    step: 'signature',
+    status: 'ok',
+    code: 'OK',
+    message: `signed by ${result.signer?.subject ?? 'the center'}, whose certificate chain was valid at ${judgedAt.toISOString()}`,
+    details: { signer: result.signer?.subject, validAt: judgedAt.toISOString() },
+  };
 }
 
 /** A signature or timestamp step that could not be judged for want of the right trust root. */
@@ -405,15 +447,38 @@ function merkleStep(content: CertificateContent, leaf: Uint8Array | undefined): 
   return { step: 'merkle-path', status: 'ok', code: 'OK', message: `the leaf is number ${proof.leafIndex} of ${proof.treeSize} under root ${period.root}` };
 }
 
-async function timestampStep(content: CertificateContent, trustRoots: VerifyCertificateInput['trustRoots'], notes: string[], development: DevelopmentUse): Promise<VerificationStep> {
+/** The timestamp step, with the token and the verifier's result kept for the signature and long-term steps. */
+interface TimestampOutcome {
+  step: VerificationStep;
+  token?: Uint8Array;
+  result?: TimestampVerificationResult;
+}
+
+async function timestampStep(
+  content: CertificateContent,
+  trustRoots: VerifyCertificateInput['trustRoots'],
+  notes: string[],
+  development: DevelopmentUse,
+  engine: SignatureEngine | undefined,
+): Promise<TimestampOutcome> {
   let token: Uint8Array;
   try {
     token = base64ToBytes(content.timestamp.token);
   } catch {
-    return { step: 'timestamp', status: 'failed', code: 'TST_MALFORMED', message: 'the timestamp token is not base64' };
+    return { step: { step: 'timestamp', status: 'failed', code: 'TST_MALFORMED', message: 'the timestamp token is not base64' } };
   }
-  if (!isHexOfLength(content.period.root, 32)) return { step: 'timestamp', status: 'failed', code: 'TST_IMPRINT_MISMATCH', message: 'no 32-byte root to check the token against' };
-  const result = await verifyTimestampToken(token, hexToBytes(content.period.root), trustRoots);
+  if (!isHexOfLength(content.period.root, 32)) return { step: { step: 'timestamp', status: 'failed', code: 'TST_IMPRINT_MISMATCH', message: 'no 32-byte root to check the token against' } };
+  const result = await verifyTimestampToken(token, hexToBytes(content.period.root), trustRoots, engine ? { engine } : {});
+  return { step: timestampVerdict(content, result, trustRoots, notes, development), token, result };
+}
+
+function timestampVerdict(
+  content: CertificateContent,
+  result: TimestampVerificationResult,
+  trustRoots: VerifyCertificateInput['trustRoots'],
+  notes: string[],
+  development: DevelopmentUse,
+): VerificationStep {
   if (result.status !== 'ok') {
     if (result.code === 'TST_UNTRUSTED' || result.code === 'TST_BAD_TRUST_ROOT') {
       return trustUndetermined('timestamp', trustRoots.length === 0 ? 'TST_NO_TRUST_ROOT' : result.code, result.message, content.record.center, result.tsa === undefined ? undefined : { tsa: result.tsa });
@@ -463,6 +528,45 @@ async function timestampStep(content: CertificateContent, trustRoots: VerifyCert
 function sameSerial(stated: string, actual: string | undefined): boolean {
   if (actual === undefined || !/^[0-9a-fA-F]{1,64}$/.test(stated)) return false;
   return BigInt(`0x${stated}`) === BigInt(`0x${actual}`);
+}
+
+/**
+ * Long-term validation: each renewal of the period's timestamp (RFC 4998 style, the unsigned
+ * `evidence` beside the content) and whether the newest token's signer is valid now. Without a
+ * valid first token there is nothing to carry forward, and the steps say so.
+ */
+async function longTermSteps(
+  cert: Certificate,
+  stamp: TimestampOutcome,
+  trustRoots: VerifyCertificateInput['trustRoots'],
+  now: Date,
+  notes: string[],
+  engine: SignatureEngine | undefined,
+): Promise<VerificationStep[]> {
+  if (stamp.step.status !== 'ok' || !stamp.token || !stamp.result) {
+    // Undetermined, not failed: the timestamp step itself says whether the token is false.
+    return [{ step: 'long-term', status: 'undetermined', code: 'TST_NOT_VERIFIED', message: 'the timestamp did not verify, so nothing carries the evidence to now' }];
+  }
+  notes.push(revocationNote("the TSA's", stamp.result.revocationServices));
+  const { links, longTerm } = await checkEvidenceChain({
+    root: hexToBytes(cert.content.period.root),
+    firstToken: stamp.token,
+    first: stamp.result,
+    evidence: cert.evidence,
+    periodId: cert.content.period.id,
+    trustRoots,
+    now,
+    ...(engine && { engine }),
+  });
+  return [...links.map((l): VerificationStep => ({ step: 'renewal', ...l })), { step: 'long-term', ...longTerm }];
+}
+
+/** What the report says of revocation: the services named, never a check it did not make. */
+function revocationNote(whose: string, services: readonly string[] | undefined): string {
+  if (!services || services.length === 0) {
+    return `revocation: ${whose} certificates name no revocation service (no CRL distribution point, no OCSP responder): this PKI publishes none, so none was checked`;
+  }
+  return `revocation: ${whose} certificates name ${services.join(', ')}; this verifier does not fetch revocation data, so revocation was not checked`;
 }
 
 /** Anchor outcomes that say the node could not answer for the chain, not that the anchor is wrong. */

@@ -6,6 +6,7 @@ import type { CertificateContent } from '../core/certificate.js';
 import { verifyCertificate, withStep } from '../core/verify-certificate.js';
 import type { RegistryCheck } from '../registry/registry-check.js';
 import { readTrustRoots } from '../web/trust-roots.js';
+import { nodeSignatureEngine } from '../pki/node-signature-engine.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { CertificateIssuer, IssuedCertificate } from '../registry/certificate-issuer.js';
 import type { CertificatePdfs } from '../registry/certificate-pdfs.js';
@@ -106,6 +107,7 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
       trustRoots: roots,
       ...(deps.timestampTrustRoots && { timestampTrustRoots: deps.timestampTrustRoots }),
       rpc: await endpoints(),
+      engine: nodeSignatureEngine,
     });
     // Only a certificate that could be read has facts to compare (report.subject says it was).
     const content = (certificate as { content: CertificateContent }).content;

@@ -7,6 +7,8 @@ import type { AnchoringService } from '../anchor/anchoring-service.js';
 import { findPeriod, listPeriods } from '../store/periods-repository.js';
 import type { Store } from '../store/store.js';
 import type { TokenAuthenticator } from '../registry/access-tokens.js';
+import type { EvidenceRecord } from '../core/evidence-renewal.js';
+import { periodEvidence } from '../registry/period-evidence.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, parseLimit, requireRole } from './auth.js';
 
@@ -38,6 +40,8 @@ export interface PeriodView {
   previousRoot: string | null;
   /** The RFC 3161 token over the root (DER, base64), once obtained. */
   timestamp: { genTime: string; tsa: string; serial: string; authority: string; token: string } | null;
+  /** The timestamp's renewals (RFC 4998 style; README, Formats), the same object certificates carry beside their content; null before the first. */
+  evidence: EvidenceRecord | null;
   /** Every attempt on every chain, oldest first (reorged and failed ones stay visible). */
   anchors: AnchorView[];
   /** True when every configured chain holds the root with enough confirmations. */
@@ -60,6 +64,7 @@ export function toPeriodView(store: Store, row: PeriodRow, chainNames: readonly 
     timestamp: ts
       ? { genTime: ts.gen_time, tsa: ts.tsa, serial: ts.serial, authority: ts.authority, token: ts.token.toString('base64') }
       : null,
+    evidence: (row.root && periodEvidence(store, row.id, row.root.toString('hex'))) || null,
     anchors: anchors.map((a) => ({
       chain: a.chain,
       chainId: a.chain_id,

@@ -10,6 +10,7 @@ import { findCertificate, findLatestCertificate, insertCertificate } from '../st
 import type { AnchorRow } from '../store/database.js';
 import { findPeriod } from '../store/periods-repository.js';
 import type { Store } from '../store/store.js';
+import { withEvidence } from './period-evidence.js';
 import type { Principal } from './principal.js';
 import type { RegistrationReader } from './registration-reader.js';
 import { RegistryError } from './registry-error.js';
@@ -71,7 +72,7 @@ export class CertificateIssuer {
     }
     const anchorIds = anchors.map((a) => a.id).join(',');
     const latest = findLatestCertificate(store, registrationId);
-    if (latest && latest.anchor_ids === anchorIds) return { id: latest.id, certificate: JSON.parse(latest.document) as Certificate };
+    if (latest && latest.anchor_ids === anchorIds) return { id: latest.id, certificate: withEvidence(store, JSON.parse(latest.document) as Certificate) };
 
     const issuedAt = this.now();
     const content: CertificateContent = {
@@ -111,14 +112,14 @@ export class CertificateIssuer {
     };
     const id = randomBytes(16).toString('base64url');
     insertCertificate(store, { id, registration_id: registrationId, issued_at: content.issuedAt, anchor_ids: anchorIds, document: JSON.stringify(certificate) });
-    return { id, certificate };
+    return { id, certificate: withEvidence(store, certificate) };
   }
 
   /** A certificate by its public link id, or NOT_FOUND. */
   byId(id: string): IssuedCertificate {
     const row = /^[A-Za-z0-9_-]{22}$/.test(id) ? findCertificate(this.options.store, id) : undefined;
     if (!row) throw new RegistryError('NOT_FOUND', 'no certificate with this link');
-    return { id: row.id, certificate: JSON.parse(row.document) as Certificate };
+    return { id: row.id, certificate: withEvidence(this.options.store, JSON.parse(row.document) as Certificate) };
   }
 }
 

@@ -12,6 +12,7 @@ export interface Database {
   registration: RegistrationTable;
   tree_chunk: TreeChunkTable;
   period_timestamp: PeriodTimestampTable;
+  period_timestamp_renewal: PeriodTimestampRenewalTable;
   anchor: AnchorTable;
   certificate: CertificateTable;
   vault_blob: VaultBlobTable;
@@ -107,6 +108,20 @@ export interface PeriodTimestampTable {
   created_at: string;
 }
 
+/** A renewal of a period's token (RFC 4998 style): imprint SHA-256(root ‖ DER of the link before). */
+export interface PeriodTimestampRenewalTable {
+  period_id: number;
+  /** 1 for the renewal of the period's own token, then 2, 3, … */
+  seq: number;
+  token: Buffer;
+  gen_time: string;
+  tsa: string;
+  serial: string;
+  reason: string;
+  authority: string;
+  created_at: string;
+}
+
 /** sending → sent → confirmed; `failed` and `reorged` attempts are kept and a new one follows. */
 export type AnchorStatus = 'sending' | 'sent' | 'confirmed' | 'failed' | 'reorged';
 
@@ -131,6 +146,7 @@ export interface AnchorTable {
 
 export type AnchorRow = Selectable<AnchorTable>;
 export type PeriodTimestampRow = Selectable<PeriodTimestampTable>;
+export type PeriodTimestampRenewalRow = Selectable<PeriodTimestampRenewalTable>;
 
 export interface CertificateTable {
   /** Random, unguessable: the public link to the certificate. */

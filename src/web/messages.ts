@@ -143,6 +143,8 @@ export const STEP_NAMES: Readonly<Record<VerificationStepName, Text>> = {
   leaf: { zh: '默克尔树叶子', en: 'Merkle leaf' },
   'merkle-path': { zh: '默克尔路径（至本期根值）', en: 'Merkle path to the period root' },
   timestamp: { zh: '可信时间戳（RFC 3161）', en: 'Trusted timestamp (RFC 3161)' },
+  renewal: { zh: '时间戳续期（RFC 4998）', en: 'Timestamp renewal (RFC 4998)' },
+  'long-term': { zh: '长期有效性（签名者证书至今有效或已续期）', en: "Long-term validity (the signer's certificate still valid, or renewed)" },
   anchor: { zh: '区块链锚定', en: 'Anchor on the blockchain' },
   registry: { zh: '登记中心数据库比对', en: "The center's own registry" },
 };
@@ -153,6 +155,17 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   CERT_UNKNOWN_FORMAT: { zh: '证书格式版本无法识别；本页面核验 archive-seal/certificate@1。', en: 'Unknown certificate format version; this page checks archive-seal/certificate@1.' },
   CERT_TIMES_OUT_OF_ORDER: { zh: '证书中的时间先后矛盾（登记、封存、时间戳、签发）：不可能都为真。', en: 'The times in the certificate (registered, sealed, timestamped, issued) contradict each other: they cannot all be true.' },
   CERT_CONTENT_MISMATCH: { zh: '证书中显示的内容与中心签名的内容不一致：证书被改动过。', en: 'What the certificate shows is not what the center signed: the certificate was changed.' },
+  SIGNER_EXPIRED_NO_RENEWAL: {
+    zh: '时间戳签发者的证书已过期，且证书未附带续期时间戳：请向中心重新获取本证书（含续期记录）。',
+    en: "The timestamp signer's certificate has expired and no renewal is attached: fetch the certificate again from the center (it carries the renewals).",
+  },
+  SIGNER_EXPIRED_RENEWAL_ENDS: {
+    zh: '最后一次续期时间戳的签发者证书也已过期：请向中心重新获取本证书（含最新续期记录）。',
+    en: "The last renewal's signer certificate has expired too: fetch the certificate again from the center for the newest renewals.",
+  },
+  SIGNER_EXPIRED_BEFORE_RENEWAL: { zh: '续期晚于被续期时间戳签发者证书的到期时间：续期链断开。', en: 'A renewal was made after the signer of the token it renews had expired: the renewal chain is broken.' },
+  RENEWAL_IMPRINT_MISMATCH: { zh: '续期时间戳所覆盖的不是本期根值与前一个时间戳：续期记录被改动或不属于本证书。', en: 'A renewal does not cover this root and the token before it: the renewal record was changed or is not this certificate\'s.' },
+  RENEWAL_TOKEN_INVALID: { zh: '续期时间戳本身无法通过核验。', en: 'A renewal timestamp does not verify.' },
   CMS_MALFORMED: { zh: '签名数据已损坏，无法读取。', en: 'The signature is damaged and cannot be read.' },
   CMS_UNSUPPORTED_ALGORITHM: { zh: '签名使用了本页面不支持的算法。', en: 'The signature uses an algorithm this page does not support.' },
   CMS_DIGEST_MISMATCH: { zh: '签名不覆盖这份证书的内容：证书被改动过。', en: 'The signature does not cover this content: the certificate was changed.' },

@@ -64,7 +64,7 @@ describe('certificates', () => {
     const json = JSON.parse((await runCli(['verify', file, certFile, '--rpc', chain.rpcUrl, '--json', ...DEV])).stdout);
     expect(json).toMatchObject({ verdict: 'AUTHENTIC', authentic: true, developmentAllowed: true });
     expect(json.steps.map((s: any) => `${s.step}:${s.status}`)).toEqual([
-      'format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok',
+      'format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'long-term:ok', 'anchor:ok',
     ]);
   });
 

@@ -49,6 +49,7 @@ describe('the untouched certificate', () => {
       ['leaf', 'ok'],
       ['merkle-path', 'ok'],
       ['timestamp', 'ok'],
+      ['long-term', 'ok'],
       ['anchor', 'skipped'],
     ]);
     expect(step(report, 'anchor')).toMatchObject({ code: 'ANCHOR_NOT_CHECKED', remedy: expect.stringMatching(/--rpc URL/) });

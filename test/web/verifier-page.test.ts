@@ -113,7 +113,7 @@ describe('the browser verifier page', () => {
     await expect.poll(() => page.locator('#file-status').textContent()).toContain('文件未上传');
     await verify(page);
     expect(await page.locator('#verdict').textContent()).toBe('真实：该文件与登记的原件一致，证书有效。');
-    expect(await stepStates(page)).toEqual(['format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok']);
+    expect(await stepStates(page)).toEqual(['format:ok', 'signature:ok', 'file-digests:ok', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'long-term:ok', 'anchor:ok']);
     expect(await page.locator('#not-checked').textContent()).toBe('所有项目均已核验。');
     expect(await page.locator('#summary .warning').count()).toBe(0);
     // The report says when, with which node and which roots.
@@ -155,7 +155,7 @@ describe('the browser verifier page', () => {
     const failed = page.locator('[data-step="file-digests"]');
     expect(await failed.getAttribute('data-code')).toBe('FILE_DIGEST_MISMATCH');
     expect(await failed.locator('.reason').textContent()).toContain('您的文件与登记的原件不同');
-    expect(await stepStates(page)).toEqual(['format:ok', 'signature:ok', 'file-digests:failed', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'anchor:ok']);
+    expect(await stepStates(page)).toEqual(['format:ok', 'signature:ok', 'file-digests:failed', 'record-digest:ok', 'leaf:ok', 'merkle-path:ok', 'timestamp:ok', 'long-term:ok', 'anchor:ok']);
     await page.screenshot({ path: join(ARTIFACTS, 'changed-file.png'), fullPage: true });
   });
 

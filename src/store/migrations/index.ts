@@ -9,6 +9,7 @@ import * as sha256KeyIndex from './2026-12-07T2300-sha256-key-index.js';
 import * as accountNamesNotUnique from './2026-12-08T0000-account-names-not-unique.js';
 import * as replicaSignature from './2026-12-07T2300-replica-signature.js';
 import * as listIndexes from './2026-12-08T0000-list-indexes.js';
+import * as timestampRenewals from './2026-12-07T2300-timestamp-renewals.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -22,4 +23,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-12-08T0000-account-names-not-unique': accountNamesNotUnique,
   '2026-12-07T2300-replica-signature': replicaSignature,
   '2026-12-08T0000-list-indexes': listIndexes,
+  '2026-12-07T2300-timestamp-renewals': timestampRenewals,
 });

@@ -1,0 +1,202 @@
+import { execFile } from 'node:child_process';
+import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Certificate } from '../../src/core/certificate.js';
+import { pkijsSignatureEngine } from '../../src/core/signature-engine.js';
+import { verifyCertificate, type VerificationReport } from '../../src/core/verify-certificate.js';
+import { generateRsaKey, issueCertificate, privateKeyToPem } from '../../src/pki/certificate-factory.js';
+import { issuePkiSet, writePkiSet } from '../../src/pki/key-management.js';
+import { nodeSignatureEngine } from '../../src/pki/node-signature-engine.js';
+import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
+import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
+import { makeTempDir } from '../helpers/temp-dir.js';
+
+// A center whose center and TSA certificates last 30 days: a certificate issued today is checked
+// as it will be 90 days from now (an injected clock for the verifier, -attime for openssl). The
+// center is then given a new TSA certificate and renews the period's timestamp (RFC 4998 style):
+// the certificate fetched again carries the renewal and still verifies after both signers have
+// expired; the one fetched before does not.
+const README = readFileSync(join(import.meta.dirname, '..', '..', 'README.md'), 'utf8');
+const block = /<!-- expert-check:begin -->\s*```bash\n([\s\S]*?)```\s*<!-- expert-check:end -->/.exec(README)?.[1];
+
+const DAY = 86_400_000;
+const dir = makeTempDir();
+const pkiDir = join(dir.path, 'pki');
+const dataDir = join(dir.path, 'data');
+let chain: ExternalChain;
+let server: ServerProcess | undefined;
+let file: string;
+let before: Certificate;
+let renewed: Certificate;
+let periodView: { evidence: { format: string; periodId: number; renewals: { genTime: string; reason: string }[] } | null };
+const later = new Date(Date.now() + 90 * DAY);
+
+const start = (env: Record<string, string> = {}) =>
+  startServerProcess(dataDir, {
+    ARCHIVE_SEAL_PKI_DIR: pkiDir,
+    ARCHIVE_SEAL_CENTER_NAME: 'Long-term validation test center',
+    ARCHIVE_SEAL_CHAINS: chain.chainsFile,
+    ARCHIVE_SEAL_RENEWAL_CHECK_MS: '300',
+    ...env,
+  });
+
+beforeAll(async () => {
+  chain = await startExternalChain(dir.path, { confirmations: 1 });
+  const name = (commonName: string) => ({ commonName, organization: 'Archive Seal LTV test', country: 'CN' });
+  const set = issuePkiSet({ root: name('LTV Root'), center: name('LTV Center'), tsa: name('LTV TSA 1'), leafYears: 30 / 365.25 });
+  writePkiSet(pkiDir, set);
+  server = await start();
+  const contents = Array.from({ length: 3 }, () => randomBytes(2000));
+  file = join(dir.path, 'record.bin');
+  writeFileSync(file, contents[1]!);
+  const entries = contents.map((c) => ({ sha256: createHash('sha256').update(c).digest('hex'), sm3: createHash('sm3').update(c).digest('hex'), category: 'agency.documents' }));
+  const batch = await api(server.url, server.adminToken, 'POST', '/v1/registrations/batch', { entries });
+  const id = batch.body.registrations[1].id as number;
+  await api(server.url, server.adminToken, 'POST', '/v1/periods/seal');
+  await waitFor('anchored', async () => ((await api(server!.url, undefined, 'GET', '/v1/periods/1')).body.anchored ? true : undefined));
+  before = (await api(server.url, server.adminToken, 'GET', `/v1/registrations/${id}/certificate`)).body;
+  // Due (the TSA certificate expires within the default 180 days) but not made: the same TSA
+  // certificate would sign the renewal, which would carry the evidence no further.
+  await waitFor('renewal refused', async () => (/evidence renewal due but not made/.test(server!.output()) ? true : undefined));
+  expect((await api(server.url, undefined, 'GET', '/v1/periods/1')).body.evidence).toBeNull();
+  await server.stop();
+
+  // The center's TSA gets a new certificate (10 years) under the same root, as at a key renewal.
+  const tsaKey = generateRsaKey();
+  writePkiSet(
+    pkiDir,
+    {
+      tsaCertPem: issueCertificate({
+        profile: 'timestamping',
+        subject: name('LTV TSA 2'),
+        subjectKey: tsaKey,
+        issuer: { certificatePem: set.rootCertPem, privateKey: createPrivateKey(set.rootKeyPem) },
+        notBefore: new Date(Date.now() - 3_600_000),
+        notAfter: new Date(Date.now() + 3650 * DAY),
+      }),
+      tsaKeyPem: privateKeyToPem(tsaKey),
+    },
+    { overwrite: true },
+  );
+  server = await start();
+  await waitFor('renewed', async () => ((await api(server!.url, undefined, 'GET', '/v1/periods/1')).body.evidence ? true : undefined));
+  await server.stop();
+  // Started again: the renewal is on record, and nothing is renewed twice.
+  server = await start();
+  await new Promise((r) => setTimeout(r, 1500));
+  periodView = (await api(server.url, undefined, 'GET', '/v1/periods/1')).body;
+  renewed = (await api(server.url, server.adminToken, 'GET', `/v1/registrations/${id}/certificate`)).body;
+}, 300_000);
+
+afterAll(async () => {
+  await server?.stop();
+  await chain?.stop();
+  dir.remove();
+});
+
+const root = () => readFileSync(join(pkiDir, 'root-ca.pem'), 'utf8');
+const digests = () => {
+  const bytes = readFileSync(file);
+  return { sha256: createHash('sha256').update(bytes).digest('hex'), sm3: createHash('sm3').update(bytes).digest('hex') };
+};
+const verifyAt = (certificate: unknown, now: Date, engine = nodeSignatureEngine): Promise<VerificationReport> =>
+  verifyCertificate({ certificate, file: digests(), trustRoots: [root()], now, engine });
+const step = (report: VerificationReport, name: string) => report.steps.filter((s) => s.step === name).map((s) => [s.status, s.code]);
+
+describe('evidence renewal at the center', () => {
+  it('publishes one renewal of the period, made once across restarts', () => {
+    expect(periodView.evidence).toMatchObject({ format: 'archive-seal/evidence@1', periodId: 1 });
+    expect(periodView.evidence!.renewals).toHaveLength(1);
+    expect(periodView.evidence!.renewals[0]!.reason).toMatch(/signer certificate expires at/);
+  });
+
+  it('adds it to the certificate beside the signed content, which is the same as before', () => {
+    expect(before.evidence).toBeUndefined();
+    expect(renewed.signedContent).toBe(before.signedContent);
+    expect(renewed.signature).toBe(before.signature);
+    expect(renewed.evidence).toEqual(periodView.evidence);
+  });
+});
+
+describe('a certificate checked 90 days on, after the center and TSA certificates expired', () => {
+  it('today: both versions are authentic', async () => {
+    expect((await verifyAt(before, new Date())).authentic).toBe(true);
+    expect((await verifyAt(renewed, new Date())).authentic).toBe(true);
+  });
+
+  it('with the renewal: authentic, each link checked', async () => {
+    for (const engine of [nodeSignatureEngine, pkijsSignatureEngine]) {
+      const report = await verifyAt(renewed, later, engine);
+      expect(report.authentic, engine.name).toBe(true);
+      expect(step(report, 'signature'), engine.name).toEqual([['ok', 'OK']]);
+      expect(step(report, 'renewal'), engine.name).toEqual([['ok', 'OK']]);
+      expect(step(report, 'long-term'), engine.name).toEqual([['ok', 'OK']]);
+    }
+  });
+
+  it('without it: not authentic, SIGNER_EXPIRED_NO_RENEWAL (and the verifier says where to get it)', async () => {
+    for (const engine of [nodeSignatureEngine, pkijsSignatureEngine]) {
+      const report = await verifyAt(before, later, engine);
+      expect(report.authentic, engine.name).toBe(false);
+      expect(step(report, 'long-term'), engine.name).toEqual([['failed', 'SIGNER_EXPIRED_NO_RENEWAL']]);
+      expect(report.steps.find((s) => s.step === 'long-term')?.message).toMatch(/GET \/v1\/periods\/1/);
+      // Every other check still held: only the long-term step fails.
+      expect(report.steps.filter((s) => s.status === 'failed').map((s) => s.step)).toEqual(['long-term']);
+    }
+  });
+
+  it('a renewal that is not this period\'s token chain is refused', async () => {
+    const swapped = structuredClone(renewed);
+    swapped.evidence!.renewals[0]!.token = renewed.content.timestamp.token;
+    const report = await verifyAt(swapped, later);
+    expect(report.authentic).toBe(false);
+    expect(step(report, 'renewal')).toEqual([['failed', 'RENEWAL_IMPRINT_MISMATCH']]);
+  });
+
+  it('the notes say that this PKI publishes no revocation service, not that revocation was checked', async () => {
+    const report = await verifyAt(renewed, later);
+    expect(report.notes.join('\n')).toMatch(/name no revocation service.*none was checked/);
+  });
+});
+
+describe("the README's check by hand, 90 days on (AT)", () => {
+  // Run asynchronously: a synchronous child would stop this process draining the chain node's
+  // log pipe, and the node, its pipe full, stops answering the script's curl.
+  const run = (certificate: unknown, at?: Date): Promise<{ code: number; out: string }> => {
+    const cert = join(dir.path, `cert-${randomBytes(4).toString('hex')}.json`);
+    writeFileSync(cert, JSON.stringify(certificate));
+    const env = { ...process.env, FILE: file, CERT: cert, ROOT: join(pkiDir, 'root-ca.pem'), RPC: chain.rpcUrl, ...(at && { AT: String(Math.floor(at.getTime() / 1000)) }) };
+    return new Promise((resolve) => {
+      const child = execFile('bash', ['-c', block!], { cwd: dir.path, env, encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 }, (err, stdout, stderr) => {
+        resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, out: stdout + stderr });
+      });
+      child.stdin?.end();
+    });
+  };
+
+  it('passes today for the certificate without renewal', async () => {
+    const { code, out } = await run(before);
+    expect(out).not.toContain('MISMATCH');
+    expect(code).toBe(0);
+    expect(out).toContain('ok: block time is the one stated');
+  }, 300_000);
+
+  it('passes with the renewal, checking its link', async () => {
+    const { code, out } = await run(renewed, later);
+    expect(out).not.toContain('MISMATCH');
+    expect(code).toBe(0);
+    expect(out).toContain('ok: renewal 1 covers the root and the token before it');
+    expect(out).toContain("ok: the newest token's signer is valid at");
+    expect(out).toContain('ok: block time is the one stated');
+  }, 300_000);
+
+  it('stops without it, at the newest token', async () => {
+    const { code, out } = await run(before, later);
+    expect(code).not.toBe(0);
+    expect(out).toContain("ok: the token's genTime is the one stated");
+    expect(out).not.toContain("ok: the newest token's signer is valid");
+    expect(out).not.toContain('ok: rootOf(period) on chain');
+  }, 300_000);
+});
