@@ -76,7 +76,7 @@ it('recovers the embedded chain and the certificates: an old certificate verifie
   const linked = await fetch(`${a.server!.url}${link}`);
   expect(linked.status).toBe(200);
   expect(await linked.json()).toEqual(certificate);
-  const verified = await runCli(['verify', file, certFile, '--rpc', rpcUrl]);
+  const verified = await runCli(['verify', file, certFile, '--trust', join(import.meta.dirname, '..', '..', 'certs', 'dev', 'root-ca.pem'), '--allow-development', '--rpc', rpcUrl]);
   expect(verified.stdout).toMatch(/^AUTHENTIC/m);
   expect(verified.code).toBe(0);
   // Asked again, the registration's certificate is the one issued before (same link).

@@ -78,6 +78,7 @@ describe('verifyDetachedCms (browser-safe core)', () => {
       subject: devPki().center.certificate.facts.subject,
       serial: devPki().center.certificate.facts.serial,
       isDevelopment: true,
+      chainsToDevelopment: true,
       notBefore: devPki().center.certificate.facts.notBefore,
     });
   });
