@@ -37,7 +37,18 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
   child.stderr!.on('data', (d) => (output += d));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${output}`)), 30_000);
+    // A server that does not come up in time is stopped before the test fails: it would hold its
+    // port and its chain node (a process the test started) past the run.
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      child.kill('SIGTERM');
+      const hard = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      void exited.then(() => {
+        clearTimeout(hard);
+        reject(new Error(`server did not start:\n${output}`));
+      });
+    }, 30_000);
     const onData = () => {
       const m = /listening on (http:\/\/[\d.]+:\d+)/.exec(output);
       if (m) {
@@ -48,7 +59,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
     child.stdout!.on('data', onData);
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`server exited with ${code}:\n${output}`));
+      if (!timedOut) reject(new Error(`server exited with ${code}:\n${output}`));
     });
   });
   const wait = async (signal: NodeJS.Signals, graceMs: number) => {
