@@ -16,6 +16,14 @@ export class CliError extends Error {
   }
 }
 
+/**
+ * A CliError, also one thrown by the bundled `verify` (dist/cli/verify-bundle.js carries its own
+ * copy of this class, so `instanceof` alone would miss it and report a usage error as exit 1).
+ */
+export function isCliError(err: unknown): err is CliError {
+  return err instanceof CliError || (err instanceof Error && err.name === 'CliError' && typeof (err as { exitCode?: unknown }).exitCode === 'number');
+}
+
 /** A usage error: bad flags, missing arguments, unreadable input files. */
 export function usageError(message: string): CliError {
   return new CliError(message, EXIT_USAGE);

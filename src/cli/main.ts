@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './cli-error.js';
+import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isCliError } from './cli-error.js';
 import { CATEGORIES_USAGE } from './categories-command.js';
 import { FIND_USAGE } from './find-command.js';
 import { REGISTER_USAGE } from './register-command.js';
@@ -109,7 +109,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     }
     return await (await command.run())(args, env);
   } catch (err) {
-    if (err instanceof CliError) {
+    if (isCliError(err)) {
       process.stderr.write(`archive-seal ${name}: ${err.message}\n`);
       return err.exitCode;
     }
