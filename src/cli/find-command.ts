@@ -3,7 +3,7 @@ import { isHexOfLength } from '../core/hex.js';
 import type { RegistrationView } from '../registry/registration-view.js';
 import { describeFileError, EXIT_FAILURE, EXIT_OK, usageError } from './cli-error.js';
 import { CONNECTION_OPTIONS, connect } from './connection.js';
-import { digestFile } from './register-command.js';
+import { digestFile } from './file-digests.js';
 
 export const FIND_USAGE = `archive-seal find FILE... | --sha256 HEX [--json]
   The registrations of a file's content (by its SHA-256, computed here; the file is not sent),

@@ -1,15 +1,12 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { CliError, EXIT_FAILURE, EXIT_OK, EXIT_USAGE, isCliError } from './cli-error.js';
-import { CATEGORIES_USAGE } from './categories-command.js';
-import { FIND_USAGE } from './find-command.js';
-import { REGISTER_USAGE } from './register-command.js';
 import { PRIVATE_UMASK } from '../durable-files.js';
 
 type Env = Readonly<Record<string, string | undefined>>;
 type Run = (args: string[], env: Env) => Promise<number>;
 
-// Each command's code is loaded when it runs: the client commands (register, find, seal,
+// Each command's code (and its usage) is loaded when it runs or is asked for: the client commands (register, find, seal,
 // status, certificate, categories, verify) must run where the server's modules cannot load
 // (an install without the native SQLite driver, see package.json's optionalDependencies).
 // The usage of the center's own commands lives with their code, so it is loaded for help only.
@@ -26,9 +23,9 @@ const SERVER_USAGE = {
 
 const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promise<Run> }> = {
   serve: { usage: SERVER_USAGE.serve, run: async () => serveCommand },
-  register: { usage: async () => REGISTER_USAGE, run: async () => (await import('./register-command.js')).registerCommand },
-  find: { usage: async () => FIND_USAGE, run: async () => (await import('./find-command.js')).findCommand },
-  categories: { usage: async () => CATEGORIES_USAGE, run: async () => (await import('./categories-command.js')).categoriesCommand },
+  register: { usage: async () => (await import('./register-command.js')).REGISTER_USAGE, run: async () => (await import('./register-command.js')).registerCommand },
+  find: { usage: async () => (await import('./find-command.js')).FIND_USAGE, run: async () => (await import('./find-command.js')).findCommand },
+  categories: { usage: async () => (await import('./categories-command.js')).CATEGORIES_USAGE, run: async () => (await import('./categories-command.js')).categoriesCommand },
   seal: {
     usage: async () => 'archive-seal seal [--json]\n  Closes and seals the open period now (staff).\n  --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)',
     run: async () => (await import('./simple-commands.js')).sealCommand,
