@@ -130,7 +130,7 @@ export async function checkEvidenceChain(input: EvidenceChainInput): Promise<{ l
       status: 'ok',
       code: 'OK',
       message: `renewal ${i + 1}: ${result.tsa} timestamped the root and the token of ${previous.genTime?.toISOString()} at ${at.toISOString()}, while that token's signer was valid`,
-      details: { genTime: at.toISOString(), tsa: result.tsa, serial: result.serial, reason: link.reason },
+      details: { index: i + 1, genTime: at.toISOString(), renews: previous.genTime?.toISOString(), tsa: result.tsa, serial: result.serial, reason: link.reason },
     });
     previousToken = token;
     previous = result;

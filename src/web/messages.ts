@@ -155,17 +155,6 @@ const FAILURE_REASONS: Readonly<Record<string, Text>> = {
   CERT_UNKNOWN_FORMAT: { zh: '证书格式版本无法识别；本页面核验 archive-seal/certificate@1。', en: 'Unknown certificate format version; this page checks archive-seal/certificate@1.' },
   CERT_TIMES_OUT_OF_ORDER: { zh: '证书中的时间先后矛盾（登记、封存、时间戳、签发）：不可能都为真。', en: 'The times in the certificate (registered, sealed, timestamped, issued) contradict each other: they cannot all be true.' },
   CERT_CONTENT_MISMATCH: { zh: '证书中显示的内容与中心签名的内容不一致：证书被改动过。', en: 'What the certificate shows is not what the center signed: the certificate was changed.' },
-  SIGNER_EXPIRED_NO_RENEWAL: {
-    zh: '时间戳签发者的证书已过期，且证书未附带续期时间戳：请向中心重新获取本证书（含续期记录）。',
-    en: "The timestamp signer's certificate has expired and no renewal is attached: fetch the certificate again from the center (it carries the renewals).",
-  },
-  SIGNER_EXPIRED_RENEWAL_ENDS: {
-    zh: '最后一次续期时间戳的签发者证书也已过期：请向中心重新获取本证书（含最新续期记录）。',
-    en: "The last renewal's signer certificate has expired too: fetch the certificate again from the center for the newest renewals.",
-  },
-  SIGNER_EXPIRED_BEFORE_RENEWAL: { zh: '续期晚于被续期时间戳签发者证书的到期时间：续期链断开。', en: 'A renewal was made after the signer of the token it renews had expired: the renewal chain is broken.' },
-  RENEWAL_IMPRINT_MISMATCH: { zh: '续期时间戳所覆盖的不是本期根值与前一个时间戳：续期记录被改动或不属于本证书。', en: 'A renewal does not cover this root and the token before it: the renewal record was changed or is not this certificate\'s.' },
-  RENEWAL_TOKEN_INVALID: { zh: '续期时间戳本身无法通过核验。', en: 'A renewal timestamp does not verify.' },
   CMS_MALFORMED: { zh: '签名数据已损坏，无法读取。', en: 'The signature is damaged and cannot be read.' },
   CMS_UNSUPPORTED_ALGORITHM: { zh: '签名使用了本页面不支持的算法。', en: 'The signature uses an algorithm this page does not support.' },
   CMS_DIGEST_MISMATCH: { zh: '签名不覆盖这份证书的内容：证书被改动过。', en: 'The signature does not cover this content: the certificate was changed.' },
@@ -263,6 +252,45 @@ const UNDETERMINED_REASONS: Record<string, { why: Text; todo: Text }> = {
     todo: { zh: '请向登记中心索取锚定在外部区块链上的证书，并用该链的节点核验。', en: 'Ask the center for a certificate anchored on an outside chain, and check it with a node of that chain.' },
   },
 };
+/**
+ * The renewal and long-term codes (src/core/evidence-renewal.ts): never a failure, since the
+ * renewals are unsigned evidence beside the certificate; each says the evidence does not reach
+ * today, and the reader can fetch the certificate again for its newest renewals.
+ */
+const FETCH_RENEWALS: Text = {
+  zh: '请向登记中心重新获取本证书（或本期的续期记录：GET /v1/periods/{period}），其中的续期时间戳可将证据延续到签发者证书到期之后，然后再次核验。',
+  en: "Fetch the certificate again from the center (or its period's renewals: GET /v1/periods/{period}); their renewal timestamps carry the evidence past the signers' expiry. Then verify again.",
+};
+const RENEWAL_REASONS: Readonly<Record<string, Text>> = {
+  SIGNER_EXPIRED_NO_RENEWAL: {
+    zh: '时间戳签发者（时间戳机构）的证书已经过期，而证书未附带续期时间戳：无法证明该时间戳在今天仍可信。',
+    en: "The timestamp signer's certificate has expired and no renewal is attached: nothing shows the timestamp can still be relied on today.",
+  },
+  SIGNER_EXPIRED_RENEWAL_ENDS: {
+    zh: '最后一次续期时间戳的签发者证书也已过期，且没有更晚的续期：证据未能延续到今天。',
+    en: "The last renewal's signer certificate has expired too, and no later renewal is given: the evidence does not reach today.",
+  },
+  SIGNER_EXPIRED_BEFORE_RENEWAL: {
+    zh: '续期晚于被续期时间戳签发者证书的到期时间：续期时已无法核验前一个时间戳，续期链断开。',
+    en: 'A renewal was made after the signer of the token it renews had expired: the renewal chain is broken.',
+  },
+  RENEWAL_IMPRINT_MISMATCH: {
+    zh: '续期时间戳所覆盖的不是本期根值与前一个时间戳：续期记录被改动过，或不属于本证书。',
+    en: "A renewal does not cover this root and the token before it: the renewal record was changed or is not this certificate's.",
+  },
+  RENEWAL_TOKEN_INVALID: { zh: '续期时间戳本身未能通过核验（签名、证书链或时间戳机构不符）。', en: 'A renewal timestamp does not verify (its signature, certificate path or authority).' },
+  RENEWAL_MALFORMED: {
+    zh: '证书附带的续期记录格式有误，或属于另一期、另一根值，无法读取。',
+    en: "The renewal record beside the certificate is malformed, or is for another period or root, and cannot be read.",
+  },
+  RENEWAL_GENTIME_MISMATCH: { zh: '续期记录写明的时间与续期时间戳本身的时间不符：续期记录被改动过。', en: "The time a renewal states is not its token's own: the renewal record was changed." },
+  RENEWAL_OUT_OF_ORDER: { zh: '续期时间戳不晚于它所续期的时间戳：续期链的先后顺序不成立。', en: 'A renewal is not later than the token it renews: the renewal chain is out of order.' },
+};
+for (const [code, why] of Object.entries(RENEWAL_REASONS)) UNDETERMINED_REASONS[code] = { why, todo: FETCH_RENEWALS };
+UNDETERMINED_REASONS['TST_NOT_VERIFIED'] = {
+  why: { zh: '可信时间戳未能通过核验，因此没有证据可以延续到今天（原因见“可信时间戳”一项）。', en: 'The timestamp did not verify, so there is no evidence to carry to today (the timestamp step says why).' },
+  todo: { zh: '请先解决“可信时间戳”一项所述的问题，再次核验。', en: 'Settle what the timestamp step reports first, then verify again.' },
+};
 for (const code of ['CMS_BAD_TRUST_ROOT', 'TST_BAD_TRUST_ROOT']) {
   UNDETERMINED_REASONS[code] = {
     why: FAILURE_REASONS[code]!,
@@ -275,10 +303,26 @@ UNDETERMINED_REASONS['TST_UNTRUSTED'] = {
   todo: UNDETERMINED_REASONS['CMS_UNTRUSTED_SIGNER']!.todo,
 };
 
-/** What the reader can do about a step that could not decide, in plain words; undefined for other steps. */
-export function stepRemedy(step: VerificationStep, lang: Lang): string | undefined {
+/** Every code the page explains in plain words (a failure, or a step that could not decide). */
+export function explainedCodes(): ReadonlySet<string> {
+  return new Set([...Object.keys(FAILURE_REASONS), ...Object.keys(UNDETERMINED_REASONS)]);
+}
+
+/** A text with `{name}` slots filled. */
+function fill(text: string, vars: Record<string, string | number>): string {
+  return text.replace(/\{(\w+)\}/g, (m, name: string) => (name in vars ? String(vars[name]) : m));
+}
+
+/**
+ * What the reader can do about a step that could not decide, in plain words; undefined for other
+ * steps. A code the page has no words for keeps the core's English advice, after a Chinese lead.
+ */
+export function stepRemedy(step: VerificationStep, lang: Lang, content?: CertificateContent): string | undefined {
   if (step.status !== 'skipped' && step.status !== 'undetermined') return undefined;
-  return UNDETERMINED_REASONS[step.code]?.todo[lang] ?? step.remedy;
+  const known = UNDETERMINED_REASONS[step.code]?.todo[lang];
+  if (known) return fill(known, { period: content?.period.id ?? '' });
+  if (step.remedy === undefined) return undefined;
+  return lang === 'zh' ? `请按以下说明（英文）处理：${step.remedy}` : step.remedy;
 }
 
 /**
@@ -293,12 +337,12 @@ export function stepReason(step: VerificationStep, content: CertificateContent |
     return zh ? `未核验：没有链 ID ${chainId} 的区块链节点地址（可在“核验设置”中填写）。` : `Not checked: no JSON-RPC URL for chain id ${chainId} (add one under Settings).`;
   }
   if (step.status === 'skipped' || step.status === 'undetermined') {
-    const known = UNDETERMINED_REASONS[step.code];
-    if (known) return known.why[lang];
+    const known = UNDETERMINED_REASONS[step.code]?.why ?? FAILURE_REASONS[step.code];
+    if (known) return known[lang];
     return zh ? `该项无法判断（代码 ${step.code}）。` : `This check could not decide (code ${step.code}).`;
   }
   if (step.status === 'failed') {
-    const known = FAILURE_REASONS[step.code];
+    const known = FAILURE_REASONS[step.code] ?? UNDETERMINED_REASONS[step.code]?.why;
     const signer = step.step === 'signature' && typeof step.details?.signer === 'string' ? step.details.signer : undefined;
     if (known) return signer ? `${known[lang]}${zh ? `（签名者：${signer}）` : ` (Signer: ${signer}.)`}` : known[lang];
     return zh ? `该项核验未通过（代码 ${step.code}）。` : `This check failed (code ${step.code}).`;
@@ -341,8 +385,33 @@ export function stepReason(step: VerificationStep, content: CertificateContent |
         ? `链 ID ${chainId} 的区块链在第 ${anchor?.blockNumber ?? '?'} 号区块（${localTime(anchor?.blockTime ?? '', lang)}）记录了本期根值，且该区块仍在链上。`
         : `Chain ${chainId} recorded the period root in block ${anchor?.blockNumber ?? '?'} (${localTime(anchor?.blockTime ?? '', lang)}), and the block is still on the chain.`;
     }
-    default:
-      return step.message;
+    case 'renewal': {
+      const d = step.details ?? {};
+      const index = (d.index as number | undefined) ?? '?';
+      const at = localTime(String(d.genTime ?? ''), lang);
+      const renews = localTime(String(d.renews ?? ''), lang);
+      const tsa = String(d.tsa ?? '');
+      return zh
+        ? `第 ${index} 次续期：时间戳机构 ${tsa} 于 ${at} 对本期根值连同前一个时间戳（${renews}）再次加盖时间戳，当时前一个时间戳签发者的证书仍然有效。`
+        : `Renewal ${index}: ${tsa} timestamped the period root together with the token before it (${renews}) at ${at}, while that token's signer was still valid.`;
+    }
+    case 'long-term': {
+      const renewals = (step.details?.renewals as number | undefined) ?? 0;
+      const until = localTime(String(step.details?.validUntil ?? ''), lang);
+      const first = localTime(content?.timestamp.genTime ?? '', lang);
+      if (renewals === 0) {
+        return zh
+          ? `时间戳签发者的证书至今有效（至 ${until}）；中心签名和时间戳均按时间戳所证明的时间核验。`
+          : `The timestamp signer's certificate is still valid (until ${until}); the signature and the timestamp are judged at the time the timestamp proves.`;
+      }
+      return zh
+        ? `${renewals} 次续期将 ${first} 的时间戳延续至今；最后一个时间戳签发者的证书有效期至 ${until}。签发者证书虽已过期，证据依然有效。`
+        : `${renewals} renewal(s) carry the timestamp of ${first} to today; the last signer's certificate is valid until ${until}. The evidence holds although earlier signers have expired.`;
+    }
+    case 'registry':
+      return zh
+        ? '证书所述的登记号、记录摘要、叶子、位置和本期根值，与本登记中心数据库中的记录一致。'
+        : "The registration, record digest, leaf, position and period root the certificate states are those in this center's own registry.";
   }
 }
 

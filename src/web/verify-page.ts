@@ -465,7 +465,7 @@ function renderResult(): void {
     ),
   );
   // What to do, once per distinct advice, in the summary where it is seen first.
-  const todo = [...new Set([...undetermined, ...skipped].map((s) => stepRemedy(s, lang)).filter((r): r is string => r !== undefined))];
+  const todo = [...new Set([...undetermined, ...skipped].map((s) => stepRemedy(s, lang, content)).filter((r): r is string => r !== undefined))];
   if (verdict === 'CANNOT_BE_DETERMINED' && todo.length > 0) {
     summary.append(h('div', { id: 'what-to-do' }, h('strong', {}, t('whatToDo', lang)), h('ul', {}, ...todo.map((r) => h('li', {}, r)))));
   }
@@ -479,7 +479,7 @@ function renderResult(): void {
   steps.replaceChildren();
   for (const step of report.steps) {
     const badge = t(STATUS_KEY[step.status], lang);
-    const remedy = stepRemedy(step, lang);
+    const remedy = stepRemedy(step, lang, content);
     steps.append(
       h(
         'li',
@@ -541,7 +541,7 @@ function reportText(result: VerificationResult, lang: Lang): string {
     t(VERDICT_KEY[verdict], lang),
     '',
     ...report.steps.flatMap((s) => {
-      const remedy = stepRemedy(s, lang);
+      const remedy = stepRemedy(s, lang, content);
       return [`[${status(s.status)}] ${STEP_NAMES[s.step][lang]}: ${stepReason(s, content, lang)}`, ...(remedy ? [`    ${t('whatToDo', lang)}${remedy}`] : []), `    ${s.code}: ${s.message}`];
     }),
     '',

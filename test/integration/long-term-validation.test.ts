@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { createHash, createPrivateKey, randomBytes } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Certificate } from '../../src/core/certificate.js';
 import { jsonRpcOverHttp } from '../../src/core/json-rpc.js';
@@ -33,6 +34,7 @@ let before: Certificate;
 let renewed: Certificate;
 let periodView: { evidence: { format: string; periodId: number; renewals: { genTime: string; reason: string }[] } | null };
 const later = new Date(Date.now() + 90 * DAY);
+let browser: Browser | undefined;
 
 const start = (env: Record<string, string> = {}) =>
   startServerProcess(dataDir, {
@@ -92,6 +94,7 @@ beforeAll(async () => {
 }, 300_000);
 
 afterAll(async () => {
+  await browser?.close().catch(() => {});
   await server?.stop();
   await chain?.stop();
   dir.remove();
@@ -200,4 +203,65 @@ describe("the README's check by hand, 90 days on (AT)", () => {
     expect(out).not.toContain("ok: the newest token's signer is valid");
     expect(out).not.toContain('ok: rootOf(period) on chain');
   }, 300_000);
+});
+
+describe('the browser verifier, 90 days on (its clock moved in Chromium)', () => {
+  const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts', 'web');
+  const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+  async function verifyOnPage(certificate: Certificate, lang: 'zh' | 'en' = 'zh'): Promise<Page> {
+    browser ??= await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+    const context = await browser.newContext({ viewport: { width: 1100, height: 1400 } });
+    const page = await context.newPage();
+    await page.clock.setFixedTime(later);
+    await page.goto(`${server!.url}/verify${lang === 'en' ? '?lang=en' : ''}`);
+    await page.locator('body[data-ready="true"]').waitFor({ timeout: 10_000 });
+    await page.locator('#cert-input').setInputFiles({ name: 'certificate.json', mimeType: 'application/json', buffer: Buffer.from(JSON.stringify(certificate)) });
+    await page.locator('#file-input').setInputFiles({ name: 'record.bin', mimeType: 'application/octet-stream', buffer: readFileSync(file) });
+    await page.locator('#verify-button').click();
+    await page.locator('#verdict').waitFor({ timeout: 20_000 });
+    return page;
+  }
+  const stepOf = async (page: Page, name: string) => {
+    const li = page.locator(`[data-step="${name}"]`);
+    return { status: await li.getAttribute('data-status'), code: await li.getAttribute('data-code'), reason: await li.locator('.reason').textContent(), remedy: (await li.locator('.remedy').count()) > 0 ? await li.locator('.remedy').textContent() : null };
+  };
+
+  it('with the renewal: authentic, the renewal link and the long-term step said in Chinese (and in English)', async () => {
+    mkdirSync(ARTIFACTS, { recursive: true });
+    const page = await verifyOnPage(renewed);
+    expect(await page.locator('#verdict').textContent()).toBe('真实：该文件与登记的原件一致，证书有效。');
+    const renewal = await stepOf(page, 'renewal');
+    expect(renewal).toMatchObject({ status: 'ok', code: 'OK', remedy: null });
+    expect(renewal.reason).toMatch(/^第 1 次续期：时间戳机构 CN=LTV TSA 2.* 对本期根值连同前一个时间戳（.*）再次加盖时间戳，当时前一个时间戳签发者的证书仍然有效。$/);
+    expect(await page.locator('[data-step="renewal"] strong').first().textContent()).toBe('时间戳续期（RFC 4998）');
+    const longTerm = await stepOf(page, 'long-term');
+    expect(longTerm.reason).toMatch(/^1 次续期将 .* 的时间戳延续至今；最后一个时间戳签发者的证书有效期至 /);
+    await page.screenshot({ path: join(ARTIFACTS, 'renewal-authentic-zh.png'), fullPage: true });
+    await page.getByRole('button', { name: 'English' }).click();
+    expect((await stepOf(page, 'renewal')).reason).toMatch(/^Renewal 1: CN=LTV TSA 2.* timestamped the period root together with the token before it/);
+    expect((await stepOf(page, 'long-term')).reason).toMatch(/^1 renewal\(s\) carry the timestamp of /);
+    await page.screenshot({ path: join(ARTIFACTS, 'renewal-authentic-en.png'), fullPage: true });
+  }, 60_000);
+
+  it('without it: amber CANNOT BE DETERMINED, why and what to do in Chinese', async () => {
+    const page = await verifyOnPage(before);
+    expect(await page.locator('#verdict').textContent()).toBe('无法确定：没有核验项未通过，但有核验项无法进行，或不能证明任何事。');
+    const longTerm = await stepOf(page, 'long-term');
+    expect(longTerm).toMatchObject({ status: 'undetermined', code: 'SIGNER_EXPIRED_NO_RENEWAL' });
+    expect(longTerm.reason).toBe('时间戳签发者（时间戳机构）的证书已经过期，而证书未附带续期时间戳：无法证明该时间戳在今天仍可信。');
+    expect(longTerm.remedy).toContain('请向登记中心重新获取本证书（或本期的续期记录：GET /v1/periods/1）');
+    expect(await page.locator('#what-to-do').textContent()).toContain('GET /v1/periods/1');
+    await page.screenshot({ path: join(ARTIFACTS, 'renewal-missing-zh.png'), fullPage: true });
+  }, 60_000);
+
+  it('a swapped renewal: the broken link said in Chinese', async () => {
+    const swapped = structuredClone(renewed);
+    swapped.evidence!.renewals[0]!.token = renewed.content.timestamp.token;
+    const page = await verifyOnPage(swapped);
+    const renewal = await stepOf(page, 'renewal');
+    expect(renewal).toMatchObject({ status: 'undetermined', code: 'RENEWAL_IMPRINT_MISMATCH' });
+    expect(renewal.reason).toBe('续期时间戳所覆盖的不是本期根值与前一个时间戳：续期记录被改动过，或不属于本证书。');
+    await page.screenshot({ path: join(ARTIFACTS, 'renewal-broken-zh.png'), fullPage: true });
+  }, 60_000);
 });
