@@ -11,6 +11,11 @@ export type ApiErrorCode =
   | 'FORBIDDEN'
   | 'ROUTE_NOT_FOUND'
   | 'UNSUPPORTED_MEDIA_TYPE'
+  /** A multipart request without a part it needs (`POST /v1/verify`: "file", "certificate"). */
+  | 'MISSING_PART'
+  /** A certificate PDF that cannot be read, or that carries no certificate JSON attachment. */
+  | 'PDF_UNREADABLE'
+  | 'PDF_NO_CERTIFICATE'
   | 'INTERNAL';
 
 /** An error the API answers with `{ "error": { "code", "message" } }` and `status`. */

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { jsonRpcOverHttp } from '../core/json-rpc.js';
 import type { JsonRpcRequest } from '../core/anchor-check.js';
 import type { CertificateContent } from '../core/certificate.js';
+import { certificateJsonFromPdf, looksLikePdf, PdfAttachmentError } from '../core/pdf-attachment.js';
 import { verifyCertificate, withStep } from '../core/verify-certificate.js';
 import type { RegistryCheck } from '../registry/registry-check.js';
 import { readTrustRoots } from '../web/trust-roots.js';
@@ -68,7 +69,9 @@ export interface VerifyRouteDeps {
 
 /**
  * `POST /v1/verify`: anyone checks a certificate against a file (multipart: `certificate` and
- * `file`, the file hashed as it streams and never kept) or against digests (JSON:
+ * `file`, the file hashed as it streams and never kept; the certificate as its JSON, or as the
+ * certificate PDF with the JSON attached, as the verifier page and `archive-seal verify` take it)
+ * or against digests (JSON:
  * `{ certificate, digests: { sha256, sm3? } }`), with the center's trust roots and the chains'
  * public JSON-RPC endpoints. Answers the step-by-step report and its verdict. A certificate
  * naming this center is also compared with its registry (step `registry`). Development keys and
@@ -118,6 +121,8 @@ export function verifyRoutes(deps: VerifyRouteDeps) {
 
 /** A certificate file is some kilobytes; 4 MiB leaves room for many anchors and long metadata. */
 const MAX_CERTIFICATE_BYTES = 4 * 1024 * 1024;
+/** A certificate PDF carries its fonts (subsets) and the JSON: some hundred kilobytes; 16 MiB is ample. */
+export const MAX_CERTIFICATE_PDF_BYTES = 16 * 1024 * 1024;
 
 async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
   const source = requestBodyStream(c);
@@ -128,7 +133,8 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
   } catch (err) {
     throw new RegistryError('INVALID_INPUT', `malformed multipart request: ${(err as Error).message}`);
   }
-  let certificateText: string | undefined;
+  /** The certificate part as sent: JSON text (a field or a file), or a certificate PDF (a file). */
+  let certificateBytes: Buffer | undefined;
   let file: { sha256: string; sm3: string } | undefined;
   let problem: Error | undefined;
   // Names as their parts begin: a second "file" must be refused, not win because it ended last.
@@ -143,7 +149,7 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
     parser.on('field', (name, value, info) => {
       if (name !== 'certificate' || !once(name)) problem ??= partsProblem();
       else if (info.valueTruncated) problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the certificate part is larger than ${MAX_CERTIFICATE_BYTES} bytes`);
-      else certificateText = value;
+      else certificateBytes = Buffer.from(value, 'utf8');
     });
     parser.on('filesLimit', () => (problem ??= partsProblem()));
     parser.on('fieldsLimit', () => (problem ??= partsProblem()));
@@ -155,29 +161,37 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
         stream.resume();
         return;
       }
-      const limit = name === 'certificate' ? MAX_CERTIFICATE_BYTES : maxBytes;
       const sha256 = createHash('sha256');
       const sm3 = createHash('sm3');
       const chunks: Buffer[] = [];
       let size = 0;
+      // The certificate's limit depends on what it is: known from its first five bytes (%PDF-).
+      const limit = () => {
+        if (name === 'file') return maxBytes;
+        if (size < 5) return MAX_CERTIFICATE_PDF_BYTES;
+        return looksLikePdf(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks.slice(0, 5))) ? MAX_CERTIFICATE_PDF_BYTES : MAX_CERTIFICATE_BYTES;
+      };
       stream.on('data', (chunk: Buffer) => {
         size += chunk.length;
-        if (size > limit) {
+        if (name === 'certificate') chunks.push(chunk);
+        const max = limit();
+        if (size > max) {
           // Refused at once: reading (or keeping) the rest of a large part would only waste the center's time.
-          problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the ${name} part is larger than ${limit} bytes`);
+          const what = name === 'file' ? 'file' : max === MAX_CERTIFICATE_PDF_BYTES ? 'certificate PDF' : 'certificate';
+          problem ??= new ApiError(413, 'PAYLOAD_TOO_LARGE', `the ${what} part is larger than ${max} bytes`);
+          chunks.length = 0;
           source.unpipe(parser);
           source.pause(); // not destroyed: the answer must still reach the client (then the rest is drained, see app.ts)
           resolve();
           return;
         }
-        if (name === 'certificate') chunks.push(chunk);
-        else {
+        if (name === 'file') {
           sha256.update(chunk);
           sm3.update(chunk);
         }
       });
       stream.on('end', () => {
-        if (name === 'certificate') certificateText = Buffer.concat(chunks).toString('utf8');
+        if (name === 'certificate') certificateBytes = Buffer.concat(chunks);
         else file = { sha256: sha256.digest('hex'), sm3: sm3.digest('hex') };
       });
     });
@@ -187,15 +201,28 @@ async function receiveVerifyUpload(c: Context<AppEnv>, maxBytes: number) {
     source.pipe(parser);
   });
   if (problem) throw problem;
-  if (!file) throw new RegistryError('INVALID_INPUT', 'send the file to check in the part named "file"');
-  if (certificateText === undefined) throw new RegistryError('INVALID_INPUT', 'send the certificate in the part named "certificate"');
-  let certificate: unknown;
+  if (!file && certificateBytes === undefined) throw new ApiError(400, 'MISSING_PART', 'send the file to check in the part named "file" and its certificate (JSON or the certificate PDF) in the part named "certificate"');
+  if (!file) throw new ApiError(400, 'MISSING_PART', 'send the file to check in the part named "file"');
+  if (certificateBytes === undefined) throw new ApiError(400, 'MISSING_PART', 'send the certificate (JSON or the certificate PDF) in the part named "certificate"');
+  return { certificate: await readCertificatePart(certificateBytes), file };
+}
+
+/** The certificate part: its JSON, or the JSON attached to a certificate PDF (the same core code as the page and the CLI). */
+async function readCertificatePart(bytes: Buffer): Promise<unknown> {
+  let text: string;
+  if (looksLikePdf(bytes)) {
+    try {
+      text = await certificateJsonFromPdf(bytes);
+    } catch (err) {
+      if (err instanceof PdfAttachmentError) throw new ApiError(422, err.code, err.message);
+      throw new ApiError(422, 'PDF_UNREADABLE', `the certificate PDF cannot be read: ${(err as Error).message}`);
+    }
+  } else text = bytes.toString('utf8');
   try {
-    certificate = JSON.parse(certificateText);
+    return JSON.parse(text) as unknown;
   } catch {
-    throw new ApiError(400, 'INVALID_JSON', 'the certificate is not valid JSON');
+    throw new ApiError(400, 'INVALID_JSON', looksLikePdf(bytes) ? "the certificate PDF's attachment is not valid JSON" : 'the certificate is neither valid JSON nor a certificate PDF');
   }
-  return { certificate, file };
 }
 
 
