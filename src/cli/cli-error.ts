@@ -17,7 +17,7 @@ export class CliError extends Error {
 }
 
 /**
- * A CliError, also one thrown by the bundled `verify` (dist/cli/verify-bundle.js carries its own
+ * A CliError, also one thrown by the bundled `verify` (dist/cli/verify-bundle.cjs carries its own
  * copy of this class, so `instanceof` alone would miss it and report a usage error as exit 1).
  */
 export function isCliError(err: unknown): err is CliError {

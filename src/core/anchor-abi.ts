@@ -3,9 +3,6 @@
  * carries no ethers. Selectors and topics are keccak-256 of the canonical signatures
  * (Solidity ABI spec, "Function Selector" and "Events").
  */
-import { keccak_256 } from '@noble/hashes/sha3.js';
-import { bytesToHex, utf8ToBytes } from '@noble/hashes/utils.js';
-
 /** Canonical signatures of the AnchorRegistry members the verifier and the README refer to. */
 export const ANCHOR_REGISTRY_SIGNATURES = {
   anchor: 'anchor(uint64,bytes32,bytes32)',
@@ -16,20 +13,20 @@ export const ANCHOR_REGISTRY_SIGNATURES = {
   periodAnchored: 'PeriodAnchored(uint64,bytes32,bytes32)',
 } as const;
 
-function keccakHex(text: string): string {
-  return `0x${bytesToHex(keccak_256(utf8ToBytes(text)))}`;
-}
+// The keccak-256 values below are written out, not computed at load: keccak in JavaScript cost a
+// short-lived `archive-seal verify` some 10 ms of cold start. test/core/anchor-abi.test.ts
+// computes each from its signature.
 
-/** topics[0] of every `PeriodAnchored` log; topics[1] is the period id as a 32-byte word. */
-export const PERIOD_ANCHORED_TOPIC = keccakHex(ANCHOR_REGISTRY_SIGNATURES.periodAnchored);
+/** topics[0] of every `PeriodAnchored` log (keccak-256 of its signature); topics[1] is the period id as a 32-byte word. */
+export const PERIOD_ANCHORED_TOPIC = '0x1303f2d48196364e4b0109f8ab158aa2183ae2dd12833c39b5be412ddd15523c';
 /** 4-byte selector of `anchor(uint64,bytes32,bytes32)`. */
-export const ANCHOR_SELECTOR = keccakHex(ANCHOR_REGISTRY_SIGNATURES.anchor).slice(0, 10);
+export const ANCHOR_SELECTOR = '0x7494b1af';
 /** 4-byte selector of `rootOf(uint64)`. */
-export const ROOT_OF_SELECTOR = keccakHex(ANCHOR_REGISTRY_SIGNATURES.rootOf).slice(0, 10);
+export const ROOT_OF_SELECTOR = '0x9d7384d9';
 /** 4-byte selector of `latestPeriod()`. */
-export const LATEST_PERIOD_SELECTOR = keccakHex(ANCHOR_REGISTRY_SIGNATURES.latestPeriod).slice(0, 10);
+export const LATEST_PERIOD_SELECTOR = '0x259acfb4';
 /** 4-byte selector of `lastRoot()`. */
-export const LAST_ROOT_SELECTOR = keccakHex(ANCHOR_REGISTRY_SIGNATURES.lastRoot).slice(0, 10);
+export const LAST_ROOT_SELECTOR = '0xb58166f2';
 
 const WORD_HEX = /^0x[0-9a-fA-F]{64}$/;
 

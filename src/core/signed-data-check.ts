@@ -97,7 +97,7 @@ export function parseTrustRoots(roots: readonly (string | Uint8Array)[]): Uint8A
   }
   for (const der of ders) {
     if (!checkedRoots.has(der)) {
-      pkijs.Certificate.fromBER(asArrayBufferView(der));
+      cachedCertificate(der); // parsed once, and kept for the path and the facts read later
       checkedRoots.add(der);
     }
   }
@@ -306,7 +306,15 @@ function subjectPublicKeyInfoDer(cert: pkijs.Certificate): Uint8Array {
 function isSignerCertificate(cert: pkijs.Certificate, signerInfo: pkijs.SignerInfo): boolean {
   const sid = signerInfo.sid;
   if (sid instanceof pkijs.IssuerAndSerialNumber) {
-    return cert.issuer.isEqual(sid.issuer) && cert.serialNumber.isEqual(sid.serialNumber);
+    // The INTEGERs' content octets: what asn1js' isEqual compares too, by encoding both again
+    // (toBER: slow to run cold, in a short-lived CLI).
+    if (!bytesEqual(cert.serialNumber.valueBlock.valueHexView, sid.serialNumber.valueBlock.valueHexView)) return false;
+    // The same encoded name is the same name; only when the encodings differ does pkijs compare
+    // them attribute by attribute.
+    const own = new Uint8Array(cert.issuer.valueBeforeDecode);
+    const stated = new Uint8Array(sid.issuer.valueBeforeDecode);
+    if (own.length > 0 && bytesEqual(own, stated)) return true;
+    return cert.issuer.isEqual(sid.issuer);
   }
   // subjectKeyIdentifier [0]: RFC 5652 §5.3; compare with the certificate's SKI extension,
   // or RFC 5280 §4.2.1.2 method (1) when it has none.

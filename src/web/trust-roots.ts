@@ -1,4 +1,5 @@
-import { parseCertificateDer, readCertificateFacts } from '../core/certificate-facts.js';
+import { readCertificateFacts } from '../core/certificate-facts.js';
+import { cachedCertificate } from '../core/signed-data-check.js';
 import { sha256Hex } from '../core/digests.js';
 import { derToPem, pemCertificatesToDer } from '../core/pem.js';
 
@@ -18,7 +19,8 @@ export function readTrustRoots(pemText: string, source: TrustRoot['source']): Tr
   const ders = pemCertificatesToDer(pemText);
   if (ders.length === 0) throw new Error('no -----BEGIN CERTIFICATE----- block');
   return ders.map((der) => {
-    const facts = readCertificateFacts(parseCertificateDer(der));
+    // Parsed once: the verification that follows finds the same root in the cache.
+    const facts = readCertificateFacts(cachedCertificate(der));
     return {
       pem: derToPem(der),
       subject: facts.subject,
