@@ -4,7 +4,7 @@
  * cache of one verification of the test vector beside it (src/cli/verify-bundle-loader.ts). The
  * checks are the same code (src/core and the node:crypto signature engine); one file spares Node
  * resolving and linking some hundred ES modules (pkijs, asn1js and their helpers) at every run,
- * and the cache spares it compiling them: see docs/benchmarks.md for the figures.
+ * and the cache spares it compiling them (docs/benchmarks.md, "archive-seal verify start-up").
  *
  *   npx tsx scripts/build-verify-cli.ts        (also run by `npm run build`, after tsc)
  */
