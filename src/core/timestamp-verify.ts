@@ -16,7 +16,7 @@ import {
   OID_SHA256,
   OID_TST_INFO,
 } from './pki-oids.js';
-import { bytesEqual } from './hex.js';
+import { bytesEqual, bytesToHex } from './hex.js';
 import { revocationServicesOf } from './revocation.js';
 import type { SignatureEngine } from './signature-engine.js';
 import {
@@ -108,10 +108,9 @@ export async function verifyTimestampToken(
   }
   const known: Omit<TimestampVerificationResult, 'status' | 'code' | 'message'> = {};
   try {
-    const parsed = parseToken(tokenDer);
-    const tstInfo = parseTstInfo(parsed);
+    const { parsed, tstInfo } = parsedToken(tokenDer);
     const facts = readCertificateFacts(parsed.signerCertificate);
-    known.genTime = tstInfo.genTime;
+    known.genTime = new Date(tstInfo.genTime.getTime()); // a copy: the parsed token is kept for the next call
     known.tsa = facts.subject;
     known.serial = integerToHex(tstInfo.serialNumber);
     known.policy = tstInfo.policy;
@@ -152,6 +151,26 @@ export async function verifyTimestampToken(
     }
     return { status: 'failed', code, message: errorText(e), ...known };
   }
+}
+
+/**
+ * Tokens already parsed, by their DER (hex): every certificate of a period carries the period's
+ * token (and its renewals), so a center verifying its certificates parses each token once. Only
+ * the parsing is kept (it reads the bytes and nothing else); every check runs at every call.
+ */
+const tokenCache = new Map<string, { parsed: ParsedSignedData; tstInfo: pkijs.TSTInfo }>();
+const TOKEN_CACHE_LIMIT = 64;
+
+function parsedToken(tokenDer: Uint8Array): { parsed: ParsedSignedData; tstInfo: pkijs.TSTInfo } {
+  const key = bytesToHex(tokenDer);
+  let entry = tokenCache.get(key);
+  if (!entry) {
+    const parsed = parseToken(tokenDer);
+    entry = { parsed, tstInfo: parseTstInfo(parsed) };
+    if (tokenCache.size >= TOKEN_CACHE_LIMIT) tokenCache.clear();
+    tokenCache.set(key, entry);
+  }
+  return entry;
 }
 
 function parseToken(tokenDer: Uint8Array): ParsedSignedData {
