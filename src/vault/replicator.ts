@@ -5,6 +5,7 @@ import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import type { ReplicaRow } from '../store/database.js';
 import {
   deleteJournalReplicas,
+  deleteReplica,
   ensureBlobReplicasAfter,
   ensureReplica,
   listDueReplicas,
@@ -305,7 +306,7 @@ export class Replicator {
     const sha256 = replica.object;
     const blob = vault.rowOf(sha256);
     if (!blob) {
-      store.run(store.db.deleteFrom('replica').where('kind', '=', 'blob').where('object', '=', sha256).where('peer', '=', peer.id));
+      deleteReplica(store, { kind: 'blob', object: sha256, peer: peer.id });
       return;
     }
     if (blob.status !== 'ok') throw new VaultError('BLOB_CORRUPT', 'the local copy is damaged or missing; it is sent once repaired');
@@ -372,7 +373,7 @@ export class Replicator {
     const signed = signJournal(store, replica.object, { centerId, masterKey: vault.masterKey.key, signer });
     if (!signed) {
       // Sealed meanwhile: the period's bundle carries these registrations.
-      store.run(store.db.deleteFrom('replica').where('kind', '=', 'journal').where('object', '=', replica.object).where('peer', '=', peer.id));
+      deleteReplica(store, { kind: 'journal', object: replica.object, peer: peer.id });
       return;
     }
     const held = await peer.putJournal(replica.object, frameBundle(signed));
