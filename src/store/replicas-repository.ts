@@ -315,15 +315,13 @@ export function deleteHeldCopy(store: Store, origin: string, kind: ReplicaKind, 
   store.run(store.db.deleteFrom('held_copy').where('origin', '=', origin).where('kind', '=', kind).where('object', '=', object));
 }
 
-/** Complete copies held for `origin`, of one kind, in object order. */
-export function listHeldCopies(store: Store, origin: string, kind: ReplicaKind): HeldCopyRow[] {
-  return store.all(
-    store.db
-      .selectFrom('held_copy')
-      .selectAll()
-      .where('origin', '=', origin)
-      .where('kind', '=', kind)
-      .where('complete', '=', 1)
-      .orderBy('object'),
-  );
+/**
+ * Complete copies held for `origin`, of one kind, in object order (as text): all of them, or a
+ * page of at most `limit` after object `after` (a seek in the key, however many are held).
+ */
+export function listHeldCopies(store: Store, origin: string, kind: ReplicaKind, page?: { limit: number; after?: string }): HeldCopyRow[] {
+  let query = store.db.selectFrom('held_copy').selectAll().where('origin', '=', origin).where('kind', '=', kind).where('complete', '=', 1).orderBy('object');
+  if (page?.after !== undefined) query = query.where('object', '>', page.after);
+  if (page) query = query.limit(page.limit);
+  return store.all(query);
 }
