@@ -17,7 +17,7 @@ import {
 import type { Store } from '../store/store.js';
 import type { Peer } from './peer-client.js';
 import { buildCertificateSegmentBytes, certificateSegmentKey, signCertificateSegment } from './certificate-segment.js';
-import { buildChainStateDocument, LOCAL_CHAIN_NAME } from './chain-state-copy.js';
+import { bestBlockOf, buildChainStateDocument, LOCAL_CHAIN_NAME, recordCurrentChainState } from './chain-state-copy.js';
 import { bundleRevision, buildJournalBytes, frameBundle, journalKey, signJournal, signPeriodBundle, type SignedBundle } from './period-bundle.js';
 import type { PreservationLog } from './preservation-log.js';
 import type { Vault } from './vault.js';
@@ -187,6 +187,7 @@ export class Replicator {
     const bytes = await buildChainStateDocument(store, chainDir, { centerId, masterKey: vault.masterKey.key });
     if (!bytes) return;
     this.chainState = { bytes, sha256: hash('sha256', bytes, 'hex') };
+    recordCurrentChainState(store, { sha256: this.chainState.sha256, bestBlock: bestBlockOf(bytes) ?? -1, at });
     let requeued = false;
     for (const peer of peers) {
       if (ensureReplica(store, { kind: 'chain', object: LOCAL_CHAIN_NAME, peer: peer.id, now: at })) requeued = true;
@@ -396,7 +397,9 @@ export class Replicator {
     const kind = replica.kind as 'certificates' | 'chain';
     const held = await peer.putDocument(kind, replica.object, frameBundle(signed));
     if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds ${kind} ${replica.object} as ${held.sha256}, we sent ${signed.sha256}`);
-    markReplicaVerified(store, replica, { revision: signed.sha256, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
+    // A chain state's revision is the newest block it holds: what the backup status compares.
+    const revision = kind === 'chain' ? String(bestBlockOf(signed.bytes) ?? '') || signed.sha256 : signed.sha256;
+    markReplicaVerified(store, replica, { revision, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
     if (replica.status === 'damaged' || replica.status === 'missing') events.clear('audit-failed', `${kind} ${replica.object} @ ${peer.id}`);
     events.event({
       type: 'replication',
