@@ -21,7 +21,9 @@ export interface CopyCountCursor {
 export function refreshCopyCount(store: Store, kind: CountedKind, object: string): void {
   store.transaction(() => {
     const local = localCopy(store, kind, object);
-    const before = store.first(store.db.selectFrom('copy_count').select(['copies', 'created_at']).where('kind', '=', kind).where('object', '=', object));
+    // Number(): PostgreSQL's bigint comes back as a string.
+    const found = store.first(store.db.selectFrom('copy_count').select(['copies', 'created_at']).where('kind', '=', kind).where('object', '=', object));
+    const before = found && { copies: Number(found.copies), created_at: found.created_at };
     if (!local) {
       if (!before) return;
       store.run(store.db.deleteFrom('copy_count').where('kind', '=', kind).where('object', '=', object));
@@ -80,7 +82,7 @@ export function countCopies(store: Store, kind: CountedKind, minCopies: number):
   let belowMinimum = 0;
   for (const r of rows) {
     total += Number(r.objects);
-    if (r.copies < minCopies) belowMinimum += Number(r.objects);
+    if (Number(r.copies) < minCopies) belowMinimum += Number(r.objects);
   }
   return { total, belowMinimum };
 }
@@ -110,7 +112,7 @@ export function listBelowMinimum(store: Store, options: { kinds: readonly Counte
         const { createdAt, object } = after;
         query = query.where('created_at', '<=', createdAt).where((eb) => eb.or([eb('created_at', '<', createdAt), eb('object', '<', object)]));
       }
-      rows.push(...store.all(query));
+      rows.push(...store.all(query).map((r) => ({ ...r, copies: Number(r.copies) })));
     }
     if (rows.length >= options.limit) break;
   }
