@@ -6,6 +6,7 @@ import type { AlarmRow, PreservationEventRow } from '../store/database.js';
 import { listAlarms, listDownloads, listPreservationEvents } from '../store/preservation-repository.js';
 import type { Store } from '../store/store.js';
 import type { BackupService } from '../vault/backup-service.js';
+import { parseBackupCursor } from '../vault/backup-status.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
 import { parseId, parseLimit, requireRole } from './auth.js';
@@ -28,11 +29,16 @@ export function backupRoutes(deps: BackupRoutesDeps) {
     .get('/status', (c) => {
       const kind = c.req.query('kind');
       if (kind !== undefined && kind !== 'blob' && kind !== 'period') throw new ApiError(400, 'INVALID_INPUT', 'kind must be blob or period');
+      const belowMinimumOnly = c.req.query('belowMinimum') === 'true' || c.req.query('belowMinimum') === '1';
+      const afterValue = c.req.query('after');
+      const after = afterValue === undefined ? undefined : parseBackupCursor(afterValue);
+      if (afterValue !== undefined && (!after || !belowMinimumOnly)) throw new ApiError(400, 'INVALID_INPUT', 'after must be the next cursor of a belowMinimum page');
       return c.json(
         backup.status({
           limit: parseLimit(c.req.query('limit'), 100),
           ...(kind !== undefined && { kind }),
-          belowMinimumOnly: c.req.query('belowMinimum') === 'true' || c.req.query('belowMinimum') === '1',
+          belowMinimumOnly,
+          ...(after && { after }),
         }),
       );
     })

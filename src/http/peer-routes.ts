@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { Readable } from 'node:stream';
 import { Hono, type Context } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
-import type { HeldCopies } from '../vault/held-copies.js';
+import { HELD_PAGE_DEFAULT, HELD_PAGE_MAX, type HeldCopies, type HeldPage } from '../vault/held-copies.js';
 import type { PeerConfig } from '../vault/peer-config.js';
 import { MAX_BUNDLE_BYTES } from '../vault/period-bundle.js';
 import { peerOfCertificate } from '../vault/peer-tls.js';
@@ -53,7 +53,7 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
   });
   app
     .get('/v1/peer/hello', (c) => c.json({ center: deps.centerId, you: c.get('origin') }))
-    .get('/v1/peer/blobs', (c) => c.json({ blobs: held.listBlobs(c.get('origin')) }))
+    .get('/v1/peer/blobs', (c) => c.json(held.listBlobs(c.get('origin'), pageOf(c))))
     .get('/v1/peer/blobs/:sha256/state', (c) => {
       const { received, complete, sha256 } = held.blobState(c.get('origin'), c.req.param('sha256'));
       return c.json({ received, complete, sha256 });
@@ -81,7 +81,7 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
       if (mac === null) throw new VaultError('NOT_HELD', `no copy of ${c.req.param('sha256')} is held`);
       return c.json({ hmacSha256: mac });
     })
-    .get('/v1/peer/periods', (c) => c.json({ periods: held.listBundles(c.get('origin')) }))
+    .get('/v1/peer/periods', (c) => c.json(held.listBundles(c.get('origin'), pageOf(c))))
     .put('/v1/peer/periods/:id', async (c) => {
       const id = periodIdOf(c.req.param('id'));
       const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
@@ -95,7 +95,7 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
       if (!framed) throw new VaultError('NOT_HELD', `no bundle of period ${id} is held`);
       return c.body(new Uint8Array(framed), 200, { 'content-type': 'application/vnd.archive-seal.signed-bundle' });
     })
-    .get('/v1/peer/journals', (c) => c.json({ journals: held.listJournals(c.get('origin')) }))
+    .get('/v1/peer/journals', (c) => c.json(held.listJournals(c.get('origin'), pageOf(c))))
     .put('/v1/peer/journals/:key', async (c) => {
       const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
       return c.json(await held.receiveJournal(c.get('origin'), c.req.param('key'), framed));
@@ -110,7 +110,10 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
       if (mac === null) throw new VaultError('NOT_HELD', `no journal segment ${c.req.param('key')} is held`);
       return c.json({ hmacSha256: mac });
     })
-    .get('/v1/peer/certificates', (c) => c.json({ certificates: held.listSigned(c.get('origin'), 'certificates') }))
+    .get('/v1/peer/certificates', (c) => {
+      const { items, next } = held.listSigned(c.get('origin'), 'certificates', pageOf(c));
+      return c.json({ certificates: items, next });
+    })
     .put('/v1/peer/certificates/:key', async (c) => {
       const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
       return c.json(await held.receiveCertificates(c.get('origin'), c.req.param('key'), framed));
@@ -125,7 +128,10 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
       if (mac === null) throw new VaultError('NOT_HELD', `no certificate segment ${c.req.param('key')} is held`);
       return c.json({ hmacSha256: mac });
     })
-    .get('/v1/peer/chains', (c) => c.json({ chains: held.listSigned(c.get('origin'), 'chain') }))
+    .get('/v1/peer/chains', (c) => {
+      const { items, next } = held.listSigned(c.get('origin'), 'chain', pageOf(c));
+      return c.json({ chains: items, next });
+    })
     .put('/v1/peer/chains/:name', async (c) => {
       const framed = await readBody(bodyOf(c as unknown as Context<PeerEnv>), MAX_FRAMED_BYTES);
       const stored = await held.receiveChainState(c.get('origin'), c.req.param('name'), framed);
@@ -158,6 +164,21 @@ export function createPeerApp(deps: { centerId: string; peers: readonly PeerConf
     return c.json({ error: { code: 'INTERNAL', message: 'internal error; the center has logged it' } }, 500);
   });
   return app;
+}
+
+/**
+ * A list's page from `?limit=` (1 to HELD_PAGE_MAX, HELD_PAGE_DEFAULT when absent) and `?after=`
+ * (the previous page's `next`). A client of an earlier version names neither: it gets the first
+ * page and a `next` it does not read.
+ */
+function pageOf(c: { req: { query(name: string): string | undefined } }): HeldPage {
+  const limit = c.req.query('limit');
+  const after = c.req.query('after');
+  if (limit !== undefined && (!/^[1-9]\d{0,5}$/.test(limit) || Number(limit) > HELD_PAGE_MAX)) {
+    throw new VaultError('INVALID_REQUEST', `limit must be a whole number from 1 to ${HELD_PAGE_MAX}`);
+  }
+  if (after !== undefined && (after.length === 0 || after.length > 200)) throw new VaultError('INVALID_REQUEST', 'after must be the next of a previous page');
+  return { limit: limit === undefined ? HELD_PAGE_DEFAULT : Number(limit), ...(after !== undefined && { after }) };
 }
 
 function bodyOf(c: Context<PeerEnv>): Readable {

@@ -1,11 +1,16 @@
 import type { Store } from './store.js';
 import type { VaultBlobRow, VaultBlobTable } from './database.js';
 import type { Insertable } from 'kysely';
+import { refreshCopyCount } from './copy-counts-repository.js';
 import { markBlobReplicasPending } from './replicas-repository.js';
 
 /** Records a blob once its file is in place; a second ingest of the same content changes nothing. */
 export function insertVaultBlob(store: Store, row: Insertable<VaultBlobTable>): boolean {
-  return store.run(store.db.insertInto('vault_blob').values(row).onConflict((oc) => oc.column('sha256').doNothing())) > 0;
+  return store.transaction(() => {
+    const inserted = store.run(store.db.insertInto('vault_blob').values(row).onConflict((oc) => oc.column('sha256').doNothing())) > 0;
+    if (inserted) refreshCopyCount(store, 'blob', (row.sha256 as Buffer).toString('hex'));
+    return inserted;
+  });
 }
 
 /**
@@ -18,6 +23,7 @@ export function replaceVaultBlob(store: Store, row: Insertable<VaultBlobTable>, 
     store.run(store.db.deleteFrom('vault_blob').where('sha256', '=', row.sha256 as Buffer));
     store.run(store.db.insertInto('vault_blob').values(row));
     markBlobReplicasPending(store, (row.sha256 as Buffer).toString('hex'), now);
+    refreshCopyCount(store, 'blob', (row.sha256 as Buffer).toString('hex'));
   });
 }
 
@@ -30,7 +36,10 @@ export function setBlobCipherSha256(store: Store, sha256: Buffer, cipherSha256: 
 }
 
 export function setBlobStatus(store: Store, sha256: Buffer, status: VaultBlobRow['status'], checkedAt: string): void {
-  store.run(store.db.updateTable('vault_blob').set({ status, checked_at: checkedAt }).where('sha256', '=', sha256));
+  store.transaction(() => {
+    store.run(store.db.updateTable('vault_blob').set({ status, checked_at: checkedAt }).where('sha256', '=', sha256));
+    refreshCopyCount(store, 'blob', sha256.toString('hex'));
+  });
 }
 
 export function countVaultBlobs(store: Store): number {

@@ -18,6 +18,9 @@ export interface Database {
   vault_blob: VaultBlobTable;
   replica: ReplicaTable;
   held_copy: HeldCopyTable;
+  copy_count: CopyCountTable;
+  copy_count_total: CopyCountTotalTable;
+  replica_total: ReplicaTotalTable;
   preservation_event: PreservationEventTable;
   alarm: AlarmTable;
   download: DownloadTable;
@@ -203,6 +206,33 @@ export interface ReplicaTable {
   signature: Buffer | null;
 }
 
+/** How many verified copies a blob or sealed period has (kept with every change that alters it). */
+export interface CopyCountTable {
+  kind: 'blob' | 'period';
+  object: string;
+  copies: number;
+  /** The blob's `created_at`, the period's `sealed_at`. */
+  created_at: string;
+}
+
+/** How many objects of a kind have exactly `copies` verified copies. */
+export interface CopyCountTotalTable {
+  kind: 'blob' | 'period';
+  copies: number;
+  objects: number;
+}
+
+/** A replica row's state as the totals count it: its status, or `unreachable` (verified, last challenge unanswered). */
+export type ReplicaState = ReplicaStatus | 'unreachable';
+
+/** How many replica rows of a kind at a peer are in each state (kept with every change to a row). */
+export interface ReplicaTotalTable {
+  peer: string;
+  kind: ReplicaKind;
+  state: ReplicaState;
+  replicas: number;
+}
+
 /** A copy this center holds for a peer (`origin`). */
 export interface HeldCopyTable {
   origin: string;
@@ -255,6 +285,7 @@ export interface DownloadTable {
 export type VaultBlobRow = Selectable<VaultBlobTable>;
 export type ReplicaRow = Selectable<ReplicaTable>;
 export type HeldCopyRow = Selectable<HeldCopyTable>;
+export type CopyCountRow = Selectable<CopyCountTable>;
 export type PreservationEventRow = Selectable<PreservationEventTable>;
 export type AlarmRow = Selectable<AlarmTable>;
 export type DownloadRow = Selectable<DownloadTable>;

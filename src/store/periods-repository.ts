@@ -1,5 +1,6 @@
 import type { Store } from './store.js';
 import type { PeriodRow } from './database.js';
+import { refreshCopyCount } from './copy-counts-repository.js';
 
 /** One period by id (a prepared statement: read on every proof look-up). */
 export function findPeriod(store: Store, id: number): PeriodRow | undefined {
@@ -42,13 +43,16 @@ export function markPeriodSealed(
   id: number,
   sealed: { sealedAt: string; root: Buffer | null; previousRoot: Buffer | null },
 ): void {
-  store.run(
-    store.db
-      .updateTable('period')
-      .set({ status: 'sealed', sealed_at: sealed.sealedAt, root: sealed.root, previous_root: sealed.previousRoot })
-      .where('id', '=', id)
-      .where('status', '=', 'sealing'),
-  );
+  store.transaction(() => {
+    store.run(
+      store.db
+        .updateTable('period')
+        .set({ status: 'sealed', sealed_at: sealed.sealedAt, root: sealed.root, previous_root: sealed.previousRoot })
+        .where('id', '=', id)
+        .where('status', '=', 'sealing'),
+    );
+    refreshCopyCount(store, 'period', String(id));
+  });
 }
 
 /** The root of the newest sealed, non-empty period with an id below `beforeId`. */

@@ -1,6 +1,7 @@
 import type { Store } from './store.js';
 import type { AccountRow, AnchorRow, PeriodRow, PeriodTimestampRow, RegistrationRow } from './database.js';
 import { findAccountById } from './accounts-repository.js';
+import { refreshCopyCount } from './copy-counts-repository.js';
 import { insertRegistration } from './registrations-repository.js';
 import { insertTreeLevels } from './tree-repository.js';
 
@@ -26,6 +27,7 @@ export function insertRestoredPeriod(
   if (restored.levels.length > 0) insertTreeLevels(store, restored.period.id, restored.levels);
   for (const t of restored.timestamps) store.run(store.db.insertInto('period_timestamp').values(t));
   for (const a of restored.anchors) store.run(store.db.insertInto('anchor').values(a));
+  refreshCopyCount(store, 'period', String(restored.period.id));
 }
 
 /**

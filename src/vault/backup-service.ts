@@ -12,6 +12,7 @@ import { createPeerApp } from '../http/peer-routes.js';
 import type { CenterPki } from '../pki/center-pki.js';
 import type { Principal } from '../registry/principal.js';
 import type { RegistrationView } from '../registry/registration-view.js';
+import type { CopyCountCursor } from '../store/copy-counts-repository.js';
 import type { ReplicaKind } from '../store/database.js';
 import { finishDownload, insertDownload } from '../store/preservation-repository.js';
 import type { Store } from '../store/store.js';
@@ -205,7 +206,7 @@ export class BackupService {
     await this.replicator?.runOnce();
   }
 
-  status(options: { limit: number; kind?: ReplicaKind; belowMinimumOnly?: boolean }): BackupStatus {
+  status(options: { limit: number; kind?: ReplicaKind; belowMinimumOnly?: boolean; after?: CopyCountCursor }): BackupStatus {
     return backupStatus(this.store, { ...options, minCopies: this.config.backup.minCopies, peers: this.config.backup.peers });
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { canonicalize } from '../core/canonical-json.js';
 import { verifyDetachedCms } from '../core/cms-verify.js';
 import { writeFileDurably } from '../durable-files.js';
+import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import type { Store } from '../store/store.js';
 import { openSecret, sealSecret } from './sealed-secret.js';
 import { VaultError } from './vault-error.js';
@@ -79,6 +80,47 @@ export async function buildChainStateDocument(store: Store, chainDir: string, op
     sealed: sealSecret(options.masterKey, 'chain-state', Buffer.from(canonicalize(plain), 'utf8')),
   };
   return Buffer.from(canonicalize(document), 'utf8');
+}
+
+/** The embedded chain's state as last built for the peers: what their copies are compared with. */
+export interface CurrentChainState {
+  /** SHA-256 (hex) of the document (what a peer confirms holding). */
+  sha256: string;
+  /** The newest block it holds. */
+  bestBlock: number;
+  /** When a state with these bytes was first built. */
+  since: string;
+}
+
+const CURRENT_CHAIN_STATE_KEY = 'chain-state-current:local';
+
+/** Records the state just built (keeping `since` while its bytes are the same). */
+export function recordCurrentChainState(store: Store, state: { sha256: string; bestBlock: number; at: string }): void {
+  const known = currentChainState(store);
+  if (known?.sha256 === state.sha256) return;
+  setCenterMeta(store, CURRENT_CHAIN_STATE_KEY, JSON.stringify({ sha256: state.sha256, bestBlock: state.bestBlock, since: state.at } satisfies CurrentChainState));
+}
+
+/** The state last built for the peers, or undefined when none has been (no embedded chain, or not yet). */
+export function currentChainState(store: Store): CurrentChainState | undefined {
+  const value = getCenterMeta(store, CURRENT_CHAIN_STATE_KEY);
+  if (!value) return undefined;
+  try {
+    const parsed = JSON.parse(value) as CurrentChainState;
+    return typeof parsed.sha256 === 'string' && Number.isSafeInteger(parsed.bestBlock) && typeof parsed.since === 'string' ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The newest block a chain state document holds (its outer, unsealed field), or undefined. */
+export function bestBlockOf(bytes: Buffer): number | undefined {
+  try {
+    const block = (JSON.parse(bytes.toString('utf8')) as { bestBlock?: unknown }).bestBlock;
+    return Number.isSafeInteger(block) ? (block as number) : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Checks a chain state document's signature and outer fields; returns it (still sealed). */

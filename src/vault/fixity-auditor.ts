@@ -2,6 +2,7 @@ import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
 import { buildTreeLevels, HASH_BYTES, saltedLeaf } from '../registry/tree-builder.js';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import { countVaultBlobs, listBlobsDueForCheck } from '../store/blobs-repository.js';
+import { refreshCopyCount } from '../store/copy-counts-repository.js';
 import type { RegistrationRow, ReplicaRow, VaultBlobRow } from '../store/database.js';
 import { findPeriod } from '../store/periods-repository.js';
 import { countReplicas, listReplicasDueForAudit, listReplicasOf, markReplicaAudited, markReplicaPending, markReplicaUnreachable } from '../store/replicas-repository.js';
@@ -49,6 +50,7 @@ export function recordUnheldBlobs(store: Store, masterKeyId: string, now: string
           checked_at: null,
         }),
       );
+      refreshCopyCount(store, 'blob', u.sha256.toString('hex'));
     }
   });
   return unheld.map((u) => u.sha256.toString('hex'));

@@ -5,7 +5,7 @@ import { ensurePrivateDirectory, PRIVATE_FILE_MODE, syncPath, writeFileDurably }
 import { dirname, join } from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { HeldCopyRow } from '../store/database.js';
+import type { HeldCopyRow, ReplicaKind } from '../store/database.js';
 import { deleteHeldCopy, deleteHeldJournals, findHeldCopy, listHeldCopies, upsertHeldCopy } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
 import type { HeldBlobState } from './peer-client.js';
@@ -17,6 +17,16 @@ import { VaultError } from './vault-error.js';
 
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const MAX_BLOB_BYTES = 4 * 1024 ** 4;
+
+/** A page of a list of held copies: at most `limit`, after the object `after` (the previous page's `next`). */
+export interface HeldPage {
+  limit: number;
+  after?: string;
+}
+
+/** The largest page a peer may ask for, and the page it gets when it names none. */
+export const HELD_PAGE_MAX = 5000;
+export const HELD_PAGE_DEFAULT = 1000;
 
 /**
  * What this center keeps for its peers: their encrypted blobs (which it cannot read) and their
@@ -156,8 +166,18 @@ export class HeldCopies {
     }
   }
 
-  listBlobs(origin: string): { sha256: string; size: number; cipherSha256: string }[] {
-    return listHeldCopies(this.options.store, origin, 'blob').map((r) => ({ sha256: r.object, size: r.size, cipherSha256: r.sha256! }));
+  /** A page of the blobs held for `origin`, in SHA-256 order; `next` names where the next page starts (null: the last). */
+  listBlobs(origin: string, page: HeldPage): { blobs: { sha256: string; size: number; cipherSha256: string }[]; next: string | null } {
+    const { rows, next } = this.page(origin, 'blob', page);
+    return { blobs: rows.map((r) => ({ sha256: r.object, size: r.size, cipherSha256: r.sha256! })), next };
+  }
+
+  /** One page of held copies, one row more read to know whether there is a next page. */
+  private page(origin: string, kind: ReplicaKind, page: HeldPage): { rows: HeldCopyRow[]; next: string | null } {
+    const rows = listHeldCopies(this.options.store, origin, kind, { limit: page.limit + 1, ...(page.after !== undefined && { after: page.after }) });
+    if (rows.length <= page.limit) return { rows, next: null };
+    const shown = rows.slice(0, page.limit);
+    return { rows: shown, next: shown[shown.length - 1]?.object ?? null };
   }
 
   /** Keeps a signed bundle of `origin`'s period after checking its signature, origin and tree. */
@@ -281,8 +301,10 @@ export class HeldCopies {
     }
   }
 
-  listSigned(origin: string, kind: 'certificates' | 'chain'): { key: string; sha256: string; size: number }[] {
-    return listHeldCopies(this.options.store, origin, kind).map((r) => ({ key: r.object, sha256: r.sha256!, size: r.size }));
+  /** A page of the certificate segments or chain states held for `origin`, in key order. */
+  listSigned(origin: string, kind: 'certificates' | 'chain', page: HeldPage): { items: { key: string; sha256: string; size: number }[]; next: string | null } {
+    const { rows, next } = this.page(origin, kind, page);
+    return { items: rows.map((r) => ({ key: r.object, sha256: r.sha256!, size: r.size })), next };
   }
 
   /**
@@ -312,8 +334,10 @@ export class HeldCopies {
     }
   }
 
-  listJournals(origin: string): { key: string; sha256: string; size: number }[] {
-    return listHeldCopies(this.options.store, origin, 'journal').map((r) => ({ key: r.object, sha256: r.sha256!, size: r.size }));
+  /** A page of the journal segments held for `origin`, in key order (as text). */
+  listJournals(origin: string, page: HeldPage): { journals: { key: string; sha256: string; size: number }[]; next: string | null } {
+    const { rows, next } = this.page(origin, 'journal', page);
+    return { journals: rows.map((r) => ({ key: r.object, sha256: r.sha256!, size: r.size })), next };
   }
 
   journalPath(origin: string, key: string): string {
@@ -335,10 +359,10 @@ export class HeldCopies {
     return this.challengeSigned(origin, 'period', String(periodId), nonce);
   }
 
-  listBundles(origin: string): { periodId: number; sha256: string; size: number }[] {
-    return listHeldCopies(this.options.store, origin, 'period')
-      .map((r) => ({ periodId: Number(r.object), sha256: r.sha256!, size: r.size }))
-      .sort((a, b) => a.periodId - b.periodId);
+  /** A page of the period bundles held for `origin`, in the order of their ids as text (the cursor's); a client sorts them. */
+  listBundles(origin: string, page: HeldPage): { periods: { periodId: number; sha256: string; size: number }[]; next: string | null } {
+    const { rows, next } = this.page(origin, 'period', page);
+    return { periods: rows.map((r) => ({ periodId: Number(r.object), sha256: r.sha256!, size: r.size })), next };
   }
 
   /**

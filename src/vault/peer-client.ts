@@ -10,6 +10,9 @@ import { VaultError } from './vault-error.js';
 export type DocumentKind = 'journal' | 'certificates' | 'chain';
 const DOCUMENT_PATHS: Readonly<Record<DocumentKind | 'period', string>> = { journal: 'journals', certificates: 'certificates', chain: 'chains', period: 'periods' };
 
+/** Items asked for per page of a peer's lists (its listener's largest is 5,000). */
+const LIST_PAGE = 1000;
+
 /** What a peer says about a blob it holds (or is receiving) for us. */
 export interface HeldBlobState {
   received: number;
@@ -112,7 +115,7 @@ export class HttpsPeer implements Peer {
   }
 
   async listBlobs() {
-    return ((await this.json('GET', '/v1/peer/blobs')) as { blobs: { sha256: string; size: number; cipherSha256: string }[] }).blobs;
+    return this.allPages<{ sha256: string; size: number; cipherSha256: string }>('/v1/peer/blobs', 'blobs');
   }
 
   async putBundle(periodId: number, framed: Buffer) {
@@ -133,8 +136,9 @@ export class HttpsPeer implements Peer {
     return this.challenge(`/v1/peer/periods/${periodId}/challenge`, nonce);
   }
 
+  /** In period order (a peer pages them by id as text). */
   async listBundles() {
-    return ((await this.json('GET', '/v1/peer/periods')) as { periods: { periodId: number; sha256: string; size: number }[] }).periods;
+    return (await this.allPages<{ periodId: number; sha256: string; size: number }>('/v1/peer/periods', 'periods')).sort((a, b) => a.periodId - b.periodId);
   }
 
   async putJournal(key: string, framed: Buffer) {
@@ -152,7 +156,7 @@ export class HttpsPeer implements Peer {
   }
 
   async listJournals() {
-    return ((await this.json('GET', '/v1/peer/journals')) as { journals: { key: string; sha256: string; size: number }[] }).journals;
+    return this.allPages<{ key: string; sha256: string; size: number }>('/v1/peer/journals', 'journals');
   }
 
   async putDocument(kind: DocumentKind, key: string, framed: Buffer) {
@@ -170,15 +174,13 @@ export class HttpsPeer implements Peer {
   }
 
   async listDocuments(kind: DocumentKind) {
-    let body: Record<string, { key: string; sha256: string; size: number }[]>;
     try {
-      body = (await this.json('GET', `/v1/peer/${DOCUMENT_PATHS[kind]}`)) as typeof body;
+      return await this.allPages<{ key: string; sha256: string; size: number }>(`/v1/peer/${DOCUMENT_PATHS[kind]}`, DOCUMENT_PATHS[kind]);
     } catch (err) {
       // A peer of an earlier version has no such route, so it holds none of them.
       if ((err as { peerCode?: string }).peerCode === 'ROUTE_NOT_FOUND') return [];
       throw err;
     }
-    return body[DOCUMENT_PATHS[kind]] ?? [];
   }
 
   async challengeDocument(kind: DocumentKind | 'period', key: string, nonce: Buffer): Promise<string | null> {
@@ -197,6 +199,31 @@ export class HttpsPeer implements Peer {
       return null;
     }
     return ((await answer(res, this.id)) as { hmacSha256: string }).hmacSha256;
+  }
+
+  /**
+   * Every item of a paged list (`field` of each answer), page after page while the peer names a
+   * `next`. A peer of an earlier version answers the whole list with no `next`: one page.
+   */
+  private async allPages<T>(path: string, field: string): Promise<T[]> {
+    const items: T[] = [];
+    const seen = new Set<string>();
+    let after: string | undefined;
+    for (;;) {
+      const query = new URLSearchParams({ limit: String(LIST_PAGE), ...(after !== undefined && { after }) });
+      const body = (await this.json('GET', `${path}?${query}`)) as Record<string, unknown>;
+      const page = body[field];
+      if (!Array.isArray(page)) throw new VaultError('PEER_FAILED', `peer ${this.id} answered ${path} without a list of ${field}`);
+      items.push(...(page as T[]));
+      const next = body.next;
+      if (next === undefined || next === null) return items;
+      // A cursor that comes back would page forever (the order is the peer's database's: not compared here).
+      if (typeof next !== 'string' || seen.has(next) || page.length === 0) {
+        throw new VaultError('PEER_FAILED', `peer ${this.id} answered ${path} with a next page that does not follow the last one`);
+      }
+      seen.add(next);
+      after = next;
+    }
   }
 
   private async json(method: string, path: string): Promise<unknown> {

@@ -5,6 +5,7 @@ import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import type { ReplicaRow } from '../store/database.js';
 import {
   deleteJournalReplicas,
+  deleteReplica,
   ensureBlobReplicasAfter,
   ensureReplica,
   listDueReplicas,
@@ -16,7 +17,7 @@ import {
 import type { Store } from '../store/store.js';
 import type { Peer } from './peer-client.js';
 import { buildCertificateSegmentBytes, certificateSegmentKey, signCertificateSegment } from './certificate-segment.js';
-import { buildChainStateDocument, LOCAL_CHAIN_NAME } from './chain-state-copy.js';
+import { bestBlockOf, buildChainStateDocument, LOCAL_CHAIN_NAME, recordCurrentChainState } from './chain-state-copy.js';
 import { bundleRevision, buildJournalBytes, frameBundle, journalKey, signJournal, signPeriodBundle, type SignedBundle } from './period-bundle.js';
 import type { PreservationLog } from './preservation-log.js';
 import type { Vault } from './vault.js';
@@ -186,6 +187,7 @@ export class Replicator {
     const bytes = await buildChainStateDocument(store, chainDir, { centerId, masterKey: vault.masterKey.key });
     if (!bytes) return;
     this.chainState = { bytes, sha256: hash('sha256', bytes, 'hex') };
+    recordCurrentChainState(store, { sha256: this.chainState.sha256, bestBlock: bestBlockOf(bytes) ?? -1, at });
     let requeued = false;
     for (const peer of peers) {
       if (ensureReplica(store, { kind: 'chain', object: LOCAL_CHAIN_NAME, peer: peer.id, now: at })) requeued = true;
@@ -256,7 +258,9 @@ export class Replicator {
   /** Sends bundles again whose period gained a timestamp or an anchor (or whose anchor moved) since they were sent. */
   requeueChangedBundles(at = this.now().toISOString()): number {
     const { store } = this.options;
-    const verified = store.all(store.db.selectFrom('replica').selectAll().where('kind', '=', 'period').where('status', '=', 'verified'));
+    // Through the key's `kind` (the periods' few rows), the status checked here: a filter on
+    // `status` in the query let SQLite walk every verified copy, a million blobs' included.
+    const verified = store.all(store.db.selectFrom('replica').selectAll().where('kind', '=', 'period')).filter((r) => r.status === 'verified');
     const revisions = new Map<string, string | undefined>();
     let requeued = 0;
     for (const r of verified) {
@@ -305,7 +309,7 @@ export class Replicator {
     const sha256 = replica.object;
     const blob = vault.rowOf(sha256);
     if (!blob) {
-      store.run(store.db.deleteFrom('replica').where('kind', '=', 'blob').where('object', '=', sha256).where('peer', '=', peer.id));
+      deleteReplica(store, { kind: 'blob', object: sha256, peer: peer.id });
       return;
     }
     if (blob.status !== 'ok') throw new VaultError('BLOB_CORRUPT', 'the local copy is damaged or missing; it is sent once repaired');
@@ -372,7 +376,7 @@ export class Replicator {
     const signed = signJournal(store, replica.object, { centerId, masterKey: vault.masterKey.key, signer });
     if (!signed) {
       // Sealed meanwhile: the period's bundle carries these registrations.
-      store.run(store.db.deleteFrom('replica').where('kind', '=', 'journal').where('object', '=', replica.object).where('peer', '=', peer.id));
+      deleteReplica(store, { kind: 'journal', object: replica.object, peer: peer.id });
       return;
     }
     const held = await peer.putJournal(replica.object, frameBundle(signed));
@@ -395,7 +399,9 @@ export class Replicator {
     const kind = replica.kind as 'certificates' | 'chain';
     const held = await peer.putDocument(kind, replica.object, frameBundle(signed));
     if (held.sha256 !== signed.sha256) throw new VaultError('PEER_FAILED', `peer ${peer.id} holds ${kind} ${replica.object} as ${held.sha256}, we sent ${signed.sha256}`);
-    markReplicaVerified(store, replica, { revision: signed.sha256, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
+    // A chain state's revision is the newest block it holds: what the backup status compares.
+    const revision = kind === 'chain' ? String(bestBlockOf(signed.bytes) ?? '') || signed.sha256 : signed.sha256;
+    markReplicaVerified(store, replica, { revision, confirmedHash: signed.sha256, at: this.now().toISOString(), signature: signed.signature });
     if (replica.status === 'damaged' || replica.status === 'missing') events.clear('audit-failed', `${kind} ${replica.object} @ ${peer.id}`);
     events.event({
       type: 'replication',

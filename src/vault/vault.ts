@@ -4,6 +4,8 @@ import { mkdir, open, readdir, rename, rm, stat, type FileHandle } from 'node:fs
 import { dirname, join } from 'node:path';
 import { Readable } from 'node:stream';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
+import { refreshCopyCount } from '../store/copy-counts-repository.js';
+import { deleteReplicasOf } from '../store/replicas-repository.js';
 import {
   countVaultBlobs,
   findVaultBlob,
@@ -238,7 +240,10 @@ export class Vault implements BlobStore {
     if (!SHA256_HEX.test(sha256)) return;
     await this.exclusive(sha256, async () => {
       await rm(this.pathOf(sha256), { force: true });
-      this.store.run(this.store.db.deleteFrom('vault_blob').where('sha256', '=', Buffer.from(sha256, 'hex')));
+      this.store.transaction(() => {
+        this.store.run(this.store.db.deleteFrom('vault_blob').where('sha256', '=', Buffer.from(sha256, 'hex')));
+        refreshCopyCount(this.store, 'blob', sha256);
+      });
     });
   }
 
@@ -495,8 +500,9 @@ export class Vault implements BlobStore {
         // The row first: a crash between the two leaves a file without a row, which a later
         // upload of the same content simply replaces.
         this.store.transaction(() => {
-          this.store.prepare("DELETE FROM replica WHERE kind = 'blob' AND object = ?").run(sha256);
+          deleteReplicasOf(this.store, 'blob', sha256);
           this.store.prepare('DELETE FROM vault_blob WHERE sha256 = ?').run(orphan.sha256);
+          refreshCopyCount(this.store, 'blob', sha256);
         });
         await rm(this.pathOf(sha256), { force: true });
         removed.push({ sha256, size: orphan.size, peers });

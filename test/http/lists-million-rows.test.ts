@@ -72,13 +72,12 @@ const LIST_CALLS: [string, () => string][] = [
   ['/v1/backup/downloads?registration=3&after=2000', admin],
   ['/v1/backup/status', admin],
   ['/v1/backup/status?kind=blob', admin],
+  ['/v1/backup/status?belowMinimum=1', admin],
+  ['/v1/backup/status?belowMinimum=1&kind=period&limit=10', admin],
 ];
 
-/**
- * Statements of the backup status that count over every blob and sealed period (its totals, not
- * its list): not yet a seek. Known and reported (issue 17, item 9); the status list is checked.
- */
-const KNOWN_AGGREGATES = [/^SELECT count\(\*\) AS total/, /^SELECT status, count\(\*\) AS n FROM replica/];
+/** Statements a list route runs that are not a seek (none now: the backup status reads kept counts). */
+const KNOWN_AGGREGATES: RegExp[] = [];
 
 describe('lists on a million registrations', () => {
   it('are index seeks: every statement a list route runs, by its query plan', async () => {

@@ -4,6 +4,7 @@ import { Readable } from 'node:stream';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildCenter, type Center } from '../../src/server.js';
+import { ensureReplica, markReplicaVerified } from '../../src/store/replicas-repository.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
 
 // kill -9 between a blob's move into place and its registration's commit leaves a vault blob no
@@ -30,7 +31,8 @@ beforeAll(async () => {
   for (const content of [orphan, digestOnly]) await first.backup.vault.ingest(Readable.from([content]), { maxBytes: 1 << 20 });
   const at = new Date().toISOString();
   for (const content of [orphan, registered]) {
-    first.store.prepare("INSERT INTO replica (kind, object, peer, status, next_attempt_at, created_at, confirmed_at) VALUES ('blob', ?, 'center-b', 'verified', ?, ?, ?)").run(sha(content), at, at, at);
+    ensureReplica(first.store, { kind: 'blob', object: sha(content), peer: 'center-b', now: at });
+    markReplicaVerified(first.store, { kind: 'blob', object: sha(content), peer: 'center-b' }, { revision: null, confirmedHash: 'x', at });
   }
   await first.close(); // the data directory stays: start again over it
   const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' });

@@ -2,6 +2,7 @@ import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureReplica, markReplicaVerified } from '../../src/store/replicas-repository.js';
 import { backupStatus } from '../../src/vault/backup-status.js';
 import { FixityAuditor } from '../../src/vault/fixity-auditor.js';
 import type { Peer } from '../../src/vault/peer-client.js';
@@ -66,9 +67,9 @@ beforeAll(async () => {
     await center.backup.vault.cipherSha256(sha256); // recorded, as replication does
     files.push({ id: res.body.id, sha256, data, cipher: readFileSync(center.backup.vault.pathOf(sha256)) });
     const at = new Date(clock - DAY).toISOString();
-    center.store
-      .prepare("INSERT INTO replica (kind, object, peer, status, next_attempt_at, created_at, confirmed_at, confirmed_hash) VALUES ('blob', ?, ?, 'verified', ?, ?, ?, ?)")
-      .run(sha256, PEER.id, at, at, at, createHash('sha256').update(files[i]!.cipher).digest('hex'));
+    const cipherSha256 = createHash('sha256').update(files[i]!.cipher).digest('hex');
+    ensureReplica(center.store, { kind: 'blob', object: sha256, peer: PEER.id, now: at });
+    markReplicaVerified(center.store, { kind: 'blob', object: sha256, peer: PEER.id }, { revision: cipherSha256, confirmedHash: cipherSha256, at });
   }
   auditor = new FixityAuditor({
     store: center.store,
