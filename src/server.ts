@@ -30,6 +30,7 @@ import { RegistrationReader } from './registry/registration-reader.js';
 import { RegistrationService } from './registry/registration-service.js';
 import { SealScheduler } from './registry/seal-scheduler.js';
 import { getCenterMeta, setCenterMeta } from './store/accounts-repository.js';
+import { redactDatabaseUrl } from './store/dialect.js';
 import { Store } from './store/store.js';
 import { setDefaultSignatureEngine } from './core/signature-engine.js';
 import { nodeSignatureEngine } from './pki/node-signature-engine.js';
@@ -71,7 +72,8 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     // would be a new, empty one.
     throw new ConfigError(`${config.dataDir} holds an unfinished recovery: run \`archive-seal recover --from-peer URL --data-dir ${config.dataDir}\` again to finish it`);
   }
-  const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
+  const store = await Store.open({ file: databaseFile, url: config.databaseUrl, synchronous: config.sqliteSynchronous });
+  if (store.engine === 'postgres') log(`registry on PostgreSQL ${redactDatabaseUrl(config.databaseUrl!)}`);
   let registrations: RegistrationService | undefined;
   let localChain: LocalChain | undefined;
   let backup: BackupService | undefined;
@@ -127,6 +129,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       reader,
       writer: {
         file: databaseFile,
+        ...(config.databaseUrl !== undefined && { url: config.databaseUrl }),
         synchronous: config.sqliteSynchronous,
         centerId: config.centerId,
         pseudonymKey: centerSecret(store, 'pseudonym-key'),

@@ -8,9 +8,11 @@ const INSERT_SQL =
   'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const FIND_SAME_SQL = 'SELECT id, sha256, sm3, size, has_file, leaf_hash FROM registration WHERE registrant_id = ? AND sha256_key = ?';
-const SUMMARIES_SQL =
-  'SELECT r.id, r.period_id, r.registered_at, r.leaf_hash, r.sha256, r.sm3, p.status = \'sealed\' AND p.root IS NOT NULL AS sealed ' +
-  'FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id IN (SELECT value FROM json_each(?))';
+const SUMMARIES_SELECT =
+  'SELECT r.id, r.period_id, r.registered_at, r.leaf_hash, r.sha256, r.sm3, CASE WHEN p.status = \'sealed\' AND p.root IS NOT NULL THEN 1 ELSE 0 END AS sealed ' +
+  'FROM registration r JOIN period p ON p.id = r.period_id WHERE ';
+/** The ids as one parameter: a JSON array on SQLite, an array on PostgreSQL. */
+const SUMMARIES_SQL = { sqlite: SUMMARIES_SELECT + 'r.id IN (SELECT value FROM json_each(?))', postgres: SUMMARIES_SELECT + 'r.id = ANY(?::bigint[])' };
 
 /**
  * The duplicate look-up key of a SHA-256 digest: the first 6 bytes of the digest's own SHA-256,
@@ -69,7 +71,7 @@ export interface RegistrationSummaryRow {
 
 /** The summaries of registrations `ids`, in one query, by id. */
 export function findRegistrationSummaries(store: Store, ids: readonly number[]): Map<number, RegistrationSummaryRow> {
-  const rows = store.prepare(SUMMARIES_SQL).all(JSON.stringify(ids)) as RegistrationSummaryRow[];
+  const rows = (store.engine === 'postgres' ? store.prepare(SUMMARIES_SQL.postgres).all(ids) : store.prepare(SUMMARIES_SQL.sqlite).all(JSON.stringify(ids))) as RegistrationSummaryRow[];
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -159,6 +161,15 @@ export function readLeafHashes(store: Store, periodId: number, fromIndex: number
   // index, leaf hash): 0.9 s for a million leaves where a Buffer per row took 1.5 s, and a list
   // of 65,536 Buffers would be ~90 MiB of garbage at once. Leaf indexes are unique in a period,
   // so the rows fill the range exactly when all are there.
+  if (store.engine === 'postgres') {
+    // PostgreSQL concatenates the bytes themselves, in leaf order.
+    const { count, hashes } = store
+      .prepare("SELECT count(*) AS count, coalesce(string_agg(leaf_hash, ''::bytea ORDER BY leaf_index), ''::bytea) AS hashes FROM registration WHERE period_id = ? AND leaf_index >= ? AND leaf_index < ?")
+      .get(periodId, fromIndex, toIndex) as { count: number; hashes: Buffer };
+    if (hashes.length !== count * 32) throw new Error(`period ${periodId} has a leaf hash that is not 32 bytes in leaves ${fromIndex}..${toIndex - 1}`);
+    hashes.copy(target, fromIndex * 32);
+    return count;
+  }
   const { count, hex } = store
     .prepare(
       "SELECT count(*) AS count, coalesce(group_concat(hex(leaf_hash), '' ORDER BY leaf_index), '') AS hex " +

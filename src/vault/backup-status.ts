@@ -1,5 +1,6 @@
 import type { ReplicaKind, ReplicaRow, VaultBlobRow } from '../store/database.js';
 import { listReplicasOf } from '../store/replicas-repository.js';
+import { sqlHex } from '../store/dialect.js';
 import type { Store } from '../store/store.js';
 import type { PeerConfig } from './peer-config.js';
 
@@ -56,7 +57,7 @@ export function countBelowMinimum(store: Store, minCopies: number): { blobs: num
   const blobs = store
     .prepare(
       `SELECT count(*) AS total, coalesce(sum(CASE WHEN (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
-         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND ${COUNTS_AS_VERIFIED}) < ? THEN 1 ELSE 0 END), 0) AS below
+         (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = ${sqlHex(store.engine, 'b.sha256')} AND ${COUNTS_AS_VERIFIED}) < ? THEN 1 ELSE 0 END), 0) AS below
        FROM vault_blob b`,
     )
     .get(minCopies) as { total: number; below: number };
@@ -100,7 +101,7 @@ export function backupStatus(
       ? (store
           .prepare(
             `SELECT * FROM vault_blob b WHERE (CASE WHEN b.status = 'ok' THEN 1 ELSE 0 END) +
-               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = lower(hex(b.sha256)) AND ${COUNTS_AS_VERIFIED}) < ?
+               (SELECT count(*) FROM replica r WHERE r.kind = 'blob' AND r.object = ${sqlHex(store.engine, 'b.sha256')} AND ${COUNTS_AS_VERIFIED}) < ?
              ORDER BY b.created_at DESC LIMIT ?`,
           )
           .all(options.minCopies, options.limit) as VaultBlobRow[])

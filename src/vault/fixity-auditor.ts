@@ -30,9 +30,11 @@ export function recordUnheldBlobs(store: Store, masterKeyId: string, now: string
     .prepare(
       `SELECT r.sha256, r.sm3, r.size FROM registration r
        WHERE r.has_file = 1 AND r.sm3 IS NOT NULL AND r.size IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vault_blob b WHERE b.sha256 = r.sha256)
-       GROUP BY r.sha256`,
+       ORDER BY r.sha256`,
     )
-    .all() as { sha256: Buffer; sm3: Buffer; size: number }[];
+    .all()
+    // One per content (several registrants may have registered the same file).
+    .filter((r, i, all) => i === 0 || !(r as { sha256: Buffer }).sha256.equals((all[i - 1] as { sha256: Buffer }).sha256)) as { sha256: Buffer; sm3: Buffer; size: number }[];
   store.transaction(() => {
     for (const u of unheld) {
       store.run(

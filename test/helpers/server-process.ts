@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testDatabaseUrlFor } from './test-database.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'archive-seal.js');
@@ -19,6 +20,7 @@ export interface ServerProcess {
 
 /** Starts `archive-seal serve` on 127.0.0.1 port 0 with `dataDir`; resolves once it listens. */
 export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const databaseUrl = env.ARCHIVE_SEAL_DATABASE_URL === undefined ? await testDatabaseUrlFor(dataDir) : undefined;
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: {
       ...process.env,
@@ -28,6 +30,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
       ARCHIVE_SEAL_SEAL_SCHEDULE: 'off',
       ARCHIVE_SEAL_CHAINS: 'none',
       ARCHIVE_SEAL_LOCAL_CHAIN_PORT: '0',
+      ...(databaseUrl !== undefined && { ARCHIVE_SEAL_DATABASE_URL: databaseUrl }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
