@@ -10,6 +10,8 @@ import { dropTestDatabase, testDatabaseUrlFor } from './test-database.js';
 /** An in-process center over a temporary data directory, for `app.request()` tests. */
 export interface TestCenter extends Center {
   dataDir: string;
+  /** The center's PostgreSQL database when the tests run on PostgreSQL. */
+  databaseUrl: string | undefined;
   adminToken: string;
   logs: string[];
   tokenFor(name: string, role: Role, pseudonymous?: boolean): string;
@@ -33,6 +35,7 @@ export async function makeTestCenter(env: Record<string, string> = {}): Promise<
   return {
     ...center,
     dataDir: dir.path,
+    databaseUrl: config.databaseUrl,
     adminToken,
     logs,
     tokenFor: (name, role, pseudonymous = false) => issueToken(center.store, { name, role, pseudonymous }).token,

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+import { testDatabaseEnv } from '../helpers/test-database.js';
 
 // kill -9 between a blob's move into place and its registration's commit leaves a vault blob no
 // registration refers to. The next start removes it (file, row, replication queue) before
@@ -33,7 +34,7 @@ beforeAll(async () => {
     first.store.prepare("INSERT INTO replica (kind, object, peer, status, next_attempt_at, created_at, confirmed_at) VALUES ('blob', ?, 'center-b', 'verified', ?, ?, ?)").run(sha(content), at, at, at);
   }
   await first.close(); // the data directory stays: start again over it
-  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' });
+  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ...(await testDatabaseEnv(first.dataDir)) });
   const logs: string[] = [];
   restarted = await buildCenter(config, (line) => logs.push(line));
   (restarted as Center & { logs?: string[] }).logs = logs;
