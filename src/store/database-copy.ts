@@ -10,7 +10,7 @@ export interface TableCopy {
 export class DatabaseCopyError extends Error {
   override readonly name = 'DatabaseCopyError';
   constructor(
-    readonly code: 'TARGET_NOT_EMPTY' | 'SCHEMA_MISMATCH' | 'COUNT_MISMATCH',
+    readonly code: 'TARGET_NOT_EMPTY' | 'SCHEMA_MISMATCH' | 'COUNT_MISMATCH' | 'COPY_CHECK_FAILED',
     message: string,
   ) {
     super(message);
@@ -27,9 +27,14 @@ const MAX_PARAMETERS = 60_000;
  * one (`to`, migrated), in one transaction: all of it, or nothing. Tables go in the order their
  * foreign keys need; each keeps its ids (and SQLite's `rowid` where the schema reads it, see
  * migration postgres-rowids); the identity sequences then start past them. Row counts are
- * compared table by table before the commit.
+ * compared table by table, and `check` asked, before the commit.
  */
-export function copySqliteToPostgres(from: Store, to: Store, progress: (table: string, rows: number) => void = () => {}): TableCopy[] {
+export function copySqliteToPostgres(
+  from: Store,
+  to: Store,
+  options: { progress?: (table: string, rows: number) => void; check?: (copy: Store) => string[] } = {},
+): TableCopy[] {
+  const progress = options.progress ?? (() => {});
   if (from.engine !== 'sqlite' || to.engine !== 'postgres') throw new Error('a copy goes from SQLite to PostgreSQL');
   const tables = sqliteTables(from);
   const targetTables = new Set(
@@ -87,6 +92,9 @@ export function copySqliteToPostgres(from: Store, to: Store, progress: (table: s
       copies.push({ table, rows: copied });
     }
     to.syncIdentities();
+    // Checked on the copy before it commits: a copy that does not hold is not kept.
+    const problems = options.check?.(to) ?? [];
+    if (problems.length > 0) throw new DatabaseCopyError('COPY_CHECK_FAILED', problems.join('; '));
     return copies;
   });
 }
