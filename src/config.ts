@@ -27,6 +27,8 @@ export interface Config {
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
   /** A PostgreSQL database URL: the registry lives there instead of `dataDir`'s SQLite file. */
   readonly databaseUrl: string | undefined;
+  /** How often a process asks for the duties lease (and, holding it, looks for work another left). */
+  readonly dutiesPollMs: number;
   readonly chains: ChainsConfig;
   /** A sent anchor the node has forgotten (dropped) for this long is sent again, same nonce. */
   readonly anchorResendAfterMs: number;
@@ -78,6 +80,7 @@ export const SETTINGS = {
   maxUploadBytes: { env: 'ARCHIVE_SEAL_MAX_UPLOAD_BYTES', default: String(2 * 1024 ** 3) },
   sqliteSynchronous: { env: 'ARCHIVE_SEAL_SQLITE_SYNCHRONOUS', default: 'FULL' },
   databaseUrl: { env: 'ARCHIVE_SEAL_DATABASE_URL', default: '' },
+  dutiesPollMs: { env: 'ARCHIVE_SEAL_DUTIES_POLL_MS', default: '2000' },
   chains: { env: 'ARCHIVE_SEAL_CHAINS', default: 'local' },
   localChainPort: { env: 'ARCHIVE_SEAL_LOCAL_CHAIN_PORT', default: '8545' },
   confirmations: { env: 'ARCHIVE_SEAL_CONFIRMATIONS', default: '1' },
@@ -173,6 +176,7 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     maxUploadBytes: integer('maxUploadBytes', 1, 1024 ** 4),
     sqliteSynchronous: synchronous,
     databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
+    dutiesPollMs: integer('dutiesPollMs', 100, 600_000),
     backup: backupConfig(get, integer, resolve(get('dataDir'))),
     connections: Object.freeze({
       headersTimeoutMs: integer('headersTimeoutMs', 100, 3600 * 1000),

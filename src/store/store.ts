@@ -1,4 +1,5 @@
 import BetterSqlite3 from 'better-sqlite3';
+import { hostname } from 'node:os';
 import {
   Kysely,
   Migrator,
@@ -34,6 +35,11 @@ export interface SqlStatement {
   run(...params: unknown[]): { changes: number };
   /** Rows as their first column's value. */
   pluck(toggle?: boolean): SqlStatement;
+}
+
+/** How this process names its PostgreSQL sessions (`archive-seal HOST:PID`; every thread the same). */
+export function processApplicationName(): string {
+  return `archive-seal ${hostname()}:${process.pid}`.slice(0, 63);
 }
 
 /**
@@ -82,6 +88,11 @@ export class Store {
     }
   }
 
+  /** The PostgreSQL database's URL (PostgreSQL only). */
+  get url(): string | undefined {
+    return this.pg?.url;
+  }
+
   /** The SQLite connection (SQLite only: the few SQLite-file operations, e.g. a restore's journal mode). */
   get sqlite(): BetterSqlite3.Database {
     if (!this.sqliteDb) throw new Error('this center runs on PostgreSQL, not on a SQLite file');
@@ -107,7 +118,7 @@ export class Store {
   static openConnection(options: StoreOptions): Store {
     if (options.url !== undefined) {
       try {
-        return new Store({ pg: new PgSyncConnection(options.url) });
+        return new Store({ pg: new PgSyncConnection(options.url, { applicationName: processApplicationName() }) });
       } catch (err) {
         throw new Error(`cannot connect to the database ${redactDatabaseUrl(options.url)}: ${(err as Error).message}`, { cause: err });
       }
