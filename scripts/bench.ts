@@ -9,6 +9,7 @@
  *                                 # certificates, single-1m), upload, pki (signing, timestamping
  *                                 # and verifying on one thread, in this process)
  *   BENCH_NODE_OPTIONS="--cpu-prof --cpu-prof-dir=/tmp/prof" npm run bench   # profiles of the server's threads
+ *   npm run bench -- --db postgres   # the registry on PostgreSQL beside SQLite (scripts/bench-postgres.ts)
  *
  * The machine this was written on is a shared VM whose speed moves by a third within minutes,
  * so the figures a target is judged by are each the median of BENCH_REPEAT runs (default 3),
@@ -308,7 +309,10 @@ async function main(): Promise<void> {
   console.log(JSON.stringify(results, null, 2));
 }
 
-main().catch((err) => {
+// `npm run bench -- --db postgres`: the registry's phases on PostgreSQL beside SQLite's (scripts/bench-postgres.ts).
+const db = process.argv.indexOf('--db');
+const run = db >= 0 && process.argv[db + 1] === 'postgres' ? () => import('./bench-postgres.js').then(() => undefined) : main;
+run().catch((err) => {
   console.error(err);
   process.exit(1);
 });

@@ -4,6 +4,7 @@ import type { ChainSettings } from './anchor/anchor-chain.js';
 import { DEVELOPMENT_CERTS_DIR } from './pki/dev-pki.js';
 import { parseSealSchedule, type SealSchedule } from './registry/seal-schedule.js';
 import type { ConnectionLimits } from './http/connection-limits.js';
+import { isPostgresUrl, redactDatabaseUrl } from './store/dialect.js';
 import { parsePeers, type BackupConfig } from './vault/peer-config.js';
 
 /** Where periods are anchored: nowhere, the embedded local chain, or configured chains. */
@@ -24,6 +25,10 @@ export interface Config {
   readonly timeZone: string;
   readonly maxUploadBytes: number;
   readonly sqliteSynchronous: 'FULL' | 'NORMAL';
+  /** A PostgreSQL database URL: the registry lives there instead of `dataDir`'s SQLite file. */
+  readonly databaseUrl: string | undefined;
+  /** How often a process asks for the duties lease (and, holding it, looks for work another left). */
+  readonly dutiesPollMs: number;
   readonly chains: ChainsConfig;
   /** A sent anchor the node has forgotten (dropped) for this long is sent again, same nonce. */
   readonly anchorResendAfterMs: number;
@@ -74,6 +79,8 @@ export const SETTINGS = {
   timeZone: { env: 'ARCHIVE_SEAL_TIME_ZONE', default: 'Asia/Shanghai' },
   maxUploadBytes: { env: 'ARCHIVE_SEAL_MAX_UPLOAD_BYTES', default: String(2 * 1024 ** 3) },
   sqliteSynchronous: { env: 'ARCHIVE_SEAL_SQLITE_SYNCHRONOUS', default: 'FULL' },
+  databaseUrl: { env: 'ARCHIVE_SEAL_DATABASE_URL', default: '' },
+  dutiesPollMs: { env: 'ARCHIVE_SEAL_DUTIES_POLL_MS', default: '2000' },
   chains: { env: 'ARCHIVE_SEAL_CHAINS', default: 'local' },
   localChainPort: { env: 'ARCHIVE_SEAL_LOCAL_CHAIN_PORT', default: '8545' },
   confirmations: { env: 'ARCHIVE_SEAL_CONFIRMATIONS', default: '1' },
@@ -132,6 +139,10 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
   if (synchronous !== 'FULL' && synchronous !== 'NORMAL') {
     throw new ConfigError(`${SETTINGS.sqliteSynchronous.env}=${synchronous}: expected FULL or NORMAL`);
   }
+  const databaseUrl = get('databaseUrl');
+  if (databaseUrl !== '' && !isPostgresUrl(databaseUrl)) {
+    throw new ConfigError(`${SETTINGS.databaseUrl.env}=${redactDatabaseUrl(databaseUrl)}: expected postgres://user:password@host:port/database (unset: the SQLite file in the data directory)`);
+  }
   const centerId = get('centerId');
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/.test(centerId)) {
     throw new ConfigError(`${SETTINGS.centerId.env}=${centerId}: letters, digits, '.', '_' and '-' only, up to 64`);
@@ -164,6 +175,8 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
     timeZone: get('timeZone'),
     maxUploadBytes: integer('maxUploadBytes', 1, 1024 ** 4),
     sqliteSynchronous: synchronous,
+    databaseUrl: databaseUrl === '' ? undefined : databaseUrl,
+    dutiesPollMs: integer('dutiesPollMs', 100, 600_000),
     backup: backupConfig(get, integer, resolve(get('dataDir'))),
     connections: Object.freeze({
       headersTimeoutMs: integer('headersTimeoutMs', 100, 3600 * 1000),

@@ -30,6 +30,9 @@ import { RegistrationReader } from './registry/registration-reader.js';
 import { RegistrationService } from './registry/registration-service.js';
 import { SealScheduler } from './registry/seal-scheduler.js';
 import { getCenterMeta, setCenterMeta } from './store/accounts-repository.js';
+import { CenterDuties } from './center-duties.js';
+import { redactDatabaseUrl } from './store/dialect.js';
+import { DutiesLease } from './store/duties-lease.js';
 import { Store } from './store/store.js';
 import { setDefaultSignatureEngine } from './core/signature-engine.js';
 import { nodeSignatureEngine } from './pki/node-signature-engine.js';
@@ -54,6 +57,8 @@ export interface Center {
   backup: BackupService;
   /** Where the first admin token was written, when this start created it. */
   firstAdminTokenFile?: string;
+  /** The background work, done by the one process holding the duties lease. */
+  duties: CenterDuties;
   /** Waits for a running seal, then closes the database. */
   close(): Promise<void>;
 }
@@ -71,10 +76,12 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
     // would be a new, empty one.
     throw new ConfigError(`${config.dataDir} holds an unfinished recovery: run \`archive-seal recover --from-peer URL --data-dir ${config.dataDir}\` again to finish it`);
   }
-  const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
+  const store = await Store.open({ file: databaseFile, url: config.databaseUrl, synchronous: config.sqliteSynchronous });
+  if (store.engine === 'postgres') log(`registry on PostgreSQL ${redactDatabaseUrl(config.databaseUrl!)}`);
   let registrations: RegistrationService | undefined;
   let localChain: LocalChain | undefined;
   let backup: BackupService | undefined;
+  let duties: CenterDuties | undefined;
   try {
     const pki = loadCenterPki(readPkiSetSource(config.pkiDir));
     if (pki.isDevelopment) log('using the DEVELOPMENT PKI: nothing this center signs is evidence (see certs/README.md)');
@@ -127,6 +134,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       reader,
       writer: {
         file: databaseFile,
+        ...(config.databaseUrl !== undefined && { url: config.databaseUrl }),
         synchronous: config.sqliteSynchronous,
         centerId: config.centerId,
         pseudonymKey: centerSecret(store, 'pseudonym-key'),
@@ -141,10 +149,21 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
         anchoring.nudge();
       },
     });
-    for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
+    // The center's background work runs in one process at a time (several may serve one
+    // PostgreSQL database): the one holding the duties lease.
+    const lease = new DutiesLease(store);
+    duties = new CenterDuties(lease, { pollMs: config.dutiesPollMs, log, ticks: store.engine === 'postgres' });
+    const resumeSeals = async () => {
+      for (const p of await sealer.resume()) log(`finished sealing period ${p.id}, interrupted before the last stop`);
+    };
+    const leadingAtStart = lease.tryAcquire();
+    if (leadingAtStart) await resumeSeals();
     sealer.ensureOpenPeriod();
     // Before the app takes an upload and before replication starts: see removeInterruptedUploads.
-    await backup.removeInterruptedUploads();
+    // Not while another process serves the same vault: its uploads in flight look like leftovers.
+    const others = lease.otherProcesses();
+    if (others === 0) await backup.removeInterruptedUploads();
+    else log(`${others} other process(es) serve this database: the vault's start-up clean-up waits for a start with none`);
 
     let firstAdminTokenFile: string | undefined;
     if (!adminExists(store)) {
@@ -182,9 +201,21 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       log,
     });
     // Last: nothing after this can fail and leave these loops running on a closed database.
-    timestamper.start();
-    renewer.start();
-    anchoring.start();
+    const hasSealing = () => store.prepare("SELECT count(*) FROM period WHERE status = 'sealing'").pluck().get() !== 0;
+    await duties.add({
+      name: 'seals',
+      start: () => (leadingAtStart ? undefined : resumeSeals()),
+      stop: () => sealer.idle(),
+      // A seal another process closed and could not finish (it died), finished here.
+      tick: () => {
+        if (hasSealing()) resumeSeals().catch(() => {});
+      },
+    });
+    await duties.add({ name: 'timestamps', start: () => timestamper.start(), stop: () => timestamper.stop(), tick: () => timestamper.nudge() });
+    await duties.add({ name: 'renewals', start: () => renewer.start(), stop: () => renewer.stop() });
+    await duties.add({ name: 'anchoring', start: () => anchoring.start(), stop: () => anchoring.stop(), tick: () => anchoring.nudge() });
+    await duties.begin();
+    const centerDuties = duties;
     return {
       app,
       store,
@@ -199,7 +230,9 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       backup,
       ...(localChain && { localChain }),
       ...(firstAdminTokenFile && { firstAdminTokenFile }),
+      duties: centerDuties,
       async close() {
+        await centerDuties.end();
         await registrations!.close();
         await sealer.idle();
         await timestamper.stop();
@@ -211,6 +244,7 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       },
     };
   } catch (err) {
+    await duties?.end();
     await registrations?.close();
     await localChain?.stop();
     await backup?.stop();
@@ -238,16 +272,27 @@ export async function startServer(config: Config, log: (line: string) => void = 
     throw err;
   }
   const { port } = server.address() as AddressInfo;
+  const scheduler = new SealScheduler(center.sealer, config.sealSchedule, log);
   try {
-    const { peerUrl } = await center.backup.start();
-    if (peerUrl) log(`peer listener (mutual TLS) on ${peerUrl}`);
+    // The peer listener, replication, audits and the seal schedule: the lease holder's.
+    await center.duties.add({
+      name: 'backup',
+      start: async () => {
+        const { peerUrl } = await center.backup.start();
+        if (peerUrl) log(`peer listener (mutual TLS) on ${peerUrl}`);
+      },
+      stop: () => center.backup.stop(),
+    });
+    await center.duties.add({
+      name: 'seal schedule',
+      start: () => scheduler.start(new Date(center.sealer.ensureOpenPeriod().opened_at)),
+      stop: () => scheduler.stop(),
+    });
   } catch (err) {
     await new Promise<void>((resolve) => server.close(() => resolve()));
     await center.close();
     throw err;
   }
-  const scheduler = new SealScheduler(center.sealer, config.sealSchedule, log);
-  scheduler.start(new Date(center.sealer.ensureOpenPeriod().opened_at));
   return {
     url: `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`,
     center,

@@ -51,11 +51,11 @@ export async function exportCommand(args: string[], env: Env): Promise<number> {
   if (registrationIds.length + periodIds.length === 0) throw usageError(`choose what to export with --registration ID or --period ID\nusage: ${EXPORT_USAGE}`);
   const config = loadConfig(values['data-dir'] === undefined ? env : { ...env, ARCHIVE_SEAL_DATA_DIR: values['data-dir'] });
   const databaseFile = join(config.dataDir, 'archive-seal.sqlite');
-  if (!existsSync(databaseFile)) throw usageError(`there is no center in ${config.dataDir}`);
+  if (config.databaseUrl === undefined && !existsSync(databaseFile)) throw usageError(`there is no center in ${config.dataDir}`);
   const masterKey = readMasterKeyFile(config.backup.masterKeyFile);
   if (!masterKey) throw new CliError(`the master key ${config.backup.masterKeyFile} is missing: originals cannot be decrypted`);
   const pki = loadCenterPki(readPkiSetSource(config.pkiDir));
-  const store = await Store.open({ file: databaseFile, synchronous: config.sqliteSynchronous });
+  const store = await Store.open({ file: databaseFile, url: config.databaseUrl, synchronous: config.sqliteSynchronous });
   const vault = new Vault({ root: join(config.dataDir, 'blobs'), store, masterKey });
   try {
     if (Vault.loadMasterKey(store, config.backup.masterKeyFile).id !== masterKey.id) throw new CliError('the master key does not match the vault');

@@ -47,10 +47,15 @@ function configWith(env: Env, dataDir: string | undefined) {
 }
 
 /** The master key id the center's database recorded, if there is a database. */
-function recordedKeyId(dataDir: string): string | undefined {
+function recordedKeyId(dataDir: string, databaseUrl?: string): string | undefined {
   const file = join(dataDir, 'archive-seal.sqlite');
-  if (!existsSync(file)) return undefined;
-  const store = Store.openConnection({ file, readonly: true });
+  if (databaseUrl === undefined && !existsSync(file)) return undefined;
+  let store: Store;
+  try {
+    store = databaseUrl === undefined ? Store.openConnection({ file, readonly: true }) : Store.openConnection({ file, url: databaseUrl });
+  } catch {
+    return undefined;
+  }
   try {
     return getCenterMeta(store, 'vault-master-key-id');
   } catch {
@@ -70,7 +75,7 @@ async function exportMaster(args: string[], env: Env): Promise<number> {
   const config = configWith(env, values['data-dir']);
   const key = readMasterKeyFile(config.backup.masterKeyFile);
   if (!key) throw new CliError(`there is no master key at ${config.backup.masterKeyFile} (it is made when the center first starts)`);
-  const recorded = recordedKeyId(config.dataDir);
+  const recorded = recordedKeyId(config.dataDir, config.databaseUrl);
   if (recorded !== undefined && recorded !== key.id) {
     throw new CliError(`${config.backup.masterKeyFile} holds key ${key.id}, but the center's vault was sealed under ${recorded}`);
   }
@@ -95,7 +100,7 @@ async function importMaster(args: string[], env: Env): Promise<number> {
   if (!file || extra.length > 0) throw usageError(`usage: ${KEYS_SUBCOMMANDS['import-master']!.usage}`);
   const key = readKeyFile(file);
   const config = configWith(env, values['data-dir']);
-  const recorded = recordedKeyId(config.dataDir);
+  const recorded = recordedKeyId(config.dataDir, config.databaseUrl);
   if (recorded !== undefined && recorded !== key.id) throw new CliError(`this is key ${key.id}; the center's vault was sealed under ${recorded}`);
   const existing = readMasterKeyFile(config.backup.masterKeyFile);
   if (existing) {

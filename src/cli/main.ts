@@ -17,6 +17,7 @@ const SERVER_USAGE = {
   export: async () => (await import('./export-command.js')).EXPORT_USAGE,
   recover: async () => (await import('./recover-command.js')).RECOVER_USAGE,
   keys: async () => (await import('./keys-command.js')).KEYS_USAGE,
+  db: async () => (await import('./db-command.js')).DB_USAGE,
 };
 
 const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promise<Run> }> = {
@@ -52,6 +53,7 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
   export: { usage: SERVER_USAGE.export, run: async () => (await import('./export-command.js')).exportCommand },
   recover: { usage: SERVER_USAGE.recover, run: async () => (await import('./recover-command.js')).recoverCommand },
   keys: { usage: SERVER_USAGE.keys, run: async () => (await import('./keys-command.js')).keysCommand },
+  db: { usage: SERVER_USAGE.db, run: async () => (await import('./db-command.js')).dbCommand },
 };
 
 const HEADER = 'archive-seal: electronic records registration and backup center\n\nusage:';

@@ -43,6 +43,13 @@ export async function recoverCommand(args: string[], env: Env): Promise<number> 
   if (url.protocol !== 'https:') throw usageError('--from-peer must be the peer\'s https URL (peers talk over mutual TLS)');
   const dataDir = resolve(values['data-dir']);
   const config = loadConfig({ ...env, ARCHIVE_SEAL_DATA_DIR: dataDir });
+  if (config.databaseUrl !== undefined) {
+    // A recovery rebuilds the registry as a new SQLite file, checked whole before it is used;
+    // then `db copy` moves it to PostgreSQL and checks every root again.
+    throw usageError(
+      'recover rebuilds the registry as a SQLite file in --data-dir: run it without ARCHIVE_SEAL_DATABASE_URL, then `archive-seal db copy --from sqlite:DIR/archive-seal.sqlite --to postgres://…` into an empty database, and start the center on it',
+    );
+  }
   const pki = loadCenterPki(readPkiSetSource(config.pkiDir));
   if (!config.backup.tlsCertFile || !config.backup.tlsKeyFile) {
     throw usageError('the peer is reached over mutual TLS: set ARCHIVE_SEAL_TLS_CERT and ARCHIVE_SEAL_TLS_KEY to this center\'s certificate and key');

@@ -103,17 +103,20 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   const databaseFile = join(dataDir, 'archive-seal.sqlite');
   // Never a new database: a token in one no center reads (a mistyped directory) would be
   // printed as if it worked. The first admin token comes from the first `archive-seal serve`.
-  try {
-    await access(databaseFile, constants.R_OK | constants.W_OK);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot open ${databaseFile}: ${describeFileError(err)}`);
-    throw new CliError(
-      `there is no center database at ${databaseFile}: start the center once with \`archive-seal serve\`, or give its data directory with --data-dir or ARCHIVE_SEAL_DATA_DIR`,
-    );
+  const databaseUrl = env.ARCHIVE_SEAL_DATABASE_URL || undefined;
+  if (databaseUrl === undefined) {
+    try {
+      await access(databaseFile, constants.R_OK | constants.W_OK);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw new CliError(`cannot open ${databaseFile}: ${describeFileError(err)}`);
+      throw new CliError(
+        `there is no center database at ${databaseFile}: start the center once with \`archive-seal serve\`, or give its data directory with --data-dir or ARCHIVE_SEAL_DATA_DIR`,
+      );
+    }
   }
   // Loaded here: the client commands run where the database driver is not installed.
   const { Store } = await import('../store/store.js');
-  const store = await Store.open({ file: databaseFile });
+  const store = await Store.open({ file: databaseFile, url: databaseUrl });
   try {
     const issued = issueToken(store, request);
     const { accountId, name, role, pseudonymous } = issued.principal;

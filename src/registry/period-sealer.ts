@@ -117,7 +117,13 @@ export class PeriodSealer {
   private async sealClosedPeriod(period: PeriodRow): Promise<PeriodRow> {
     const count = period.leaf_count;
     const levels = count === 0 ? [] : await buildTreeLevels(await this.readLeaves(period.id, count));
+    let already = false;
     this.store.transaction(() => {
+      // Another process on the same database may have finished it meanwhile: sealed once.
+      if (findPeriod(this.store, period.id)?.status === 'sealed') {
+        already = true;
+        return;
+      }
       deleteTree(this.store, period.id); // nothing is stored before this transaction; defensive
       if (count === 0) {
         markPeriodSealed(this.store, period.id, { sealedAt: this.now().toISOString(), root: null, previousRoot: null });
@@ -132,7 +138,7 @@ export class PeriodSealer {
     });
     const row = findPeriod(this.store, period.id);
     invariant(row?.status === 'sealed', `period ${period.id} did not seal`);
-    this.onSealed(row);
+    if (!already) this.onSealed(row);
     return row;
   }
 

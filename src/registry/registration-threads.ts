@@ -13,6 +13,8 @@ export interface WriterThreadData {
   /** Where the jobs arrive: the writer drains it each time it is free, so a group is all that came meanwhile. */
   jobs: MessagePort;
   file: string;
+  /** The PostgreSQL database, when the center runs on one (then `file` is not used). */
+  url?: string;
   synchronous: 'FULL' | 'NORMAL';
   centerId: string;
   pseudonymKey: Uint8Array;

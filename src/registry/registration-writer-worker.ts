@@ -32,7 +32,7 @@ const BATCH_GROUP_ROWS = 1_000;
 if (parentPort) {
   const port = parentPort;
   const data = workerData as WriterThreadData;
-  const store = Store.openConnection({ file: data.file, synchronous: data.synchronous });
+  const store = Store.openConnection({ file: data.file, url: data.url, synchronous: data.synchronous });
   let checkpointPages: number = CHECKPOINT_PAGES.small; // SQLite's default
   const checkpointFor = (rows: number) => {
     const pages = rows >= BATCH_GROUP_ROWS ? CHECKPOINT_PAGES.batch : CHECKPOINT_PAGES.small;

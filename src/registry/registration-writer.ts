@@ -4,7 +4,7 @@ import { SALT_BYTES } from '../core/merkle.js';
 import { RECORD_FORMAT, type RegistrationRecord, type Registrant } from '../core/record.js';
 import type { RegistrationRow } from '../store/database.js';
 import { findOpenPeriod, insertOpenPeriod } from '../store/periods-repository.js';
-import { findSameRegistration, insertRegistration, maxRegistrationId, sha256Key, type SameRegistration } from '../store/registrations-repository.js';
+import { findSameRegistrations, insertRegistrations, maxRegistrationId, sameKey, sha256Key, type SameRegistration } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { Principal } from './principal.js';
 import type { RegistrationInput } from './registration-input.js';
@@ -88,13 +88,23 @@ export class RegistrationWriter {
     // Within one group the same content by the same registrant must resolve to one row too.
     const createdInGroup = new Map<string, SameRegistration>();
 
-    const outcomes = jobs.map((job) => {
+    // The duplicate look-up for the whole group first (one statement on PostgreSQL), then the rows,
+    // inserted together at the end.
+    const digests = jobs.map((job) => job.requests.map((request) => Buffer.from(request.sha256, 'hex')));
+    const lookupKeys = digests.map((d) => d.map((sha256) => sha256Key(sha256)));
+    const earlierRegistrations = findSameRegistrations(
+      this.store,
+      jobs.flatMap((job, j) => digests[j]!.map((sha256, i) => ({ registrantId: job.principal.accountId, sha256, key: lookupKeys[j]![i]! }))),
+    );
+    const rows: RegistrationRow[] = [];
+
+    const outcomes = jobs.map((job, j) => {
       const registrant = this.registrantOf(job.principal); // an HMAC for a private registrant: once per job
       return job.requests.map((request, index): WriterOutcome => {
-        const sha256 = Buffer.from(request.sha256, 'hex');
+        const sha256 = digests[j]![index]!;
         const key = `${job.principal.accountId}:${request.sha256}`;
-        const lookupKey = sha256Key(sha256);
-        const earlier = createdInGroup.get(key) ?? findSameRegistration(this.store, job.principal.accountId, sha256, lookupKey);
+        const lookupKey = lookupKeys[j]![index]!;
+        const earlier = createdInGroup.get(key) ?? earlierRegistrations.get(sameKey(job.principal.accountId, sha256));
         if (earlier !== undefined) {
           checkConsistent(earlier, request, job.requests.length > 1 ? `entries[${index}]: ` : '');
           return { created: false, id: earlier.id, leafHash: earlier.leafHash };
@@ -123,7 +133,7 @@ export class RegistrationWriter {
           leaf_hash: leaf,
           registered_at: registeredAt,
         };
-        insertRegistration(this.store, row);
+        rows.push(row);
         const leafHash = leaf.toString('hex');
         createdInGroup.set(key, { id, leafHash, hasFile: request.hasFile, ...(request.sm3 !== undefined && { sm3: request.sm3 }), ...(request.size !== undefined && { size: request.size }) });
         // A batch answer lists ids only: ten thousand full views would cost the HTTP thread more
@@ -133,6 +143,7 @@ export class RegistrationWriter {
           : { created: true, summary: { id, periodId: period.id, registeredAt, leafHash } };
       });
     });
+    insertRegistrations(this.store, rows);
     if (leafIndex !== period.leaf_count) {
       this.store.prepare('UPDATE period SET leaf_count = ? WHERE id = ?').run(leafIndex, period.id);
     }

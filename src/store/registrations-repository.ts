@@ -8,9 +8,11 @@ const INSERT_SQL =
   'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
   'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)';
 const FIND_SAME_SQL = 'SELECT id, sha256, sm3, size, has_file, leaf_hash FROM registration WHERE registrant_id = ? AND sha256_key = ?';
-const SUMMARIES_SQL =
-  'SELECT r.id, r.period_id, r.registered_at, r.leaf_hash, r.sha256, r.sm3, p.status = \'sealed\' AND p.root IS NOT NULL AS sealed ' +
-  'FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id IN (SELECT value FROM json_each(?))';
+const SUMMARIES_SELECT =
+  'SELECT r.id, r.period_id, r.registered_at, r.leaf_hash, r.sha256, r.sm3, CASE WHEN p.status = \'sealed\' AND p.root IS NOT NULL THEN 1 ELSE 0 END AS sealed ' +
+  'FROM registration r JOIN period p ON p.id = r.period_id WHERE ';
+/** The ids as one parameter: a JSON array on SQLite, an array on PostgreSQL. */
+const SUMMARIES_SQL = { sqlite: SUMMARIES_SELECT + 'r.id IN (SELECT value FROM json_each(?))', postgres: SUMMARIES_SELECT + 'r.id = ANY(?::bigint[])' };
 
 /**
  * The duplicate look-up key of a SHA-256 digest: the first 6 bytes of the digest's own SHA-256,
@@ -29,6 +31,93 @@ export function insertRegistration(store: Store, row: Required<NewRegistrationRo
   store.prepare(INSERT_SQL).run(r.id, r.period_id, r.leaf_index, r.registrant_id, r.sha256, r.sha256_key, r.sm3, r.size, r.has_file, r.record, r.record_digest, r.salt, r.leaf_hash, r.registered_at);
 }
 
+// On PostgreSQL every statement is a round trip: a group's rows go in one statement, as columns
+// (one array parameter each) that `unnest` turns back into rows.
+const INSERT_MANY_PG =
+  'INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, sm3, size, has_file, record, record_digest, salt, leaf_hash, registered_at) ' +
+  'SELECT * FROM unnest(?::bigint[], ?::bigint[], ?::bigint[], ?::bigint[], ?::bytea[], ?::bigint[], ?::bytea[], ?::bigint[], ?::bigint[], ?::text[], ?::bytea[], ?::bytea[], ?::bytea[], ?::text[])';
+/** Rows per statement: a statement's text stays a few MB. */
+const INSERT_MANY_ROWS = 5_000;
+
+/** Inserts registrations: one statement per row on SQLite (in-process), a few for all on PostgreSQL. Call inside a transaction. */
+export function insertRegistrations(store: Store, rows: readonly Required<NewRegistrationRow>[]): void {
+  if (store.engine !== 'postgres') {
+    for (const row of rows) insertRegistration(store, row);
+    return;
+  }
+  for (let start = 0; start < rows.length; start += INSERT_MANY_ROWS) {
+    const part = rows.slice(start, start + INSERT_MANY_ROWS);
+    const column = <K extends keyof NewRegistrationRow>(k: K) => part.map((r) => r[k]);
+    store
+      .prepare(INSERT_MANY_PG)
+      .run(
+        column('id'),
+        column('period_id'),
+        column('leaf_index'),
+        column('registrant_id'),
+        column('sha256'),
+        column('sha256_key'),
+        column('sm3'),
+        column('size'),
+        column('has_file'),
+        column('record'),
+        column('record_digest'),
+        column('salt'),
+        column('leaf_hash'),
+        column('registered_at'),
+      );
+  }
+}
+
+/** A content a registrant sends: the duplicate look-up's question. */
+export interface SameQuestion {
+  registrantId: number;
+  sha256: Buffer;
+  /** sha256Key(sha256) */
+  key: number;
+}
+
+const FIND_SAME_MANY_PG =
+  'SELECT r.id, r.registrant_id, r.sha256, r.sm3, r.size, r.has_file, r.leaf_hash FROM registration r ' +
+  'JOIN (SELECT DISTINCT * FROM unnest(?::bigint[], ?::bigint[]) AS w(registrant_id, sha256_key)) w ON r.registrant_id = w.registrant_id AND r.sha256_key = w.sha256_key';
+
+/**
+ * The earlier registrations of several contents, by `sameKey(registrantId, sha256)`: one index
+ * seek each on SQLite, one statement for all on PostgreSQL.
+ */
+export function findSameRegistrations(store: Store, questions: readonly SameQuestion[]): Map<string, SameRegistration> {
+  const found = new Map<string, SameRegistration>();
+  if (store.engine !== 'postgres') {
+    for (const q of questions) {
+      const same = findSameRegistration(store, q.registrantId, q.sha256, q.key);
+      if (same) found.set(sameKey(q.registrantId, q.sha256), same);
+    }
+    return found;
+  }
+  if (questions.length === 0) return found;
+  const rows = store.prepare(FIND_SAME_MANY_PG).all(
+    questions.map((q) => q.registrantId),
+    questions.map((q) => q.key),
+  ) as { id: number; registrant_id: number; sha256: Buffer; sm3: Buffer | null; size: number | null; has_file: number; leaf_hash: Buffer }[];
+  for (const row of rows) found.set(sameKey(row.registrant_id, row.sha256), sameOf(row));
+  return found;
+}
+
+/** The key of `findSameRegistrations`' answer. */
+export function sameKey(registrantId: number, sha256: Buffer): string {
+  return `${registrantId}:${sha256.toString('hex')}`;
+}
+
+function sameOf(same: { id: number; sm3: Buffer | null; size: number | null; has_file: number; leaf_hash: Buffer }): SameRegistration {
+  return {
+    id: same.id,
+    leafHash: same.leaf_hash.toString('hex'),
+    hasFile: same.has_file === 1,
+    ...(same.sm3 !== null && { sm3: same.sm3.toString('hex') }),
+    ...(same.size !== null && { size: same.size }),
+  };
+}
+
 /** What the duplicate check needs of an earlier registration of the same content. */
 export interface SameRegistration {
   id: number;
@@ -45,14 +134,7 @@ export interface SameRegistration {
 export function findSameRegistration(store: Store, registrantId: number, sha256: Buffer, key: number): SameRegistration | undefined {
   const candidates = store.prepare(FIND_SAME_SQL).all(registrantId, key) as { id: number; sha256: Buffer; sm3: Buffer | null; size: number | null; has_file: number; leaf_hash: Buffer }[];
   const same = candidates.find((c) => c.sha256.equals(sha256));
-  if (!same) return undefined;
-  return {
-    id: same.id,
-    leafHash: same.leaf_hash.toString('hex'),
-    hasFile: same.has_file === 1,
-    ...(same.sm3 !== null && { sm3: same.sm3.toString('hex') }),
-    ...(same.size !== null && { size: same.size }),
-  };
+  return same ? sameOf(same) : undefined;
 }
 
 /** What a batch answer shows of an earlier registration. */
@@ -69,7 +151,7 @@ export interface RegistrationSummaryRow {
 
 /** The summaries of registrations `ids`, in one query, by id. */
 export function findRegistrationSummaries(store: Store, ids: readonly number[]): Map<number, RegistrationSummaryRow> {
-  const rows = store.prepare(SUMMARIES_SQL).all(JSON.stringify(ids)) as RegistrationSummaryRow[];
+  const rows = (store.engine === 'postgres' ? store.prepare(SUMMARIES_SQL.postgres).all(ids) : store.prepare(SUMMARIES_SQL.sqlite).all(JSON.stringify(ids))) as RegistrationSummaryRow[];
   return new Map(rows.map((r) => [r.id, r]));
 }
 
@@ -159,6 +241,15 @@ export function readLeafHashes(store: Store, periodId: number, fromIndex: number
   // index, leaf hash): 0.9 s for a million leaves where a Buffer per row took 1.5 s, and a list
   // of 65,536 Buffers would be ~90 MiB of garbage at once. Leaf indexes are unique in a period,
   // so the rows fill the range exactly when all are there.
+  if (store.engine === 'postgres') {
+    // PostgreSQL concatenates the bytes themselves, in leaf order.
+    const { count, hashes } = store
+      .prepare("SELECT count(*) AS count, coalesce(string_agg(leaf_hash, ''::bytea ORDER BY leaf_index), ''::bytea) AS hashes FROM registration WHERE period_id = ? AND leaf_index >= ? AND leaf_index < ?")
+      .get(periodId, fromIndex, toIndex) as { count: number; hashes: Buffer };
+    if (hashes.length !== count * 32) throw new Error(`period ${periodId} has a leaf hash that is not 32 bytes in leaves ${fromIndex}..${toIndex - 1}`);
+    hashes.copy(target, fromIndex * 32);
+    return count;
+  }
   const { count, hex } = store
     .prepare(
       "SELECT count(*) AS count, coalesce(group_concat(hex(leaf_hash), '' ORDER BY leaf_index), '') AS hex " +

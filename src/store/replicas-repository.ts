@@ -99,12 +99,13 @@ export function ensureReplica(store: Store, replica: { kind: ReplicaKind; object
  */
 export function ensureBlobReplicasAfter(store: Store, peers: readonly string[], afterRowid: number, limit: number, now: string): number {
   const last = store
-    .prepare('SELECT max(rowid) FROM (SELECT rowid FROM vault_blob WHERE rowid > ? ORDER BY rowid LIMIT ?)')
+    .prepare('SELECT max(rowid) FROM (SELECT rowid FROM vault_blob WHERE rowid > ? ORDER BY rowid LIMIT ?) AS page')
     .pluck()
     .get(afterRowid, limit) as number | null;
   if (last === null) return afterRowid;
+  const hex = store.engine === 'postgres' ? "encode(sha256, 'hex')" : 'lower(hex(sha256))';
   const insert = store.prepare(
-    "INSERT INTO replica (kind, object, peer, status, next_attempt_at, created_at) SELECT 'blob', lower(hex(sha256)), ?, 'pending', ?, ? " +
+    `INSERT INTO replica (kind, object, peer, status, next_attempt_at, created_at) SELECT 'blob', ${hex}, ?, 'pending', ?, ? ` +
       'FROM vault_blob WHERE rowid > ? AND rowid <= ? ON CONFLICT (kind, object, peer) DO NOTHING',
   );
   for (const peer of peers) addToReplicaTotal(store, peer, 'blob', 'pending', insert.run(peer, now, now, afterRowid, last).changes);
@@ -276,6 +277,11 @@ export function deleteReplicasOf(store: Store, kind: ReplicaKind, object: string
   });
 }
 
+/** The period of a journal segment's object name (`<period>:<first>-<last>`). */
+function journalPeriodOf(object: string): number {
+  return Number.parseInt(object.slice(0, object.indexOf(':')), 10);
+}
+
 // Held copies: what this center keeps for its peers.
 
 export function findHeldCopy(store: Store, origin: string, kind: ReplicaKind, object: string): HeldCopyRow | undefined {
@@ -303,11 +309,9 @@ export function upsertHeldCopy(store: Store, row: HeldCopyRow): void {
 
 /** Forgets the journal segments held for `origin` of periods up to `periodId`; returns their objects. */
 export function deleteHeldJournals(store: Store, origin: string, periodId: number): string[] {
-  const objects = store
-    .prepare("SELECT object FROM held_copy WHERE origin = ? AND kind = 'journal' AND CAST(substr(object, 1, instr(object, ':') - 1) AS INTEGER) <= ?")
-    .pluck()
-    .all(origin, periodId) as string[];
-  store.prepare("DELETE FROM held_copy WHERE origin = ? AND kind = 'journal' AND CAST(substr(object, 1, instr(object, ':') - 1) AS INTEGER) <= ?").run(origin, periodId);
+  const held = store.prepare("SELECT object FROM held_copy WHERE origin = ? AND kind = 'journal'").pluck().all(origin) as string[];
+  const objects = held.filter((o) => journalPeriodOf(o) <= periodId);
+  if (objects.length > 0) store.run(store.db.deleteFrom('held_copy').where('origin', '=', origin).where('kind', '=', 'journal').where('object', 'in', objects));
   return objects;
 }
 

@@ -248,9 +248,11 @@ async function restoreOriginals(databaseFile: string, peerName: string, options:
     const files = store
       .prepare(
         `SELECT r.sha256, r.sm3, r.size FROM registration r LEFT JOIN vault_blob b ON b.sha256 = r.sha256
-         WHERE r.has_file = 1 AND (b.sha256 IS NULL OR b.status != 'ok') GROUP BY r.sha256`,
+         WHERE r.has_file = 1 AND (b.sha256 IS NULL OR b.status != 'ok') ORDER BY r.sha256`,
       )
-      .all() as { sha256: Buffer; sm3: Buffer | null; size: number | null }[];
+      .all()
+      // One per content (several registrants may have registered the same file).
+      .filter((r, i, all) => i === 0 || !(r as { sha256: Buffer }).sha256.equals((all[i - 1] as { sha256: Buffer }).sha256)) as { sha256: Buffer; sm3: Buffer | null; size: number | null }[];
     if (!vault) {
       report.blobs.skipped = files.length;
       if (files.length > 0) report.warnings.push(`${files.length} originals not restored: give the master key (archive-seal keys export-master made the offline copy) and run the recovery again`);

@@ -1,9 +1,9 @@
-import { createHash, createHmac, hash, randomBytes } from 'node:crypto';
-import { buildTreeLevels, HASH_BYTES, saltedLeaf } from '../registry/tree-builder.js';
+import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { getCenterMeta, setCenterMeta } from '../store/accounts-repository.js';
 import { countVaultBlobs, listBlobsDueForCheck } from '../store/blobs-repository.js';
 import { refreshCopyCount } from '../store/copy-counts-repository.js';
 import type { RegistrationRow, ReplicaRow, VaultBlobRow } from '../store/database.js';
+import { periodProblem } from '../registry/period-rederive.js';
 import { findPeriod } from '../store/periods-repository.js';
 import { countReplicas, listReplicasDueForAudit, listReplicasOf, markReplicaAudited, markReplicaPending, markReplicaUnreachable } from '../store/replicas-repository.js';
 import type { Store } from '../store/store.js';
@@ -31,9 +31,11 @@ export function recordUnheldBlobs(store: Store, masterKeyId: string, now: string
     .prepare(
       `SELECT r.sha256, r.sm3, r.size FROM registration r
        WHERE r.has_file = 1 AND r.sm3 IS NOT NULL AND r.size IS NOT NULL AND NOT EXISTS (SELECT 1 FROM vault_blob b WHERE b.sha256 = r.sha256)
-       GROUP BY r.sha256`,
+       ORDER BY r.sha256`,
     )
-    .all() as { sha256: Buffer; sm3: Buffer; size: number }[];
+    .all()
+    // One per content (several registrants may have registered the same file).
+    .filter((r, i, all) => i === 0 || !(r as { sha256: Buffer }).sha256.equals((all[i - 1] as { sha256: Buffer }).sha256)) as { sha256: Buffer; sm3: Buffer; size: number }[];
   store.transaction(() => {
     for (const u of unheld) {
       store.run(
@@ -283,31 +285,14 @@ export class FixityAuditor {
   private async auditLocalPeriod(periodId: number, summary: AuditSummary): Promise<void> {
     const { store, events } = this.options;
     summary.localPeriods.checked++;
-    const period = findPeriod(store, periodId);
-    const rows = store.prepare('SELECT * FROM registration WHERE period_id = ? ORDER BY leaf_index').all(periodId) as RegistrationRow[];
-    let problem: string | undefined;
-    const leaves = Buffer.alloc(rows.length * HASH_BYTES);
-    rows.forEach((r, i) => {
-      // The stored text is the record's canonical form, the exact bytes its digest covers.
-      const recordDigest = hash('sha256', r.record, 'buffer');
-      const leaf = saltedLeaf(r.salt, recordDigest);
-      if (!problem && (r.leaf_index !== i || !recordDigest.equals(r.record_digest) || !leaf.equals(r.leaf_hash))) {
-        problem = `registration ${r.id}: its record, salt and leaf no longer agree`;
-      }
-      leaf.copy(leaves, i * HASH_BYTES);
-    });
-    if (!problem && rows.length !== period?.leaf_count) problem = `${rows.length} registrations stored for ${period?.leaf_count} leaves`;
-    if (!problem && rows.length > 0) {
-      const levels = await buildTreeLevels(leaves);
-      const root = levels[levels.length - 1]!;
-      if (!period?.root?.equals(root)) problem = `the leaves give root ${root.toString('hex')}, the period has ${period?.root?.toString('hex')}`;
-    }
+    const problem = await periodProblem(store, periodId);
+    const leafCount = findPeriod(store, periodId)?.leaf_count ?? 0;
     if (problem) {
       summary.localPeriods.failed++;
       events.event({ type: 'fixity check', objectKind: 'period', objectId: String(periodId), copy: 'local', outcome: 'failure', detail: problem });
       events.raise('audit-failed', `period ${periodId} @ local`, `the registry of period ${periodId} failed its fixity check: ${problem}`);
     } else {
-      events.event({ type: 'fixity check', objectKind: 'period', objectId: String(periodId), copy: 'local', outcome: 'success', detail: `${rows.length} records re-hashed to their leaves and the period's root` });
+      events.event({ type: 'fixity check', objectKind: 'period', objectId: String(periodId), copy: 'local', outcome: 'success', detail: `${leafCount} records re-hashed to their leaves and the period's root` });
     }
   }
 

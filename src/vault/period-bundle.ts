@@ -182,7 +182,7 @@ const REGISTRATION_OVERHEAD_BYTES = 400;
  */
 function refuseOversizedBundle(store: Store, periodId: number, maxBytes: number): void {
   const { count, recordBytes } = store
-    .prepare('SELECT count(*) AS count, coalesce(sum(octet_length(record)), 0) AS recordBytes FROM registration WHERE period_id = ?')
+    .prepare('SELECT count(*) AS count, coalesce(sum(octet_length(record)), 0) AS "recordBytes" FROM registration WHERE period_id = ?')
     .get(periodId) as { count: number; recordBytes: number };
   const estimate = recordBytes + count * REGISTRATION_OVERHEAD_BYTES;
   if (estimate > maxBytes) {

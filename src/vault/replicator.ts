@@ -235,7 +235,7 @@ export class Replicator {
     for (;;) {
       const watermark = Number(getCenterMeta(store, JOURNAL_WATERMARK) ?? 0);
       const rows = store
-        .prepare("SELECT r.id, r.period_id AS periodId, p.status FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id > ? ORDER BY r.id LIMIT ?")
+        .prepare(`SELECT r.id, r.period_id AS "periodId", p.status FROM registration r JOIN period p ON p.id = r.period_id WHERE r.id > ? ORDER BY r.id LIMIT ?`)
         .all(watermark, JOURNAL_SEGMENT_MAX) as { id: number; periodId: number; status: string }[];
       if (rows.length === 0) return;
       const segments: { periodId: number; first: number; last: number }[] = [];

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testDatabaseEnvForCli, testDatabaseUrlFor } from './test-database.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 export const CLI = join(ROOT, 'bin', 'archive-seal.js');
@@ -19,6 +20,7 @@ export interface ServerProcess {
 
 /** Starts `archive-seal serve` on 127.0.0.1 port 0 with `dataDir`; resolves once it listens. */
 export async function startServerProcess(dataDir: string, env: Record<string, string> = {}): Promise<ServerProcess> {
+  const databaseUrl = env.ARCHIVE_SEAL_DATABASE_URL === undefined ? await testDatabaseUrlFor(dataDir) : undefined;
   const child = spawn(process.execPath, [CLI, 'serve'], {
     env: {
       ...process.env,
@@ -28,6 +30,7 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
       ARCHIVE_SEAL_SEAL_SCHEDULE: 'off',
       ARCHIVE_SEAL_CHAINS: 'none',
       ARCHIVE_SEAL_LOCAL_CHAIN_PORT: '0',
+      ...(databaseUrl !== undefined && { ARCHIVE_SEAL_DATABASE_URL: databaseUrl }),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -83,10 +86,11 @@ export async function startServerProcess(dataDir: string, env: Record<string, st
  * Runs the CLI to completion (under `as.wrapper`, a command that runs the rest, when given:
  * setpriv, say); resolves with its exit status and output.
  */
-export function runCli(args: string[], env: Record<string, string> = {}, as: { wrapper?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+export async function runCli(args: string[], env: Record<string, string> = {}, as: { wrapper?: string[] } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
+  const database = await testDatabaseEnvForCli(args, { ...process.env, ...env });
   return new Promise((resolve, reject) => {
     const [command, ...before] = [...(as.wrapper ?? []), process.execPath, CLI, ...args] as [string, ...string[]];
-    const child = spawn(command, before, { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command, before, { env: { ...process.env, ...database, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

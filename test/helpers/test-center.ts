@@ -5,10 +5,13 @@ import { issueToken } from '../../src/registry/access-tokens.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import type { Role } from '../../src/store/database.js';
 import { makeTempDir } from './temp-dir.js';
+import { dropTestDatabase, testDatabaseUrlFor } from './test-database.js';
 
 /** An in-process center over a temporary data directory, for `app.request()` tests. */
 export interface TestCenter extends Center {
   dataDir: string;
+  /** The center's PostgreSQL database when the tests run on PostgreSQL. */
+  databaseUrl: string | undefined;
   adminToken: string;
   logs: string[];
   tokenFor(name: string, role: Role, pseudonymous?: boolean): string;
@@ -19,12 +22,20 @@ export interface TestCenter extends Center {
 export async function makeTestCenter(env: Record<string, string> = {}): Promise<TestCenter> {
   const dir = makeTempDir();
   const logs: string[] = [];
-  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: dir.path, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ...env });
+  const databaseUrl = env.ARCHIVE_SEAL_DATABASE_URL === undefined ? await testDatabaseUrlFor(dir.path) : undefined;
+  const config = loadConfig({
+    ARCHIVE_SEAL_DATA_DIR: dir.path,
+    ARCHIVE_SEAL_SEAL_SCHEDULE: 'off',
+    ARCHIVE_SEAL_CHAINS: 'none',
+    ...(databaseUrl !== undefined && { ARCHIVE_SEAL_DATABASE_URL: databaseUrl }),
+    ...env,
+  });
   const center = await buildCenter(config, (line) => logs.push(line));
   const adminToken = readFileSync(join(dir.path, 'admin-token.txt'), 'utf8').trim();
   return {
     ...center,
     dataDir: dir.path,
+    databaseUrl: config.databaseUrl,
     adminToken,
     logs,
     tokenFor: (name, role, pseudonymous = false) => issueToken(center.store, { name, role, pseudonymous }).token,
@@ -48,6 +59,7 @@ export async function makeTestCenter(env: Record<string, string> = {}): Promise<
     },
     async destroy() {
       await center.close();
+      if (databaseUrl !== undefined) await dropTestDatabase(dir.path);
       dir.remove();
     },
   };

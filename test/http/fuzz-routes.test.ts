@@ -7,6 +7,7 @@ import { issueToken } from '../../src/registry/access-tokens.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testDatabaseEnv } from '../helpers/test-database.js';
 
 // A fuzz test of every route of the API (issue 17, "How we will know"): the routes are read from
 // the app itself, so a new one is fuzzed without a change here. Seeded (FUZZ_SEED, default below)
@@ -26,7 +27,7 @@ let tokens: Record<string, string>;
 
 beforeAll(async () => {
   server = await startServer(
-    loadConfig({ ARCHIVE_SEAL_DATA_DIR: dir.path, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ARCHIVE_SEAL_BODY_TIMEOUT_MS: '2000', ARCHIVE_SEAL_HEADERS_TIMEOUT_MS: '2000' }),
+    loadConfig({ ...(await testDatabaseEnv(dir.path)), ARCHIVE_SEAL_DATA_DIR: dir.path, PORT: '0', ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ARCHIVE_SEAL_BODY_TIMEOUT_MS: '2000', ARCHIVE_SEAL_HEADERS_TIMEOUT_MS: '2000' }),
     () => {},
   );
   const store = server.center.store;

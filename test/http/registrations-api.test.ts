@@ -16,7 +16,7 @@ beforeAll(async () => {
 });
 afterAll(() => center.destroy());
 
-const countRegistrations = () => center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck().get() as number;
+const countRegistrations = () => center.store.prepare('SELECT count(*) FROM registration').pluck().get() as number;
 
 describe('POST /v1/registrations (hash-only)', () => {
   it('answers 201 with a pending registration holding the exact record', async () => {
@@ -189,16 +189,16 @@ describe('access', () => {
   });
 
   it('refuses a token of an unknown role, and a promotion of an existing account (400, nothing issued)', async () => {
-    const tokensBefore = center.store.sqlite.prepare('SELECT count(*) FROM api_token').pluck().get();
+    const tokensBefore = center.store.prepare('SELECT count(*) FROM api_token').pluck().get();
     const unknown = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { name: 'x', role: 'root' } });
     expect([unknown.status, unknown.body.error.code]).toEqual([400, 'INVALID_INPUT']);
     // An existing account is named by its id and keeps its role: asking for another is not a promotion.
-    const accountId = center.store.sqlite.prepare("SELECT id FROM account WHERE name = '衢州市社保中心'").pluck().get();
+    const accountId = center.store.prepare("SELECT id FROM account WHERE name = '衢州市社保中心'").pluck().get();
     const promote = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { accountId, role: 'admin' } });
     expect([promote.status, promote.body.error.code]).toEqual([400, 'INVALID_INPUT']);
     const noName = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { role: 'depositor' } });
     expect([noName.status, noName.body.error.code]).toEqual([400, 'INVALID_INPUT']);
-    expect(center.store.sqlite.prepare('SELECT count(*) FROM api_token').pluck().get()).toBe(tokensBefore);
+    expect(center.store.prepare('SELECT count(*) FROM api_token').pluck().get()).toBe(tokensBefore);
     expect((await center.request('POST', '/v1/periods/seal', { token: depositorA })).status).toBe(403);
   });
 

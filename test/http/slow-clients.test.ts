@@ -6,6 +6,7 @@ import { startServer, type RunningServer } from '../../src/server.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { testDatabaseEnv } from '../helpers/test-database.js';
 
 // Issue 17, item 10: an upload that took longer than Node's requestTimeout (5 minutes) got 408.
 // Uploads now wait as long as data keeps arriving; a connection that sends nothing, or headers or
@@ -18,6 +19,7 @@ let token: string;
 
 beforeAll(async () => {
   const config = loadConfig({
+    ...(await testDatabaseEnv(dir.path)),
     ARCHIVE_SEAL_DATA_DIR: dir.path,
     PORT: '0',
     ARCHIVE_SEAL_SEAL_SCHEDULE: 'off',

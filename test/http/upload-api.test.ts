@@ -29,7 +29,7 @@ const tmpFiles = () => {
 /** What a refused upload must not leave: an original on disk, a vault row, a copy queued for the peers. */
 const kept = () => ({
   files: blobFiles().length,
-  rows: center.store.sqlite.prepare('SELECT count(*) FROM vault_blob').pluck().get() as number,
+  rows: center.store.prepare('SELECT count(*) FROM vault_blob').pluck().get() as number,
   temporary: tmpFiles().length,
 });
 
@@ -74,7 +74,7 @@ describe('POST /v1/registrations (multipart upload)', () => {
 
   it('refuses a file over the configured limit with 413, keeping nothing', async () => {
     const blobsBefore = blobFiles().length;
-    const count = center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck();
+    const count = center.store.prepare('SELECT count(*) FROM registration').pluck();
     const before = count.get();
     const res = await center.request('POST', '/v1/registrations', { token: center.adminToken, body: form(randomBytes(100_001), { category: 'agency.digitized' }) });
     expect(res.status).toBe(413);

@@ -14,7 +14,7 @@ beforeAll(async () => {
 afterAll(() => center.destroy());
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const countRegistrations = () => center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck().get() as number;
+const countRegistrations = () => center.store.prepare('SELECT count(*) FROM registration').pluck().get() as number;
 const BAD = { NUL: '\u0000', BEL: '\u0007', DEL: '\u007f', 'U+0085': '\u0085', 'U+009F': '\u009f', 'U+202E': '\u202e', 'U+2067': '\u2067', 'U+FFFF': '\uffff' };
 
 type Fields = { title?: string; fileName?: string; category?: string; metadata?: Record<string, unknown> };

@@ -1,11 +1,10 @@
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { hexToBytes } from '../../src/core/hex.js';
 import { verifyInclusionRfc9162 } from '../../src/core/merkle.js';
 import { insertOpenPeriod, markPeriodSealing } from '../../src/store/periods-repository.js';
-import { Store } from '../../src/store/store.js';
+import { openCenterStore } from '../helpers/test-database.js';
 import { api, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 
@@ -22,11 +21,11 @@ afterAll(() => dir.remove());
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 
 function consistency(dataDir: string) {
-  const db = new BetterSqlite3(join(dataDir, 'archive-seal.sqlite'), { readonly: true });
+  const db = openCenterStore(dataDir, { readonly: true });
   try {
     const periods = db.prepare('SELECT id, status, leaf_count FROM period ORDER BY id').all() as { id: number; status: string; leaf_count: number }[];
     for (const p of periods) {
-      const { n, maxIndex } = db.prepare('SELECT count(*) AS n, max(leaf_index) AS maxIndex FROM registration WHERE period_id = ?').get(p.id) as { n: number; maxIndex: number | null };
+      const { n, maxIndex } = db.prepare('SELECT count(*) AS n, max(leaf_index) AS "maxIndex" FROM registration WHERE period_id = ?').get(p.id) as { n: number; maxIndex: number | null };
       expect(n, `period ${p.id} count`).toBe(p.leaf_count);
       expect(maxIndex ?? -1).toBe(p.leaf_count - 1);
     }
@@ -77,7 +76,7 @@ describe('crash recovery', () => {
     await server.kill();
     server = undefined;
     // What the close transaction leaves when the process dies right after it.
-    const store = await Store.open({ file: join(dataDir, 'archive-seal.sqlite') });
+    const store = openCenterStore(dataDir);
     store.transaction(() => {
       markPeriodSealing(store, 1, new Date().toISOString());
       insertOpenPeriod(store, new Date().toISOString());
@@ -117,7 +116,7 @@ describe('crash recovery', () => {
     expect(['open', 'sealing', 'sealed']).toContain(before.periods[0]!.status);
     // Never half: a period not sealed has no stored tree and no root.
     if (before.periods[0]!.status !== 'sealed') {
-      const db = new BetterSqlite3(join(dataDir, 'archive-seal.sqlite'), { readonly: true });
+      const db = openCenterStore(dataDir, { readonly: true });
       expect(db.prepare('SELECT count(*) FROM tree_chunk WHERE period_id = 1').pluck().get()).toBe(0);
       expect(db.prepare('SELECT root FROM period WHERE id = 1').pluck().get()).toBeNull();
       db.close();

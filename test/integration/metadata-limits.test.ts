@@ -32,7 +32,7 @@ afterAll(async () => {
 const nestedText = (levels: number) => '{"档号":'.repeat(levels) + '"J001-2026-0001"' + '}'.repeat(levels);
 const nested = (levels: number) => JSON.parse(nestedText(levels)) as Record<string, unknown>;
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
-const countRegistrations = () => center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck().get() as number;
+const countRegistrations = () => center.store.prepare('SELECT count(*) FROM registration').pluck().get() as number;
 
 const viaSingle = (metadataText: string, tag: string) =>
   center.request('POST', '/v1/registrations', {

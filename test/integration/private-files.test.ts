@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { api, runCli } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { eventually, makeFederation, upload, type PeerCenter } from '../vault/peer-fixture.js';
+import { TEST_ENGINE } from '../helpers/test-database.js';
 
 // Every file and directory the center writes is private to its user (0600 / 0700), whatever the
 // umask (issue 17, item 7): archive-seal.sqlite and its -wal/-shm were 0644 in a 0755 data
@@ -83,7 +84,8 @@ describe('files the center writes', () => {
 
     // While they run (the WAL and SHM exist), and once they have stopped (the chain's state dumped).
     const names = (p: string) => readdirSync(p);
-    expect(names(a.dataDir)).toEqual(expect.arrayContaining(['archive-seal.sqlite', 'archive-seal.sqlite-wal', 'archive-seal.sqlite-shm', 'blobs', 'chain', 'master.key', 'admin-token.txt']));
+    const database = TEST_ENGINE === 'sqlite' ? ['archive-seal.sqlite', 'archive-seal.sqlite-wal', 'archive-seal.sqlite-shm'] : [];
+    expect(names(a.dataDir)).toEqual(expect.arrayContaining([...database, 'blobs', 'chain', 'master.key', 'admin-token.txt']));
     expect(names(join(b.dataDir, 'held', 'center-a'))).toEqual(expect.arrayContaining(['blobs']));
     for (const root of [a.dataDir, b.dataDir, join(dir.path, 'exports')]) expect(openToOthers(root), root).toEqual([]);
     await Promise.all([a.stop(), b.stop()]);
@@ -93,7 +95,8 @@ describe('files the center writes', () => {
   });
 });
 
-describe('a center built in-process (no umask of its own) and one made by an earlier version', () => {
+// The SQLite file's modes (a center on PostgreSQL has none in its data directory).
+describe.skipIf(TEST_ENGINE === 'postgres')('a center built in-process (no umask of its own) and one made by an earlier version', () => {
   it('gives its files private modes itself, and makes an existing 0755 data directory and 0644 database private at start', async () => {
     const { makeTestCenter } = await import('../helpers/test-center.js');
     const { chmodSync } = await import('node:fs');

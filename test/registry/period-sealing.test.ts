@@ -51,7 +51,7 @@ describe('period sealing', () => {
     expect(period).toMatchObject({ id: 1, status: 'sealed', leaf_count: 1500 });
     expect(period.previous_root!.equals(Buffer.alloc(32))).toBe(true);
     for (const r of [regs[0]!, regs[1]!, regs[511]!, regs[512]!, regs[1023]!, regs[1499]!]) expectProvable(r.id);
-    const chunks = center.store.sqlite.prepare('SELECT count(*) FROM tree_chunk WHERE period_id = 1').pluck().get();
+    const chunks = center.store.prepare('SELECT count(*) FROM tree_chunk WHERE period_id = 1').pluck().get();
     expect(chunks).toBeGreaterThan(0);
   });
 
@@ -112,18 +112,18 @@ describe('period sealing', () => {
 
   it('refuses to seal a period whose stored leaves do not fill its count, and stores no tree', async () => {
     await register(70_000, 'gap'); // more than one read range (65,536 leaves)
-    center.store.sqlite.prepare('DELETE FROM registration WHERE period_id = 1 AND leaf_index = 66000').run();
+    center.store.prepare('DELETE FROM registration WHERE period_id = 1 AND leaf_index = 66000').run();
     await expect(center.sealer.seal({ allowEmpty: false })).rejects.toThrow(/period 1 has 69999 leaves stored, 70000 counted/);
     expect(findPeriod(center.store, 1)!.root).toBeNull();
-    expect(center.store.sqlite.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
+    expect(center.store.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
   });
 
   it('refuses to seal a period with a stored leaf hash that is not 32 bytes, and stores no tree', async () => {
     await register(300, 'short');
-    center.store.sqlite.prepare('UPDATE registration SET leaf_hash = substr(leaf_hash, 1, 31) WHERE period_id = 1 AND leaf_index = 7').run();
+    center.store.prepare('UPDATE registration SET leaf_hash = substr(leaf_hash, 1, 31) WHERE period_id = 1 AND leaf_index = 7').run();
     await expect(center.sealer.seal({ allowEmpty: false })).rejects.toThrow(/period 1 has a leaf hash that is not 32 bytes in leaves 0\.\.299/);
     expect(findPeriod(center.store, 1)!.root).toBeNull();
-    expect(center.store.sqlite.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
+    expect(center.store.prepare('SELECT count(*) FROM tree_chunk').pluck().get()).toBe(0);
   });
 
   it('shows periods and roots publicly', async () => {

@@ -5,6 +5,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { RegistrationReader } from '../../src/registry/registration-reader.js';
 import { RegistrationService } from '../../src/registry/registration-service.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+import { TEST_ENGINE } from '../helpers/test-database.js';
 
 // The writer thread's failures reach the caller: nothing hangs, nothing is half-written.
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');
@@ -15,15 +16,28 @@ beforeEach(async () => {
   center = await makeTestCenter();
 });
 afterEach(() => center.destroy());
-const rows = () => center.store.sqlite.prepare('SELECT count(*) FROM registration').pluck().get() as number;
+const rows = () => center.store.prepare('SELECT count(*) FROM registration').pluck().get() as number;
+/** Makes every insert into registration fail ('disk says no') until `allowInserts`. */
+function refuseInserts(): void {
+  if (TEST_ENGINE === 'postgres') {
+    center.store.prepare("CREATE FUNCTION refuse() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'disk says no'; END $$").run();
+    center.store.prepare('CREATE TRIGGER refuse BEFORE INSERT ON registration FOR EACH STATEMENT EXECUTE FUNCTION refuse()').run();
+  } else {
+    center.store.sqlite.exec("CREATE TRIGGER refuse BEFORE INSERT ON registration BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+  }
+}
+function allowInserts(): void {
+  if (TEST_ENGINE === 'postgres') center.store.prepare('DROP TRIGGER refuse ON registration').run();
+  else center.store.sqlite.exec('DROP TRIGGER refuse');
+}
 
 it('answers 500 when a group cannot be committed, writes nothing, and goes on once it can', async () => {
-  center.store.sqlite.exec("CREATE TRIGGER refuse BEFORE INSERT ON registration BEGIN SELECT RAISE(ABORT, 'disk says no'); END");
+  refuseInserts();
   const refused = await center.request('POST', '/v1/registrations', { token: center.adminToken, json: { sha256: sha('a'), category: 'agency.documents' } });
   expect([refused.status, refused.body.error.code]).toEqual([500, 'INTERNAL']);
   expect(center.logs.join('\n')).toMatch(/registration not committed: disk says no/);
   expect(rows()).toBe(0);
-  center.store.sqlite.exec('DROP TRIGGER refuse');
+  allowInserts();
   expect((await center.request('POST', '/v1/registrations', { token: center.adminToken, json: { sha256: sha('a'), category: 'agency.documents' } })).status).toBe(201);
 });
 
@@ -49,6 +63,7 @@ it('says so when a group was committed but its receipt could not be signed', asy
     reader: new RegistrationReader(center.store),
     writer: {
       file: join(center.dataDir, 'archive-seal.sqlite'),
+      ...(TEST_ENGINE === 'postgres' && { url: center.databaseUrl! }),
       synchronous: 'FULL',
       centerId: 'dev-center',
       pseudonymKey: Buffer.alloc(32),
@@ -102,7 +117,8 @@ it('takes what arrived meanwhile as one group, but never more than 10,000 rows i
   expect(results[0]!.receipt.content.requests).toBe(1);
 });
 
-it('leaves a batch in the write-ahead log for a later checkpoint, and checkpoints at the next single registration', async () => {
+// SQLite's write-ahead log: nothing of the kind on PostgreSQL.
+it.skipIf(TEST_ENGINE === 'postgres')('leaves a batch in the write-ahead log for a later checkpoint, and checkpoints at the next single registration', async () => {
   const database = join(center.dataDir, 'archive-seal.sqlite');
   const before = statSync(database).size;
   // 10,000 rows are more than 1,000 WAL pages: at SQLite's default their commit would checkpoint.

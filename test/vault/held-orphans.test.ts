@@ -5,6 +5,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import { upsertHeldCopy } from '../../src/store/replicas-repository.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+import { testDatabaseEnv } from '../helpers/test-database.js';
 
 // The copies a center keeps for its peers are a file and a row each; a kill between the two (or
 // between a row's delete and its file's unlink, as when a sealed period's bundle replaces its
@@ -37,7 +38,7 @@ beforeAll(async () => {
     writeFileSync(path, 'x');
   }
   await first.close();
-  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' });
+  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ...(await testDatabaseEnv(first.dataDir)) });
   const logs: string[] = [];
   restarted = await buildCenter(config, (line) => logs.push(line));
   (restarted as Center & { logs?: string[] }).logs = logs;

@@ -6,6 +6,7 @@ import { loadConfig } from '../../src/config.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import { ensureReplica, markReplicaVerified } from '../../src/store/replicas-repository.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+import { testDatabaseEnv } from '../helpers/test-database.js';
 
 // kill -9 between a blob's move into place and its registration's commit leaves a vault blob no
 // registration refers to. The next start removes it (file, row, replication queue) before
@@ -35,7 +36,7 @@ beforeAll(async () => {
     markReplicaVerified(first.store, { kind: 'blob', object: sha(content), peer: 'center-b' }, { revision: null, confirmedHash: 'x', at });
   }
   await first.close(); // the data directory stays: start again over it
-  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' });
+  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ...(await testDatabaseEnv(first.dataDir)) });
   const logs: string[] = [];
   restarted = await buildCenter(config, (line) => logs.push(line));
   (restarted as Center & { logs?: string[] }).logs = logs;

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+import { testDatabaseEnv } from '../helpers/test-database.js';
 
 // kill -9 between a blob's rename into the vault and the insert of its row leaves a file under
 // its digest's name that no row names (the orphan-blobs test covers a row no registration names).
@@ -43,7 +44,7 @@ beforeAll(async () => {
   registeredId = res.body.id;
   for (const content of atStart) await fileWithoutRow(first, content);
   await first.close(); // the data directory stays: start again over it
-  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none' });
+  const config = loadConfig({ ARCHIVE_SEAL_DATA_DIR: first.dataDir, ARCHIVE_SEAL_SEAL_SCHEDULE: 'off', ARCHIVE_SEAL_CHAINS: 'none', ...(await testDatabaseEnv(first.dataDir)) });
   const logs: string[] = [];
   restarted = await buildCenter(config, (line) => logs.push(line));
   (restarted as Center & { logs?: string[] }).logs = logs;

@@ -7,6 +7,10 @@ import { frameBundle, signPeriodBundle } from '../../src/vault/period-bundle.js'
 import type { Peer } from '../../src/vault/peer-client.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
+import { TEST_ENGINE } from '../helpers/test-database.js';
+
+// `recover` rebuilds a SQLite registry (on PostgreSQL: recover, then `db copy`; test/store/database-copy.test.ts).
+const RECOVERY_NOT_ON_POSTGRES = TEST_ENGINE === 'postgres';
 
 // A peer whose copies are incomplete makes the recovery fail; the retry from a complete peer
 // must not be refused because the failed run left half a registry behind.
@@ -38,7 +42,7 @@ function peerHolding(periods: number[]): Peer {
   } as unknown as Peer;
 }
 
-it('removes the half-restored registry of a failed recovery, so that it can be run again', async () => {
+it.skipIf(RECOVERY_NOT_ON_POSTGRES)('removes the half-restored registry of a failed recovery, so that it can be run again', async () => {
   const options = { dataDir: target.path, centerId: 'dev-center', pki: center.pki, masterKey: undefined };
   // Period 2 is missing: period 3's previous root does not follow period 1's.
   await expect(recoverFromPeer({ ...options, peer: peerHolding([1, 3]) })).rejects.toMatchObject({ code: 'BUNDLE_INVALID' });

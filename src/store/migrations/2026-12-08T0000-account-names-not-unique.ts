@@ -1,4 +1,5 @@
 import { sql, type Kysely } from 'kysely';
+import { engineOf } from '../dialect.js';
 
 // Frozen: never edit a migration that has shipped; add a new one.
 //
@@ -8,11 +9,14 @@ import { sql, type Kysely } from 'kysely';
 // https://www.sqlite.org/lang_altertable.html#otheralter): foreign keys off (outside any
 // transaction, where the pragma takes effect), copy into a new table, drop, rename, check, on.
 export async function up(db: Kysely<any>): Promise<void> {
-  await rebuildAccountTable(db, false);
+  // PostgreSQL drops a constraint in place (and runs each migration in a transaction).
+  if (engineOf(db) === 'postgres') await sql`ALTER TABLE account DROP CONSTRAINT account_name_key`.execute(db);
+  else await rebuildAccountTable(db, false);
 }
 
 export async function down(db: Kysely<any>): Promise<void> {
-  await rebuildAccountTable(db, true);
+  if (engineOf(db) === 'postgres') await sql`ALTER TABLE account ADD CONSTRAINT account_name_key UNIQUE (name)`.execute(db);
+  else await rebuildAccountTable(db, true);
 }
 
 async function rebuildAccountTable(db: Kysely<any>, uniqueName: boolean): Promise<void> {

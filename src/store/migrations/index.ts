@@ -11,6 +11,7 @@ import * as replicaSignature from './2026-12-07T2300-replica-signature.js';
 import * as listIndexes from './2026-12-08T0000-list-indexes.js';
 import * as timestampRenewals from './2026-12-07T2300-timestamp-renewals.js';
 import * as copyCounts from './2026-12-08T0300-copy-counts.js';
+import * as postgresRowids from './2026-12-08T0250-postgres-rowids.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -26,4 +27,5 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-12-08T0000-list-indexes': listIndexes,
   '2026-12-07T2300-timestamp-renewals': timestampRenewals,
   '2026-12-08T0300-copy-counts': copyCounts,
+  '2026-12-08T0250-postgres-rowids': postgresRowids,
 });
