@@ -10,6 +10,8 @@ import * as accountNamesNotUnique from './2026-12-08T0000-account-names-not-uniq
 import * as replicaSignature from './2026-12-07T2300-replica-signature.js';
 import * as listIndexes from './2026-12-08T0000-list-indexes.js';
 import * as timestampRenewals from './2026-12-07T2300-timestamp-renewals.js';
+import * as units from './2026-12-08T0300-units.js';
+import * as people from './2026-12-08T0400-people.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -24,4 +26,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-12-07T2300-replica-signature': replicaSignature,
   '2026-12-08T0000-list-indexes': listIndexes,
   '2026-12-07T2300-timestamp-renewals': timestampRenewals,
+  '2026-12-08T0300-units': units,
+  '2026-12-08T0400-people': people,
 });
