@@ -175,13 +175,25 @@ export class TokenAuthenticator {
   }
 
   /**
-   * The principal of a live session, by the id its cookie carries. Not remembered: a logout
-   * must hold from the next request on.
+   * The principal of a live session, by the id its cookie carries; remembered as tokens are (a
+   * logout, a new password or a suspension calls `forget`, so it holds from the next request),
+   * and never past the session's end.
    */
   authenticateSession(sessionId: string): Principal | undefined {
     if (!TOKEN_SHAPE.test(`as_${sessionId}`)) return undefined;
-    const found = findUserBySessionHash(this.store, tokenHash(sessionId), new Date().toISOString());
-    return found && isUsable(found) ? principalOf(found) : undefined;
+    const key = `session:${sessionId}`;
+    const now = Date.now();
+    const hit = this.cache.get(key);
+    if (hit && hit.until > now) return hit.principal;
+    const found = findUserBySessionHash(this.store, tokenHash(sessionId), new Date(now).toISOString());
+    if (!found || !isUsable(found)) {
+      this.cache.delete(key);
+      return undefined;
+    }
+    const principal = principalOf(found);
+    if (this.cache.size >= this.maxEntries) this.cache.clear();
+    this.cache.set(key, { principal, until: Math.min(now + this.ttlMs, found.expiresAt ? Date.parse(found.expiresAt) : now) });
+    return principal;
   }
 
   /** Drops every remembered answer. */

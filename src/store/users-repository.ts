@@ -101,15 +101,17 @@ export function findUserByTokenHash(store: Store, tokenHash: Buffer, now: string
 
 /** The user of a live session (not ended, not expired at `now`), by the session id's SHA-256. */
 export function findUserBySessionHash(store: Store, sessionHash: Buffer, now: string): UserWithAccount | undefined {
-  return toUserWithAccount(
-    store.first(
-      userJoin(store)
-        .innerJoin('user_session', 'user_session.user_id', 'app_user.id')
-        .where('user_session.session_hash', '=', sessionHash)
-        .where('user_session.ended_at', 'is', null)
-        .where('user_session.expires_at', '>', now),
-    ),
+  const row = store.first(
+    userJoin(store)
+      .innerJoin('user_session', 'user_session.user_id', 'app_user.id')
+      .select('user_session.expires_at as session_expires_at')
+      .where('user_session.session_hash', '=', sessionHash)
+      .where('user_session.ended_at', 'is', null)
+      .where('user_session.expires_at', '>', now),
   );
+  if (!row) return undefined;
+  const { session_expires_at, ...rest } = row;
+  return { ...toUserWithAccount(rest)!, expiresAt: session_expires_at };
 }
 
 export function insertSession(store: Store, session: { sessionHash: Buffer; userId: number; createdAt: string; expiresAt: string }): void {

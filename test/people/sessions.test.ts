@@ -78,6 +78,8 @@ describe('POST /v1/session', () => {
   it('after logout the cookie, replayed, is 401', async () => {
     const user = await makeUser(center, 'registrar', { password: PASSWORD });
     const cookie = cookieValue((await login(user.username, PASSWORD)).cookie);
+    // Used first, so the center remembers it (as it does tokens): the logout must still hold at once.
+    expect((await withCookie('GET', '/v1/registrations', cookie)).status).toBe(200);
     expect((await withCookie('DELETE', '/v1/session', cookie)).status).toBe(204);
     const replayed = await withCookie('GET', '/v1/registrations', cookie);
     expect([replayed.status, replayed.body.error.code]).toEqual([401, 'INVALID_SESSION']);
@@ -124,6 +126,7 @@ describe('POST /v1/session', () => {
   it('a new password ends the user\'s sessions and lifts a lock', async () => {
     const user = await makeUser(center, 'registrar', { password: PASSWORD });
     const cookie = cookieValue((await login(user.username, PASSWORD)).cookie);
+    expect((await withCookie('GET', '/v1/registrations', cookie)).status).toBe(200);
     const changed = await center.request('PATCH', `/v1/users/${user.id}`, { token: center.adminToken, json: { password: 'another long password' } });
     expect(changed.status).toBe(200);
     expect((await withCookie('GET', '/v1/registrations', cookie)).status).toBe(401);
