@@ -127,7 +127,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Could not locate the bindings file/.test((err as Error).message ?? '')) {
       // An installation without the optional (server) dependencies: say so, not a stack trace.
       process.stderr.write(
-        `archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}): install with the optional dependencies to run the center; the client commands (register, find, seal, status, certificate, categories, verify) need none of them\n`,
+        `archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}): install with the optional dependencies to run the center; the client commands (register, find, seal, status, certificate, categories, verify, units, tokens list|revoke) need none of them\n`,
       );
       return EXIT_FAILURE;
     }

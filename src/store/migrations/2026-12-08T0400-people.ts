@@ -51,7 +51,9 @@ export async function up(db: Kysely<any>): Promise<void> {
   for (const account of accounts) {
     let role: string;
     let unitId: number | null = null;
-    if (account.role === 'depositor' && account.pseudonymous === 0) {
+    // Number(): a driver may hand integers back as strings (PostgreSQL's bigint does).
+    const pseudonymous = Number(account.pseudonymous) !== 0;
+    if (account.role === 'depositor' && !pseudonymous) {
       const unit = await db
         .insertInto('unit')
         .values({
