@@ -61,9 +61,10 @@ export function issueToken(store: Store, request: TokenRequest, now: Date = new 
     } else if ('accountId' in request) {
       const account = findAccountById(store, request.accountId);
       if (!account) throw new RegistryError('NOT_FOUND', `there is no account ${request.accountId}`);
+      // An account without a user (one a recovery from peers brought back: bundles carry
+      // accounts, not users) gets the user the migration would have given it.
       const first = store.first(store.db.selectFrom('app_user').select('id').where('account_id', '=', account.id).orderBy('id').limit(1));
-      found = first && findUserWithAccount(store, first.id);
-      if (!found) throw new RegistryError('NOT_FOUND', `account ${request.accountId} has no user`);
+      found = findUserWithAccount(store, first?.id ?? insertUserForAccount(store, account, now).id)!;
     } else {
       validateArgument(ROLES.includes(request.role), 'INVALID_INPUT', `role must be one of ${ROLES.join(', ')}`);
       // The name is written into each of the account's records (as the registrant).

@@ -74,6 +74,17 @@ describe('API tokens of users', () => {
     expect((await center.request('GET', '/v1/registrations', { token: registrar.token })).status).toBe(401);
   });
 
+  it('another token for an account without a user (as a recovery from peers brings them back) makes the user the migration would', async () => {
+    const id = Number(center.store.sqlite.prepare("INSERT INTO account (name, role, pseudonymous, created_at) VALUES ('衢州市财政局', 'depositor', 0, 'x')").run().lastInsertRowid);
+    const res = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { accountId: id } });
+    expect(res.status).toBe(201);
+    expect(res.body.user).toMatchObject({ accountId: id, role: 'unit-admin', username: `account-${id}`, unitId: expect.any(Number) });
+    const unit = await center.request('GET', `/v1/units/${res.body.user.unitId}`, { token: center.adminToken });
+    expect(unit.body).toMatchObject({ name: '衢州市财政局', accountId: id });
+    const again = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { accountId: id } });
+    expect(again.body.user).toEqual(res.body.user);
+  });
+
   it.each([
     ['an expiry of 0 days', { expiresInDays: 0 }],
     ['an expiry that is not a number', { expiresInDays: '30' }],
