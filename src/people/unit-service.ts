@@ -21,6 +21,17 @@ export const MAX_UNIT_NAME_LENGTH = 200;
 const MAX_CONTACT_LENGTH = 500;
 const FIELDS = ['name', 'creditCode', 'kind', 'region', 'inTransferScope', 'digitalArchiveRoom', 'contact'] as const;
 
+/** The fields of a unit a request gives, checked (all four required ones present on create). */
+interface UnitInput {
+  name?: string;
+  creditCode?: string;
+  kind?: UnitKind;
+  region?: string;
+  inTransferScope?: boolean;
+  digitalArchiveRoom?: boolean;
+  contact?: string | null;
+}
+
 /** A unit as the API and CLI show it. */
 export interface UnitView {
   id: number;
@@ -132,15 +143,7 @@ export class UnitService {
     return toUnitView(row);
   }
 
-  private parse(body: unknown, mode: 'create' | 'update'): Partial<Record<(typeof FIELDS)[number], unknown>> & {
-    name?: string;
-    creditCode?: string;
-    kind?: UnitKind;
-    region?: string;
-    inTransferScope?: boolean;
-    digitalArchiveRoom?: boolean;
-    contact?: string | null;
-  } {
+  private parse(body: unknown, mode: 'create' | 'update'): UnitInput {
     const usage = `send a JSON object with ${mode === 'create' ? 'name, creditCode, kind, region and optionally ' : 'any of name, creditCode, kind, region, '}inTransferScope, digitalArchiveRoom, contact`;
     validatePeople(typeof body === 'object' && body !== null && !Array.isArray(body), 'INVALID_INPUT', usage);
     const given = body as Record<string, unknown>;
@@ -151,7 +154,7 @@ export class UnitService {
         validatePeople(given[required] !== undefined, 'INVALID_INPUT', `${required} is required; ${usage}`);
       }
     }
-    const out: ReturnType<UnitService['parse']> = {};
+    const out: UnitInput = {};
     if (given.name !== undefined) out.name = checkUnitName(given.name);
     if (given.creditCode !== undefined) {
       validatePeople(typeof given.creditCode === 'string', 'INVALID_CREDIT_CODE', 'creditCode must be text (18 characters)');
