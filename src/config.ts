@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { ChainSettings } from './anchor/anchor-chain.js';
+import { findRefusedCharacter } from './core/user-text.js';
 import { DEVELOPMENT_CERTS_DIR } from './pki/dev-pki.js';
 import { parseSealSchedule, type SealSchedule } from './registry/seal-schedule.js';
 import type { ConnectionLimits } from './http/connection-limits.js';
@@ -48,7 +49,12 @@ export interface Config {
   readonly connections: ConnectionLimits;
   /** Evidence renewal (RFC 4998 style) of the periods' timestamps. */
   readonly renewal: RenewalConfig;
+  /** The regions a unit may be in: the city itself and its counties (a unit's `region` is one of these). */
+  readonly regions: readonly string[];
 }
+
+/** Quzhou and its six counties, cities and districts: the center of 衢委办〔2010〕59号. */
+export const DEFAULT_REGIONS = '衢州市,柯城区,衢江区,龙游县,江山市,常山县,开化县';
 
 /** When the center timestamps a period's root and last token again. */
 export interface RenewalConfig {
@@ -108,6 +114,7 @@ export const SETTINGS = {
   renewBeforeDays: { env: 'ARCHIVE_SEAL_RENEW_BEFORE_DAYS', default: '180' },
   retiredAlgorithms: { env: 'ARCHIVE_SEAL_RETIRED_ALGORITHMS', default: 'sha1' },
   renewalCheckMs: { env: 'ARCHIVE_SEAL_RENEWAL_CHECK_MS', default: String(24 * 3600 * 1000) },
+  regions: { env: 'ARCHIVE_SEAL_REGIONS', default: DEFAULT_REGIONS },
 } as const;
 
 /** Thrown for a bad setting: names the variable and what it should be. */
@@ -188,7 +195,20 @@ export function loadConfig(env: Readonly<Record<string, string | undefined>>): C
       retiredAlgorithms: retiredAlgorithms(get('retiredAlgorithms')),
       checkIntervalMs: integer('renewalCheckMs', 100, 7 * 24 * 3600 * 1000),
     }),
+    regions: regionList(get('regions')),
   });
+}
+
+/** A comma-separated list of region names (the city, then its counties), each given once. */
+function regionList(value: string): readonly string[] {
+  const names = value.split(',').map((name) => name.trim());
+  for (const name of names) {
+    if (name === '' || name.length > 50 || findRefusedCharacter(name) !== undefined) {
+      throw new ConfigError(`${SETTINGS.regions.env}=${value}: expected region names separated by commas, e.g. ${DEFAULT_REGIONS}`);
+    }
+  }
+  if (new Set(names).size !== names.length) throw new ConfigError(`${SETTINGS.regions.env}=${value}: a region is listed twice`);
+  return Object.freeze(names);
 }
 
 /** `none`, or a comma-separated list of names (sha1, sha256, rsa-pkcs1) and dotted OIDs. */

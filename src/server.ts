@@ -22,7 +22,11 @@ import { PeriodRenewer } from './registry/period-renewer.js';
 import { CertificateIssuer } from './registry/certificate-issuer.js';
 import { CertificatePdfs } from './registry/certificate-pdfs.js';
 import { pdfFontProblem } from './registry/pdf-fonts.js';
-import { adminExists, issueToken, TokenAuthenticator } from './registry/access-tokens.js';
+import { adminExists, issueToken, TokenAuthenticator } from './people/access-tokens.js';
+import { SessionService } from './people/session-service.js';
+import { TokenService } from './people/token-service.js';
+import { UnitService } from './people/unit-service.js';
+import { UserService } from './people/user-service.js';
 import { PeriodSealer } from './registry/period-sealer.js';
 import { RegistryCheck } from './registry/registry-check.js';
 import { tsaPolicyOid } from './pki/tsa-policy.js';
@@ -180,9 +184,16 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       chains: () => anchoring.configuredChains.map((c) => c.settings.name),
       isCenterChain: (name) => centerChains.has(name),
     });
+    const tokens = new TokenAuthenticator(store);
+    // A change to who a principal is (a revoked token, a suspension, a new name) holds from the next request.
+    const forget = () => tokens.forget();
     const app = createApp({
       store,
-      tokens: new TokenAuthenticator(store),
+      tokens,
+      units: new UnitService(store, config.regions, forget),
+      users: new UserService(store, forget),
+      sessions: new SessionService(store, forget),
+      tokenService: new TokenService(store, forget),
       registrations,
       reader,
       sealer,

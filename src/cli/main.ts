@@ -13,7 +13,12 @@ const SERVER_USAGE = {
   tokens: async () =>
     'archive-seal tokens create --role admin|registrar|depositor --name NAME [--pseudonymous] [--data-dir DIR]   (a new account)\n' +
     'archive-seal tokens create --account ID [--data-dir DIR]   (another token for account ID)\n' +
-    '  Issues a token straight into a center\'s database (running or not) and prints it once.',
+    'archive-seal tokens list [--mine] [--json]\n' +
+    'archive-seal tokens revoke ID\n' +
+    '  create: issues a token straight into a center\'s database (running or not) and prints it once.\n' +
+    '  list: your tokens on a running center (an admin\'s or auditor\'s: every token; --mine: only yours).\n' +
+    '  revoke: the token stops working at once (yours, or of a user you manage).\n' +
+    '  list, revoke: --server URL, --token T (or ARCHIVE_SEAL_SERVER, ARCHIVE_SEAL_TOKEN)',
   export: async () => (await import('./export-command.js')).EXPORT_USAGE,
   recover: async () => (await import('./recover-command.js')).RECOVER_USAGE,
   keys: async () => (await import('./keys-command.js')).KEYS_USAGE,
@@ -50,6 +55,7 @@ const COMMANDS: Record<string, { usage: () => Promise<string>; run: () => Promis
     },
   },
   tokens: { usage: SERVER_USAGE.tokens, run: async () => (await import('./simple-commands.js')).tokensCommand },
+  units: { usage: async () => (await import('./units-command.js')).UNITS_USAGE, run: async () => (await import('./units-command.js')).unitsCommand },
   export: { usage: SERVER_USAGE.export, run: async () => (await import('./export-command.js')).exportCommand },
   recover: { usage: SERVER_USAGE.recover, run: async () => (await import('./recover-command.js')).recoverCommand },
   keys: { usage: SERVER_USAGE.keys, run: async () => (await import('./keys-command.js')).keysCommand },
@@ -121,7 +127,7 @@ export async function runCli(argv: string[], env: Env): Promise<number> {
     if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' || /Could not locate the bindings file/.test((err as Error).message ?? '')) {
       // An installation without the optional (server) dependencies: say so, not a stack trace.
       process.stderr.write(
-        `archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}): install with the optional dependencies to run the center; the client commands (register, find, seal, status, certificate, categories, verify) need none of them\n`,
+        `archive-seal ${name}: this installation lacks what the command needs (${(err as Error).message.split('\n')[0]}): install with the optional dependencies to run the center; the client commands (register, find, seal, status, certificate, categories, verify, units, tokens list|revoke) need none of them\n`,
       );
       return EXIT_FAILURE;
     }

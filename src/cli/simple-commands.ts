@@ -2,7 +2,7 @@ import { join, resolve } from 'node:path';
 import { access, constants, writeFile } from 'node:fs/promises';
 import { PRIVATE_FILE_MODE } from '../durable-files.js';
 import { parseArgs } from 'node:util';
-import { issueToken, MAX_ACCOUNT_NAME_LENGTH, ROLES, type TokenRequest } from '../registry/access-tokens.js';
+import { issueToken, MAX_ACCOUNT_NAME_LENGTH, ROLES, type TokenRequest } from '../people/access-tokens.js';
 import { userTextProblem } from '../core/user-text.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { RegistrationView } from '../registry/registration-view.js';
@@ -64,7 +64,9 @@ export async function statusCommand(args: string[], env: Env): Promise<number> {
 
 const TOKENS_USAGE =
   'usage: archive-seal tokens create --name NAME --role admin|registrar|depositor [--pseudonymous]   (a new account)\n' +
-  '       archive-seal tokens create --account ID   (another token for an existing account)';
+  '       archive-seal tokens create --account ID   (another token for an existing account)\n' +
+  '       archive-seal tokens list [--mine] [--json]   (your tokens; an admin\'s or auditor\'s: every token)\n' +
+  '       archive-seal tokens revoke ID';
 
 /**
  * `archive-seal tokens create`: issues a bearer token straight into an existing center's database
@@ -73,6 +75,8 @@ const TOKENS_USAGE =
  */
 export async function tokensCommand(args: string[], env: Env): Promise<number> {
   const [sub, ...rest] = args;
+  if (sub === 'list') return tokensListCommand(rest, env);
+  if (sub === 'revoke') return tokensRevokeCommand(rest, env);
   if (sub !== 'create') throw usageError(TOKENS_USAGE);
   const { values } = parseArgs({
     args: rest,
@@ -119,7 +123,7 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   const store = await Store.open({ file: databaseFile, url: databaseUrl });
   try {
     const issued = issueToken(store, request);
-    const { accountId, name, role, pseudonymous } = issued.principal;
+    const { accountId, name, role, pseudonymous } = issued.account;
     const kind = 'accountId' in request ? 'another token for account' : 'new account';
     process.stderr.write(`${kind} ${accountId}: ${name} (${role}${pseudonymous ? ', pseudonymous' : ''}); the token is shown once, keep it secret:\n`);
     process.stdout.write(issued.token + '\n');
@@ -130,6 +134,55 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   } finally {
     store.close();
   }
+}
+
+interface TokenListEntry {
+  id: number;
+  userId: number | null;
+  username: string | null;
+  accountId: number;
+  createdAt: string;
+  expiresAt: string | null;
+  revokedAt: string | null;
+  status: 'live' | 'revoked' | 'expired';
+}
+
+/** `archive-seal tokens list`: tokens on a running center (never the tokens themselves: ids, owners, state). */
+async function tokensListCommand(args: string[], env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args,
+    allowPositionals: true,
+    options: { ...CONNECTION_OPTIONS, mine: { type: 'boolean', default: false }, json: { type: 'boolean', default: false } },
+  });
+  if (positionals.length > 0) throw usageError('tokens list takes no arguments');
+  const client = connect(values, env, { needsToken: true });
+  const tokens: TokenListEntry[] = [];
+  for (let after = 0; ; ) {
+    const page = await client.json<{ tokens: TokenListEntry[] }>('GET', `/v1/tokens?limit=1000${values.mine ? '&mine=true' : ''}${after ? `&after=${after}` : ''}`);
+    tokens.push(...page.tokens);
+    if (page.tokens.length < 1000) break;
+    after = page.tokens[page.tokens.length - 1]!.id;
+  }
+  if (values.json) {
+    process.stdout.write(JSON.stringify({ tokens }, null, 2) + '\n');
+    return EXIT_OK;
+  }
+  for (const t of tokens) {
+    process.stdout.write([t.id, t.username ?? `account ${t.accountId}`, t.status, `created ${t.createdAt}`, t.expiresAt ? `expires ${t.expiresAt}` : 'no expiry'].join('\t') + '\n');
+  }
+  return EXIT_OK;
+}
+
+/** `archive-seal tokens revoke ID`: the token stops working at once. */
+async function tokensRevokeCommand(args: string[], env: Env): Promise<number> {
+  const { values, positionals } = parseArgs({ args, allowPositionals: true, options: { ...CONNECTION_OPTIONS } });
+  const [given, ...rest] = positionals;
+  if (given === undefined || rest.length > 0) throw usageError('give one token id: archive-seal tokens revoke ID (ids: archive-seal tokens list)');
+  const id = parsePositiveId(given);
+  if (id === undefined) throw usageError(`${given} is not a token id (${POSITIVE_ID_RANGE})`);
+  const token = await connect(values, env, { needsToken: true }).json<TokenListEntry>('DELETE', `/v1/tokens/${id}`);
+  process.stdout.write(`token ${token.id} of ${token.username ?? `account ${token.accountId}`} revoked at ${token.revokedAt}\n`);
+  return EXIT_OK;
 }
 
 /** `archive-seal certificate ID [--out FILE]`: the registration's certificate from a running center. */

@@ -1,13 +1,17 @@
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import type { PeopleErrorCode } from '../people/people-error.js';
 import type { RegistryErrorCode } from '../registry/registry-error.js';
 
 /** Error codes of the HTTP API; each is documented in the README. */
 export type ApiErrorCode =
   | RegistryErrorCode
+  | PeopleErrorCode
   | 'INVALID_JSON'
   | 'INVALID_ID'
   | 'UNAUTHORIZED'
   | 'INVALID_TOKEN'
+  | 'INVALID_SESSION'
+  | 'CSRF_REJECTED'
   | 'FORBIDDEN'
   | 'ROUTE_NOT_FOUND'
   | 'UNSUPPORTED_MEDIA_TYPE'
@@ -48,4 +52,22 @@ export const REGISTRY_ERROR_STATUS: Readonly<Record<RegistryErrorCode, Contentfu
   NOTHING_TO_SEAL: 409,
   SEAL_IN_PROGRESS: 409,
   NOT_YET_ANCHORED: 409,
+});
+
+/** The HTTP status for each people error code. */
+export const PEOPLE_ERROR_STATUS: Readonly<Record<PeopleErrorCode, ContentfulStatusCode>> = Object.freeze({
+  INVALID_INPUT: 400,
+  INVALID_TEXT: 400,
+  INVALID_CREDIT_CODE: 400,
+  UNKNOWN_REGION: 400,
+  WEAK_PASSWORD: 400,
+  DUPLICATE_UNIT: 409,
+  DUPLICATE_USERNAME: 409,
+  NOT_FOUND: 404,
+  FORBIDDEN: 403,
+  FORBIDDEN_ROLE: 403,
+  INVALID_CREDENTIALS: 401,
+  // 423 Locked (RFC 4918 §11.3): the account is locked for a while; Retry-After says how long.
+  ACCOUNT_LOCKED: 423,
+  UNIT_SUSPENDED: 403,
 });

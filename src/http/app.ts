@@ -1,11 +1,19 @@
 import { Hono } from 'hono';
 import { RegistryError } from '../registry/registry-error.js';
-import { ApiError, REGISTRY_ERROR_STATUS } from './api-error.js';
+import { ApiError, PEOPLE_ERROR_STATUS, REGISTRY_ERROR_STATUS } from './api-error.js';
+import { PeopleError } from '../people/people-error.js';
 import type { AppEnv } from './app-env.js';
 import { categoryRoutes } from './categories-routes.js';
 import { periodRoutes } from './periods-routes.js';
 import { registrationRoutes, type RegistrationRoutesDeps } from './registrations-routes.js';
 import { tokenRoutes } from './tokens-routes.js';
+import { unitRoutes } from './units-routes.js';
+import { userRoutes } from './users-routes.js';
+import { sessionRoutes } from './session-routes.js';
+import type { UnitService } from '../people/unit-service.js';
+import type { UserService } from '../people/user-service.js';
+import type { SessionService } from '../people/session-service.js';
+import type { TokenService } from '../people/token-service.js';
 import type { PeriodSealer } from '../registry/period-sealer.js';
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import type { BuiltInTimestampAuthority } from '../pki/timestamp-authority.js';
@@ -40,6 +48,11 @@ export interface AppDeps extends RegistrationRoutesDeps {
   registryCheck: RegistryCheck;
   /** Roots for the timestamp tokens when they come from an outside TSA. */
   timestampTrustRoots?: readonly string[];
+  /** Units, users, sessions and tokens (src/people). */
+  units: UnitService;
+  users: UserService;
+  sessions: SessionService;
+  tokenService: TokenService;
   log: (line: string) => void;
 }
 
@@ -54,6 +67,9 @@ export function createApp(deps: AppDeps) {
   app.route('/v1/alarms', alarmRoutes(deps));
   app.route('/v1/periods', periodRoutes(deps));
   app.route('/v1/tokens', tokenRoutes(deps));
+  app.route('/v1/units', unitRoutes(deps));
+  app.route('/v1/users', userRoutes(deps));
+  app.route('/v1/session', sessionRoutes(deps));
   app.route('/v1/chains', chainRoutes(deps));
   app.route('/v1/certificates', certificateRoutes(deps));
   app.route('/v1/verify', verifyRoutes(deps));
@@ -69,6 +85,10 @@ export function createApp(deps: AppDeps) {
     // reads it. @hono/node-server reads and drops what still comes, at most 64 MiB or 500 ms,
     // then closes.
     if (err instanceof ApiError) return c.json({ error: { code: err.code, message: err.message } }, err.status);
+    if (err instanceof PeopleError) {
+      if (err.code === 'ACCOUNT_LOCKED' && err.retryAfterSeconds !== undefined) c.header('Retry-After', String(err.retryAfterSeconds));
+      return c.json({ error: { code: err.code, message: err.message } }, PEOPLE_ERROR_STATUS[err.code]);
+    }
     if (err instanceof RegistryError) {
       return c.json({ error: { code: err.code, message: err.message } }, REGISTRY_ERROR_STATUS[err.code]);
     }

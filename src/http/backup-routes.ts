@@ -1,5 +1,5 @@
 import { Hono } from 'hono';
-import type { TokenAuthenticator } from '../registry/access-tokens.js';
+import type { TokenAuthenticator } from '../people/access-tokens.js';
 import type { RegistrationReader } from '../registry/registration-reader.js';
 import { RegistryError } from '../registry/registry-error.js';
 import type { AlarmRow, PreservationEventRow } from '../store/database.js';
@@ -9,7 +9,7 @@ import type { BackupService } from '../vault/backup-service.js';
 import { parseBackupCursor } from '../vault/backup-status.js';
 import { ApiError } from './api-error.js';
 import type { AppEnv } from './app-env.js';
-import { parseId, parseLimit, requireRole } from './auth.js';
+import { parseId, parseLimit, requirePermission } from './auth.js';
 
 export interface BackupRoutesDeps {
   store: Store;
@@ -25,7 +25,7 @@ export interface BackupRoutesDeps {
 export function backupRoutes(deps: BackupRoutesDeps) {
   const { store, backup } = deps;
   return new Hono<AppEnv>()
-    .use('*', requireRole(deps.tokens, 'admin', 'registrar'))
+    .use('*', requirePermission(deps.tokens, 'backup.read'))
     .get('/status', (c) => {
       const kind = c.req.query('kind');
       if (kind !== undefined && kind !== 'blob' && kind !== 'period') throw new ApiError(400, 'INVALID_INPUT', 'kind must be blob or period');
@@ -73,11 +73,11 @@ export function backupRoutes(deps: BackupRoutesDeps) {
         })),
       });
     })
-    .post('/audit', requireRole(deps.tokens, 'admin'), async (c) => {
+    .post('/audit', requirePermission(deps.tokens, 'backup.run'), async (c) => {
       const all = c.req.query('all') === 'true' || c.req.query('all') === '1';
       return c.json(await backup.audit({ all }));
     })
-    .post('/replicate', requireRole(deps.tokens, 'admin'), async (c) => {
+    .post('/replicate', requirePermission(deps.tokens, 'backup.run'), async (c) => {
       await backup.replicate();
       const status = backup.status({ limit: 0 });
       return c.json({ peers: status.peers, blobs: status.blobs, periods: status.periods });
@@ -86,7 +86,7 @@ export function backupRoutes(deps: BackupRoutesDeps) {
 
 /** `/v1/alarms` (staff): open alarms, or with `all=true` the cleared ones too. */
 export function alarmRoutes(deps: { tokens: TokenAuthenticator; store: Store }) {
-  return new Hono<AppEnv>().use('*', requireRole(deps.tokens, 'admin', 'registrar')).get('/', (c) => {
+  return new Hono<AppEnv>().use('*', requirePermission(deps.tokens, 'alarms.read')).get('/', (c) => {
     const includeCleared = c.req.query('all') === 'true' || c.req.query('all') === '1';
     const before = c.req.query('before');
     const limit = parseLimit(c.req.query('limit'), 100);
@@ -100,7 +100,7 @@ export function alarmRoutes(deps: { tokens: TokenAuthenticator; store: Store }) 
  */
 export function registrationFileRoutes(deps: BackupRoutesDeps) {
   return new Hono<AppEnv>()
-    .use('*', requireRole(deps.tokens, 'admin', 'registrar', 'depositor'))
+    .use('*', requirePermission(deps.tokens, 'registrations.read'))
     .get('/:id/file', async (c) => {
       const principal = c.get('principal');
       const view = deps.reader.get(principal, parseId(c.req.param('id'), 'registration'));

@@ -6,11 +6,11 @@ import { findPeriodTimestamp, listAnchors } from '../store/anchors-repository.js
 import type { AnchoringService } from '../anchor/anchoring-service.js';
 import { findPeriod, listPeriods } from '../store/periods-repository.js';
 import type { Store } from '../store/store.js';
-import type { TokenAuthenticator } from '../registry/access-tokens.js';
+import type { TokenAuthenticator } from '../people/access-tokens.js';
 import type { EvidenceRecord } from '../core/evidence-renewal.js';
 import { periodEvidence } from '../registry/period-evidence.js';
 import type { AppEnv } from './app-env.js';
-import { parseId, parseLimit, requireRole } from './auth.js';
+import { parseId, parseLimit, requirePermission } from './auth.js';
 
 /** One anchoring of a period on a chain, as the API shows it. */
 export interface AnchorView {
@@ -96,7 +96,7 @@ export function periodRoutes(deps: { store: Store; tokens: TokenAuthenticator; s
       const rows = listPeriods(store, { limit, ...(before !== undefined && { before: parseId(before, 'before') }) });
       return c.json({ periods: rows.map(view) });
     })
-    .post('/seal', requireRole(deps.tokens, 'admin', 'registrar'), async (c) => {
+    .post('/seal', requirePermission(deps.tokens, 'periods.seal'), async (c) => {
       const period = await sealer.seal({ allowEmpty: false });
       return c.json(view(period), 201);
     })

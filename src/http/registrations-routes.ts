@@ -7,12 +7,12 @@ import { RegistryError } from '../registry/registry-error.js';
 import { findSameRegistration, sha256Key } from '../store/registrations-repository.js';
 import type { Store } from '../store/store.js';
 import type { CertificateIssuer } from '../registry/certificate-issuer.js';
-import type { TokenAuthenticator } from '../registry/access-tokens.js';
+import type { TokenAuthenticator } from '../people/access-tokens.js';
 import type { BlobStore } from '../vault/blob-store.js';
 import { ApiError } from './api-error.js';
 import { certificatePdfResponse, type CertificatePdfDeps } from './certificates-routes.js';
 import type { AppEnv } from './app-env.js';
-import { parseId, parseLimit, requireRole } from './auth.js';
+import { parseId, parseLimit, requirePermission } from './auth.js';
 import { receiveUpload, type Upload } from './multipart-upload.js';
 import { readJsonBody, requestHeader } from './request-body.js';
 
@@ -34,8 +34,8 @@ const MAX_BATCH_BODY = 64 * 1024 * 1024;
 export function registrationRoutes(deps: RegistrationRoutesDeps) {
   const { registrations, reader, blobs } = deps;
   return new Hono<AppEnv>()
-    .use('*', requireRole(deps.tokens, 'admin', 'registrar', 'depositor'))
-    .post('/', async (c) => {
+    .use('*', requirePermission(deps.tokens, 'registrations.read'))
+    .post('/', requirePermission(deps.tokens, 'registrations.create'), async (c) => {
       const principal = c.get('principal');
       let request;
       if (/^multipart\/form-data/i.test(requestHeader(c, 'content-type') ?? '')) {
@@ -53,7 +53,7 @@ export function registrationRoutes(deps: RegistrationRoutesDeps) {
       const { created, json } = await registrations.registerAsJson(principal, request);
       return c.body(json, created ? 201 : 200, { 'Content-Type': 'application/json' });
     })
-    .post('/batch', async (c) => {
+    .post('/batch', requirePermission(deps.tokens, 'registrations.create'), async (c) => {
       const body = await readJsonBody(c, MAX_BATCH_BODY);
       const entries = (body as { entries?: unknown } | null)?.entries;
       if (typeof body !== 'object' || body === null || Array.isArray(body) || !Array.isArray(entries) || Object.keys(body).length !== 1) {

@@ -2,7 +2,8 @@ import { findPeriod } from '../store/periods-repository.js';
 import { findRegistration, listRegistrations } from '../store/registrations-repository.js';
 import type { RegistrationRow } from '../store/database.js';
 import type { Store } from '../store/store.js';
-import { canSeeAllRegistrations, type Principal } from './principal.js';
+import { canSeeAllRegistrations } from '../people/permissions.js';
+import type { Principal } from './principal.js';
 import { ProofReader } from './proof-reader.js';
 import { RegistryError } from './registry-error.js';
 import { toRegistrationView, type RegistrationView } from './registration-view.js';
@@ -16,7 +17,7 @@ export class RegistrationReader {
   }
 
   /**
-   * The registration `id` if `principal` may see it. A depositor asking for someone else's
+   * The registration `id` if `principal` may see it. Someone asking for another account's (another unit's)
    * gets NOT_FOUND, as for an id that does not exist: ids must not reveal who registered what.
    */
   get(principal: Principal, id: number): RegistrationView {

@@ -24,6 +24,9 @@ export interface Database {
   preservation_event: PreservationEventTable;
   alarm: AlarmTable;
   download: DownloadTable;
+  unit: UnitTable;
+  app_user: AppUserTable;
+  user_session: UserSessionTable;
 }
 
 export interface CenterMetaTable {
@@ -31,7 +34,75 @@ export interface CenterMetaTable {
   value: string;
 }
 
-export type Role = 'admin' | 'registrar' | 'depositor';
+/**
+ * The kind of an account (the registrant identity records name): staff's own, a depositor (a
+ * unit or a private registrant), or an auditor's (which registers nothing). Who may do what is
+ * the user's role (UserRole), not this.
+ */
+export type Role = 'admin' | 'registrar' | 'depositor' | 'auditor';
+
+/** The roles of users (src/people/permissions.ts says what each may do). */
+export type UserRole = 'admin' | 'registrar' | 'auditor' | 'unit-admin' | 'clerk' | 'citizen';
+
+/** GB 32100's kinds, as the policy names them (机关, 事业单位, 国有企业, 民营企业, 社会组织). */
+export type UnitKind = 'agency' | 'public-institution' | 'state-enterprise' | 'private-enterprise' | 'social-organization';
+
+export interface UnitTable {
+  id: Generated<number>;
+  /** The unit's name (Chinese); records registered by its users name it. */
+  name: string;
+  /** 统一社会信用代码 (GB 32100), unique; null for a unit migrated from an account that had none. */
+  credit_code: string | null;
+  /** Null only for a unit migrated from an account (staff fill it in). */
+  kind: UnitKind | null;
+  /** One of the center's configured regions; null only for a migrated unit. */
+  region: string | null;
+  /** 1: listed in the transfer scope (列入进馆范围). */
+  in_transfer_scope: number;
+  /** 1: the unit has a digital archive room (数字档案室). */
+  digital_archive_room: number;
+  contact: string | null;
+  status: 'active' | 'suspended';
+  /** The account its users register as (records name the unit). */
+  account_id: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AppUserTable {
+  id: Generated<number>;
+  /** The login name: unique. */
+  username: string;
+  display_name: string;
+  role: UserRole;
+  /** The unit of a unit-admin or clerk; null for staff, auditors and citizens. */
+  unit_id: number | null;
+  /** The account the user registers as: the unit's for unit users, its own otherwise. */
+  account_id: number;
+  /** `scrypt$N$r$p$salt$hash` (base64url); null: no password (tokens only, e.g. a migrated account). */
+  password_hash: string | null;
+  /** Failed logins since the last success. */
+  failed_logins: number;
+  /** While in the future, logins are refused (ACCOUNT_LOCKED). */
+  locked_until: string | null;
+  status: 'active' | 'suspended';
+  created_at: string;
+}
+
+export interface UserSessionTable {
+  id: Generated<number>;
+  /** SHA-256 of the session id the cookie carries; the id itself is never stored. */
+  session_hash: Buffer;
+  user_id: number;
+  created_at: string;
+  expires_at: string;
+  /** Set at logout: the cookie no longer opens anything. */
+  ended_at: string | null;
+}
+
+export type UnitRow = Selectable<UnitTable>;
+export type AppUserRow = Selectable<AppUserTable>;
+export type UserSessionRow = Selectable<UserSessionTable>;
 
 export interface AccountTable {
   id: Generated<number>;
@@ -49,7 +120,13 @@ export interface ApiTokenTable {
   token_hash: Buffer;
   created_at: string;
   revoked_at: string | null;
+  /** The user the token belongs to (it carries that user's rights); null only before migration. */
+  user_id: number | null;
+  /** After this, the token no longer opens anything; null: no expiry. */
+  expires_at: string | null;
 }
+
+export type ApiTokenRow = Selectable<ApiTokenTable>;
 
 export type PeriodStatus = 'open' | 'sealing' | 'sealed';
 

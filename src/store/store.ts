@@ -81,7 +81,12 @@ export class Store {
         dialect: new PostgresDialect({
           pool: async () => {
             const pg = (await import('pg')).default;
-            return new pg.Pool({ connectionString: url, max: 1 });
+            // Numbers and booleans as the synchronous connections read them (pg-sync.ts).
+            const types = new pg.TypeOverrides();
+            types.setTypeParser(20, (v: string) => Number(v));
+            types.setTypeParser(1700, (v: string) => Number(v));
+            types.setTypeParser(16, (v: string) => (v === 't' ? 1 : 0));
+            return new pg.Pool({ connectionString: url, max: 1, types });
           },
         }),
       });

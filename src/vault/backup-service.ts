@@ -220,7 +220,8 @@ export class BackupService {
     const sha256 = view.digests.sha256;
     const at = () => new Date().toISOString();
     const downloadId = insertDownload(this.store, { registrationId: view.id, accountId: principal.accountId, at: at() });
-    const agent = `account ${principal.accountId} (${principal.name}, ${principal.role})`;
+    // Who: the account (a unit's is shared by its users) and the user who asked.
+    const agent = `account ${principal.accountId} (${principal.name}, ${principal.role}${principal.username ? `, user ${principal.username}` : ''})`;
     let reader;
     try {
       reader = await this.vault.open(sha256, { ...(view.digests.sm3 !== undefined && { sm3: view.digests.sm3 }), ...(view.record.size !== undefined && { size: view.record.size }) });

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../../src/config.js';
-import { issueToken } from '../../src/registry/access-tokens.js';
+import { issueToken } from '../../src/people/access-tokens.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import type { Role } from '../../src/store/database.js';
 import { makeTempDir } from './temp-dir.js';

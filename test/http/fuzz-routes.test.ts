@@ -3,7 +3,7 @@ import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { startServer, type RunningServer } from '../../src/server.js';
-import { issueToken } from '../../src/registry/access-tokens.js';
+import { issueToken } from '../../src/people/access-tokens.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

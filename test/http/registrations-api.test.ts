@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { TokenAuthenticator } from '../../src/registry/access-tokens.js';
+import { TokenAuthenticator } from '../../src/people/access-tokens.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
 
 const sha = (s: string) => createHash('sha256').update(s).digest('hex');

@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { Migrator, type MigrationProvider } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { issueToken, TokenAuthenticator } from '../../src/registry/access-tokens.js';
+import { issueToken, TokenAuthenticator } from '../../src/people/access-tokens.js';
 import { MIGRATIONS } from '../../src/store/migrations/index.js';
 import { Store } from '../../src/store/store.js';
 import { makeTestCenter, type TestCenter } from '../helpers/test-center.js';
@@ -97,8 +97,12 @@ describe('the migration that makes account names not unique', () => {
       const old = Store.openConnection({ file });
       const provider: MigrationProvider = { getMigrations: async () => Object.fromEntries(before.map((n) => [n, MIGRATIONS[n]!])) };
       expect((await new Migrator({ db: old.db, provider }).migrateToLatest()).error).toBeUndefined();
-      // The old schema refused a second account of the same name.
-      const made = issueToken(old, { name: '某某公司', role: 'depositor' });
+      // The old schema refused a second account of the same name. (An account and token made as
+      // the code of that time made them: the users of issue 19 did not exist yet.)
+      const token = `as_${randomBytes(32).toString('base64url')}`;
+      const accountId = Number(old.sqlite.prepare("INSERT INTO account (name, role, created_at) VALUES ('某某公司', 'depositor', 'x')").run().lastInsertRowid);
+      old.sqlite.prepare("INSERT INTO api_token (account_id, token_hash, created_at) VALUES (?, ?, 'x')").run(accountId, createHash('sha256').update(token).digest());
+      const made = { token, principal: { accountId, name: '某某公司' } };
       expect(() => old.sqlite.prepare("INSERT INTO account (name, role, created_at) VALUES ('某某公司', 'depositor', 'x')").run()).toThrow(/UNIQUE/);
       old.sqlite.prepare("INSERT INTO period (id, status, opened_at) VALUES (1, 'open', 'x')").run();
       old.sqlite.prepare("INSERT INTO registration (id, period_id, leaf_index, registrant_id, sha256, sha256_key, record, record_digest, salt, leaf_hash, registered_at) SELECT 1, 1, 0, ?, x'00', 0, '{}', x'00', x'00', x'00', 'x' FROM (SELECT 1)").run(made.principal.accountId);
@@ -106,7 +110,7 @@ describe('the migration that makes account names not unique', () => {
 
       const store = await Store.open({ file });
       try {
-        expect(new TokenAuthenticator(store).authenticate(made.token)).toEqual(made.principal);
+        expect(new TokenAuthenticator(store).authenticate(made.token)).toMatchObject(made.principal);
         const twin = issueToken(store, { name: '某某公司', role: 'depositor' });
         expect(twin.principal.accountId).not.toBe(made.principal.accountId);
         expect(store.sqlite.prepare('SELECT registrant_id FROM registration WHERE id = 1').pluck().get()).toBe(made.principal.accountId);

@@ -51,7 +51,7 @@ it('writes a new registration\'s view JSON as JSON.stringify(view), with the rec
   let n = 0;
   fc.assert(
     fc.property(input, fc.boolean(), (fields, citizen) => {
-      const principal = citizen ? { accountId: 2, name: 'citizen', role: 'depositor' as const, pseudonymous: true } : { accountId: 1, name: '档案室', role: 'registrar' as const, pseudonymous: false };
+      const principal = citizen ? { accountId: 2, name: 'citizen', role: 'citizen' as const, pseudonymous: true } : { accountId: 1, name: '档案室', role: 'registrar' as const, pseudonymous: false };
       const request = { ...parseRegistrationInput({ ...fields, sha256: createHash('sha256').update(String(n++)).digest('hex') }), hasFile: false };
       const [outcome] = writer.commit([{ principal, requests: [request], detail: 'full' }]).outcomes[0]!;
       if (!outcome || !('recordJson' in outcome)) throw new Error('expected a new registration with its view');

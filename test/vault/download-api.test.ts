@@ -53,7 +53,8 @@ describe('GET /v1/registrations/:id/file', () => {
     ]);
     const events = await center.request('GET', `/v1/backup/events?type=dissemination&object=${r.id}`, { token: center.adminToken });
     expect(events.body.events).toHaveLength(3);
-    expect(events.body.events[2].agent).toMatch(/某市住房公积金中心, depositor/);
+    // A depositor's token is now its unit-admin user's (issue 19): the event names the account and the user.
+    expect(events.body.events[2].agent).toMatch(/^account \d+ \(某市住房公积金中心, unit-admin, user account-\d+\)$/);
   });
 
   it('answers 404 to another depositor, for a hash-only registration and for an unknown id; 401 without a token', async () => {

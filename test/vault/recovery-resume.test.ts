@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
-import { issueToken } from '../../src/registry/access-tokens.js';
+import { issueToken } from '../../src/people/access-tokens.js';
 import { buildCenter, type Center } from '../../src/server.js';
 import { Store } from '../../src/store/store.js';
 import { backupStatus } from '../../src/vault/backup-status.js';

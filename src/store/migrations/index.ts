@@ -12,6 +12,8 @@ import * as listIndexes from './2026-12-08T0000-list-indexes.js';
 import * as timestampRenewals from './2026-12-07T2300-timestamp-renewals.js';
 import * as copyCounts from './2026-12-08T0300-copy-counts.js';
 import * as postgresRowids from './2026-12-08T0250-postgres-rowids.js';
+import * as units from './2026-12-08T0300-units.js';
+import * as people from './2026-12-08T0400-people.js';
 
 /** Every migration, by its timestamped name; a static map so it works from `dist` and from tests. */
 export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
@@ -28,4 +30,6 @@ export const MIGRATIONS: Readonly<Record<string, Migration>> = Object.freeze({
   '2026-12-07T2300-timestamp-renewals': timestampRenewals,
   '2026-12-08T0300-copy-counts': copyCounts,
   '2026-12-08T0250-postgres-rowids': postgresRowids,
+  '2026-12-08T0300-units': units,
+  '2026-12-08T0400-people': people,
 });
