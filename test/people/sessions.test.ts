@@ -70,7 +70,7 @@ describe('POST /v1/session', () => {
     const user = await makeUser(center, 'registrar', { password: PASSWORD });
     const res = await login(user.username, PASSWORD);
     const id = /archive_seal_session=([^;]+)/.exec(res.cookie!)![1]!;
-    const rows = center.store.sqlite.prepare('SELECT session_hash FROM user_session').all() as { session_hash: Buffer }[];
+    const rows = center.store.prepare('SELECT session_hash FROM user_session').all() as { session_hash: Buffer }[];
     for (const row of rows) expect(row.session_hash.toString('base64url')).not.toBe(id);
     expect(rows.some((r) => r.session_hash.equals(createHash('sha256').update(id).digest()))).toBe(true);
   });
@@ -106,10 +106,10 @@ describe('POST /v1/session', () => {
     const right = await login(user.username, PASSWORD);
     expect([right.status, right.body.error.code]).toEqual([423, 'ACCOUNT_LOCKED']);
     expect(Number(right.headers.get('retry-after'))).toBeGreaterThan(14 * 60);
-    const row = center.store.sqlite.prepare('SELECT locked_until FROM app_user WHERE id = ?').get(user.id) as { locked_until: string };
+    const row = center.store.prepare('SELECT locked_until FROM app_user WHERE id = ?').get(user.id) as { locked_until: string };
     expect(Date.parse(row.locked_until) - Date.now()).toBeGreaterThan(14 * 60_000);
     // When the lock has run out, the right password works (and clears the count).
-    center.store.sqlite.prepare('UPDATE app_user SET locked_until = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), user.id);
+    center.store.prepare('UPDATE app_user SET locked_until = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), user.id);
     expect((await login(user.username, PASSWORD)).status).toBe(201);
   });
 

@@ -60,7 +60,7 @@ describe('API tokens of users', () => {
   it('an expired token opens nothing', async () => {
     const citizen = await makeUser(center, 'citizen');
     const made = await center.request('POST', '/v1/tokens', { token: citizen.token, json: { expiresInDays: 1 } });
-    center.store.sqlite.prepare('UPDATE api_token SET expires_at = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), made.body.id);
+    center.store.prepare('UPDATE api_token SET expires_at = ? WHERE id = ?').run(new Date(Date.now() - 1000).toISOString(), made.body.id);
     const res = await center.request('GET', '/v1/registrations', { token: made.body.token });
     expect([res.status, res.body.error.code]).toEqual([401, 'INVALID_TOKEN']);
     const listed = (await center.request('GET', '/v1/tokens', { token: citizen.token })).body.tokens.find((t: { id: number }) => t.id === made.body.id);
@@ -75,7 +75,7 @@ describe('API tokens of users', () => {
   });
 
   it('another token for an account without a user (as a recovery from peers brings them back) makes the user the migration would', async () => {
-    const id = Number(center.store.sqlite.prepare("INSERT INTO account (name, role, pseudonymous, created_at) VALUES ('衢州市财政局', 'depositor', 0, 'x')").run().lastInsertRowid);
+    const id = Number(center.store.prepare("INSERT INTO account (name, role, pseudonymous, created_at) VALUES ('衢州市财政局', 'depositor', 0, 'x') RETURNING id").pluck().get());
     const res = await center.request('POST', '/v1/tokens', { token: center.adminToken, json: { accountId: id } });
     expect(res.status).toBe(201);
     expect(res.body.user).toMatchObject({ accountId: id, role: 'unit-admin', username: `account-${id}`, unitId: expect.any(Number) });

@@ -50,10 +50,10 @@ afterAll(() => center?.destroy());
 /** What counting every row gives: each blob's verified copies (local ok, peers verified and not unreachable). */
 function countedByScan(): Map<string, number> {
   const copies = new Map<string, number>();
-  for (const b of center.store.sqlite.prepare('SELECT lower(hex(sha256)) AS id, status FROM vault_blob').all() as { id: string; status: string }[]) {
-    copies.set(b.id, b.status === 'ok' ? 1 : 0);
+  for (const b of center.store.prepare('SELECT sha256, status FROM vault_blob').all() as { sha256: Buffer; status: string }[]) {
+    copies.set(b.sha256.toString('hex'), b.status === 'ok' ? 1 : 0);
   }
-  const replicas = center.store.sqlite
+  const replicas = center.store
     .prepare("SELECT object FROM replica WHERE kind = 'blob' AND status = 'verified' AND coalesce(audit_outcome, '') != 'unreachable'")
     .pluck()
     .all() as string[];
@@ -77,7 +77,7 @@ it('gives the totals counting every row gives', async () => {
   // The peers' figures too, against grouping every replica row of each peer.
   const viewed = backupStatus(center.store, { minCopies: 3, peers: PEERS.map((id) => ({ id, url: `https://${id}.invalid` })), limit: 0 });
   for (const id of PEERS) {
-    const rows = center.store.sqlite.prepare("SELECT status, coalesce(audit_outcome, '') AS outcome, count(*) AS n FROM replica WHERE peer = ? GROUP BY 1, 2").all(id) as { status: string; outcome: string; n: number }[];
+    const rows = center.store.prepare("SELECT status, coalesce(audit_outcome, '') AS outcome, count(*) AS n FROM replica WHERE peer = ? GROUP BY 1, 2").all(id) as { status: string; outcome: string; n: number }[];
     const n = (f: (r: { status: string; outcome: string }) => boolean) => rows.filter(f).reduce((sum, r) => sum + r.n, 0);
     expect(viewed.peers.find((p) => p.id === id)).toMatchObject({
       verified: n((r) => r.status === 'verified' && r.outcome !== 'unreachable'),
@@ -122,9 +122,9 @@ it('refuses a cursor it did not make (400), and a cursor without belowMinimum', 
 it('gives the same counts when an existing database is migrated (the migration counts what is there)', async () => {
   const migration = MIGRATIONS['2026-12-08T0300-copy-counts']!;
   const kept = () => ({
-    counts: center.store.sqlite.prepare('SELECT kind, object, copies, created_at FROM copy_count ORDER BY kind, object').all(),
-    totals: center.store.sqlite.prepare('SELECT kind, copies, objects FROM copy_count_total WHERE objects != 0 ORDER BY kind, copies').all(),
-    replicas: center.store.sqlite.prepare('SELECT peer, kind, state, replicas FROM replica_total WHERE replicas != 0 ORDER BY peer, kind, state').all(),
+    counts: center.store.prepare('SELECT kind, object, copies, created_at FROM copy_count ORDER BY kind, object').all(),
+    totals: center.store.prepare('SELECT kind, copies, objects FROM copy_count_total WHERE objects != 0 ORDER BY kind, copies').all(),
+    replicas: center.store.prepare('SELECT peer, kind, state, replicas FROM replica_total WHERE replicas != 0 ORDER BY peer, kind, state').all(),
   });
   const before = kept();
   expect(before.counts.length).toBe(BLOBS);

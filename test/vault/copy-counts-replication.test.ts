@@ -55,9 +55,9 @@ async function expectCountsAsScanned(): Promise<any> {
   const scan = (kind: 'blob' | 'period') => {
     const rows =
       kind === 'blob'
-        ? (a.store.sqlite.prepare("SELECT lower(hex(sha256)) AS id, CASE WHEN status = 'ok' THEN 1 ELSE 0 END AS local FROM vault_blob").all() as { id: string; local: number }[])
-        : (a.store.sqlite.prepare("SELECT CAST(id AS TEXT) AS id, 1 AS local FROM period WHERE status = 'sealed'").all() as { id: string; local: number }[]);
-    const remote = a.store.sqlite.prepare("SELECT count(*) FROM replica WHERE kind = ? AND object = ? AND status = 'verified' AND coalesce(audit_outcome, '') != 'unreachable'").pluck();
+        ? (a.store.prepare("SELECT sha256, CASE WHEN status = 'ok' THEN 1 ELSE 0 END AS local FROM vault_blob").all() as { sha256: Buffer; local: number }[]).map((b) => ({ id: b.sha256.toString('hex'), local: b.local }))
+        : (a.store.prepare("SELECT CAST(id AS TEXT) AS id, 1 AS local FROM period WHERE status = 'sealed'").all() as { id: string; local: number }[]);
+    const remote = a.store.prepare("SELECT count(*) FROM replica WHERE kind = ? AND object = ? AND status = 'verified' AND coalesce(audit_outcome, '') != 'unreachable'").pluck();
     return rows.map((r) => ({ id: r.id, copies: r.local + (remote.get(kind, r.id) as number) }));
   };
   const blobs = scan('blob');
