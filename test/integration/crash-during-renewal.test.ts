@@ -3,7 +3,6 @@ import { createServer, type Server } from 'node:http';
 import { writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadCenterPki } from '../../src/pki/center-pki.js';
 import { generateRsaKey, issueCertificate, privateKeyToPem } from '../../src/pki/certificate-factory.js';
@@ -12,6 +11,7 @@ import { BuiltInTimestampAuthority } from '../../src/pki/timestamp-authority.js'
 import { startExternalChain, waitFor, type ExternalChain } from '../helpers/external-chain.js';
 import { api, runCli, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 import { makeTempDir } from '../helpers/temp-dir.js';
+import { openCenterStore } from '../helpers/test-database.js';
 
 // kill -9 of the center in the middle of evidence renewal. The center timestamps with an outside
 // TSA (run here, over HTTP), so the test sees each renewal request arrive and can kill the center
@@ -45,7 +45,7 @@ const start = (tsaUrl: string) =>
 let tsaUrl: string;
 
 function renewalRows(): { period_id: number; seq: number }[] {
-  const db = new BetterSqlite3(join(dataDir, 'archive-seal.sqlite'), { readonly: true });
+  const db = openCenterStore(dataDir, { readonly: true });
   try {
     return db.prepare('SELECT period_id, seq FROM period_timestamp_renewal ORDER BY period_id, seq').all() as { period_id: number; seq: number }[];
   } finally {
