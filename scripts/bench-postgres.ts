@@ -87,7 +87,7 @@ async function seal(server: BenchServer): Promise<number> {
   return (performance.now() - t0) / 1000;
 }
 
-async function singleRoute(urls: string[], token: string): Promise<{ perSecond: number; p99ms: number }> {
+async function singleRoute(urls: string[], token: string): Promise<{ perSecond: number; p99ms: number; non2xx: number; statuses: Record<string, number> }> {
   let n = 0;
   const runs = await Promise.all(
     urls.map(
@@ -96,7 +96,7 @@ async function singleRoute(urls: string[], token: string): Promise<{ perSecond: 
           autocannon(
             {
               url: `${url}/v1/registrations`,
-              connections: Math.max(2, Math.round(32 / urls.length)),
+              connections: Math.max(2, Math.round(16 / urls.length)),
               duration: SECONDS,
               method: 'POST',
               headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
@@ -107,9 +107,12 @@ async function singleRoute(urls: string[], token: string): Promise<{ perSecond: 
         }),
     ),
   );
+  // Answers other than 201 (a full waiting queue's 503, say) are counted, not taken for registrations.
   const non2xx = runs.reduce((a, r) => a + r.non2xx, 0);
-  if (non2xx > 0) throw new Error(`single route: ${non2xx} answers were not 2xx`);
-  return { perSecond: round(runs.reduce((a, r) => a + r.requests.average, 0)), p99ms: Math.max(...runs.map((r) => r.latency.p99)) };
+  const statuses: Record<string, number> = {};
+  for (const r of runs) for (const [code, n] of Object.entries(r.statusCodeStats ?? {})) statuses[code] = (statuses[code] ?? 0) + (n as { count: number }).count;
+  const ok = runs.reduce((a, r) => a + r['2xx'], 0);
+  return { perSecond: round(ok / SECONDS), p99ms: Math.max(...runs.map((r) => r.latency.p99)), non2xx, statuses };
 }
 
 /** Rows of the registration table's shape, as the writer makes them (a record of ~300 bytes). */
@@ -223,6 +226,9 @@ async function main(): Promise<void> {
     report('single route', {
       sqlitePerSecond: liteSingle.perSecond,
       sqliteP99ms: liteSingle.p99ms,
+      sqliteNon2xx: liteSingle.non2xx,
+      postgresNon2xx: pgSingle.non2xx,
+      statuses: { sqlite: liteSingle.statuses, postgres: pgSingle.statuses },
       postgresPerSecond: pgSingle.perSecond,
       postgresP99ms: pgSingle.p99ms,
       postgresToSqlite: round(pgSingle.perSecond / liteSingle.perSecond, 2),

@@ -184,7 +184,9 @@ export async function buildCenter(config: Config, log: (line: string) => void): 
       chains: () => anchoring.configuredChains.map((c) => c.settings.name),
       isCenterChain: (name) => centerChains.has(name),
     });
-    const tokens = new TokenAuthenticator(store);
+    // On PostgreSQL another process may revoke a token, end a session or suspend a user: nothing
+    // is remembered across requests there, so that it holds at once in every process.
+    const tokens = new TokenAuthenticator(store, store.engine === 'postgres' ? 0 : 30_000);
     // A change to who a principal is (a revoked token, a suspension, a new name) holds from the next request.
     const forget = () => tokens.forget();
     const app = createApp({

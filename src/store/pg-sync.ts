@@ -20,6 +20,7 @@ export class PgSyncConnection {
   private readonly port: MessagePort;
   private readonly state: Int32Array;
   private closed = false;
+  private seq = 0;
 
   constructor(
     readonly url: string,
@@ -69,16 +70,33 @@ export class PgSyncConnection {
 
   private call(request: object): unknown {
     if (this.closed) throw new Error('the PostgreSQL connection is closed');
-    Atomics.store(this.state, 0, 0);
-    this.port.postMessage(request);
+    // Each request carries a number; the thread writes the number it has answered into `state`
+    // and the answer carries it too. The caller waits for its own number and takes its own
+    // answer, so an answer is never taken for another's (one seen arriving after the wake-up
+    // it was posted before: the port is read until it is there).
+    const seq = (this.seq = (this.seq % 0x7fffffff) + 1);
+    this.port.postMessage({ ...request, seq });
     const limit = (this.options.statementTimeoutMs ?? 60_000) + 30_000;
-    if (Atomics.wait(this.state, 0, 0, limit) === 'timed-out') {
+    const deadline = Date.now() + limit;
+    const giveUp = () => {
       this.closed = true;
       void this.worker.terminate();
-      throw new Error(`PostgreSQL did not answer within ${limit} ms`);
+      return new Error(`PostgreSQL did not answer within ${limit} ms`);
+    };
+    for (let seen = Atomics.load(this.state, 0); seen !== seq; seen = Atomics.load(this.state, 0)) {
+      if (Atomics.wait(this.state, 0, seen, Math.max(1, deadline - Date.now())) === 'timed-out' && Atomics.load(this.state, 0) !== seq) throw giveUp();
     }
-    const reply = receiveMessageOnPort(this.port)?.message as { ok: true; result: any } | { ok: false; error: PgErrorFields } | undefined;
-    if (!reply) throw new Error('the PostgreSQL thread answered nothing');
+    let reply: ({ ok: true; result: any } | { ok: false; error: PgErrorFields }) & { seq: number };
+    for (;;) {
+      const message = receiveMessageOnPort(this.port)?.message as typeof reply | undefined;
+      if (message?.seq === seq) {
+        reply = message;
+        break;
+      }
+      if (message) continue; // an answer to an earlier request whose caller stopped waiting
+      if (Date.now() > deadline) throw giveUp();
+      Atomics.wait(PAUSE, 0, 0, 1);
+    }
     if (!reply.ok) throw toError(reply.error);
     const result = reply.result;
     if (result?.rows) {
@@ -89,6 +107,9 @@ export class PgSyncConnection {
     return result;
   }
 }
+
+/** A word nobody changes: `Atomics.wait` on it is a 1 ms pause. */
+const PAUSE = new Int32Array(new SharedArrayBuffer(4));
 
 interface PgErrorFields {
   message: string;
@@ -140,9 +161,9 @@ try {
   // Said to the caller at its first statement (it is waiting and cannot see an 'error' event).
   fatal = err;
 }
-const reply = (message) => {
-  port.postMessage(message);
-  Atomics.store(state, 0, 1);
+const reply = (seq, message) => {
+  port.postMessage({ ...message, seq });
+  Atomics.store(state, 0, seq);
   Atomics.notify(state, 0);
 };
 const errorOf = (err) => ({
@@ -152,27 +173,28 @@ const errorOf = (err) => ({
   constraint: err && err.constraint,
 });
 port.on('message', async (req) => {
+  const seq = req.seq;
   try {
     if (fatal) throw fatal;
     if (req.connect) {
       client = new pg.Client({ connectionString: url, types, statement_timeout: statementTimeoutMs, application_name: applicationName });
       client.on('error', (err) => { fatal = err; });
       await client.connect();
-      reply({ ok: true, result: null });
+      reply(seq, { ok: true, result: null });
       return;
     }
     if (req.end) {
       await client.end();
-      reply({ ok: true, result: null });
+      reply(seq, { ok: true, result: null });
       return;
     }
     const answer = await client.query({ text: req.sql, values: req.params.length > 0 ? req.params : undefined, rowMode: req.pluck ? 'array' : undefined });
     // Several statements in one text (no parameters) answer each: the last one's rows count.
     const res = Array.isArray(answer) ? answer[answer.length - 1] : answer;
     const rows = req.pluck ? res.rows.map((r) => r[0]) : res.rows;
-    reply({ ok: true, result: { rows, rowCount: res.rowCount ?? 0, pluck: req.pluck } });
+    reply(seq, { ok: true, result: { rows, rowCount: res.rowCount ?? 0, pluck: req.pluck } });
   } catch (err) {
-    reply({ ok: false, error: errorOf(err) });
+    reply(seq, { ok: false, error: errorOf(err) });
   }
 });
 `;

@@ -80,6 +80,16 @@ describe.skipIf(TEST_ENGINE !== 'postgres')('two processes on one PostgreSQL dat
     // A seal through B, the holder now, after the load.
     expect((await api(b.url, token, 'POST', '/v1/periods/seal')).status).toBe(201);
 
+    // A token revoked through one process is refused by the other at once (nothing is remembered
+    // across requests on PostgreSQL). A third process stands in for the killed one.
+    const c = await startServerProcess(dataDir, env);
+    servers.push(c);
+    const made = await api(b.url, token, 'POST', '/v1/tokens', { expiresInDays: 30 });
+    expect(made.status).toBe(201);
+    expect((await api(c.url, made.body.token, 'GET', '/v1/tokens')).status).toBe(200);
+    expect((await api(b.url, token, 'DELETE', `/v1/tokens/${made.body.id}`)).status).toBe(200);
+    expect((await api(c.url, made.body.token, 'GET', '/v1/tokens')).status).toBe(401);
+
     const store = openCenterStore(dataDir);
     try {
       const periods = store.prepare("SELECT id, leaf_count, root FROM period WHERE status = 'sealed' AND leaf_count > 0 ORDER BY id").all() as { id: number; leaf_count: number; root: Buffer }[];
