@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 import { issueToken, MAX_ACCOUNT_NAME_LENGTH, ROLES, type TokenRequest } from '../people/access-tokens.js';
 import { userTextProblem } from '../core/user-text.js';
 import { RegistryError } from '../registry/registry-error.js';
+import type { TokenView } from '../people/token-service.js';
 import type { RegistrationView } from '../registry/registration-view.js';
 import type { PeriodView } from '../http/periods-routes.js';
 import type { Role } from '../store/database.js';
@@ -136,16 +137,8 @@ export async function tokensCommand(args: string[], env: Env): Promise<number> {
   }
 }
 
-interface TokenListEntry {
-  id: number;
-  userId: number | null;
-  username: string | null;
-  accountId: number;
-  createdAt: string;
-  expiresAt: string | null;
-  revokedAt: string | null;
-  status: 'live' | 'revoked' | 'expired';
-}
+/** A token as `GET /v1/tokens` lists it: the service's own view (a type only: nothing of the server is loaded). */
+type TokenListEntry = TokenView;
 
 /** `archive-seal tokens list`: tokens on a running center (never the tokens themselves: ids, owners, state). */
 async function tokensListCommand(args: string[], env: Env): Promise<number> {
